@@ -1,0 +1,37 @@
+# The two quick-start commands: `make demo` and `make test`. Each sets up what it needs on a fresh machine:
+# a virtual environment in .venv, graphc installed into it (editable), and Graphviz's `dot` program.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The CPU build of PyTorch that the cross-check tests compare against (a test dependency only).
+TORCH := torch==2.13.0
+
+.PHONY: setup setup-dev graphviz demo test lint clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed
+	$(PY) -m pip install --quiet -e '.[dev]' '$(TORCH)'
+	touch $@
+
+graphviz:
+	@sh scripts/ensure-graphviz.sh
+
+setup: $(VENV)/.installed graphviz
+
+setup-dev: $(VENV)/.installed-dev graphviz
+
+demo: setup
+	$(PY) examples/xor.py
+
+lint: setup-dev
+	$(PY) -m ruff check .
+
+test: lint
+	$(PY) -m pytest -q
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -1,0 +1,84 @@
+"""Reverse-mode differentiation: the backward graph built from each op's derivative rule.
+
+The reverse sweep visits nodes in reverse topological order, asks each op's ``vjp`` for its inputs' gradients
+(downstream = upstream x local) and sums the contributions a value receives from all of its uses. Those two
+bookkeeping jobs, undoing broadcasting and accumulating gradients, are done here and nowhere else.
+"""
+
+from __future__ import annotations
+
+from .dsl import Tensor, constant
+from .errors import DifferentiationError, user_location
+from .ir import Node, topological_order
+from .ops import broadcast_to, reshape, sum
+from .types import format_shape, is_float
+
+
+def unbroadcast(gradient: Tensor, shape) -> Tensor:
+    """Sum ``gradient`` over the axes that broadcasting added or stretched, so it takes ``shape``."""
+    if gradient.shape == tuple(shape):
+        return gradient
+    extra = gradient.ndim - len(shape)
+    axes = list(range(extra)) + [extra + i for i, d in enumerate(shape) if d == 1 and gradient.shape[extra + i] != 1]
+    return reshape(sum(gradient, axes), shape)
+
+
+def _accumulate(contributions: list[Tensor]) -> Tensor:
+    total = contributions[0]
+    for term in contributions[1:]:
+        total = total + term
+    return total
+
+
+def zeros(shape, dtype) -> Tensor:
+    return broadcast_to(constant(0.0, dtype), shape)
+
+
+def grad(y: Tensor, wrt, grad_output: Tensor | None = None) -> list[Tensor]:
+    """Gradients of the scalar ``y`` with respect to each tensor of ``wrt``, as tensors of the backward graph.
+
+    A non-scalar ``y`` needs ``grad_output`` (the upstream gradient, of y's shape). Tensors of ``wrt`` that ``y``
+    does not depend on get zeros.
+    """
+    single = isinstance(wrt, Tensor)
+    wrt = [wrt] if single else list(wrt)
+    for w in wrt:
+        if not is_float(w.dtype):
+            raise DifferentiationError(f"cannot differentiate with respect to {w!r}: its dtype is not float",
+                                       user_location())
+    if grad_output is None:
+        if y.shape != ():
+            raise DifferentiationError(f"grad needs a scalar to differentiate, got shape {format_shape(y.shape)}; "
+                                       "reduce it (.sum(), .mean()) or pass grad_output", user_location())
+        grad_output = constant(1.0, y.dtype)
+    if not is_float(y.dtype):
+        raise DifferentiationError(f"cannot differentiate {y!r}: its dtype is not float", user_location())
+
+    order = topological_order([y.node])
+    targets = {w.node for w in wrt}
+    # Only nodes on a path from a target to y need gradients.
+    relevant: set[Node] = set()
+    for node in order:
+        if node in targets or any(i in relevant for i in node.inputs):
+            relevant.add(node)
+
+    contributions: dict[Node, list[Tensor]] = {y.node: [grad_output]}
+    gradients: dict[Node, Tensor] = {}
+    for node in reversed(order):
+        if node not in relevant or node not in contributions:
+            continue
+        upstream = _accumulate(contributions.pop(node))
+        gradients[node] = upstream
+        if node.op.leaf or not node.op.differentiable:
+            continue
+        inputs = [Tensor(i) for i in node.inputs]
+        local = node.op.vjp(inputs, Tensor(node), upstream, **dict(node.attrs))
+        for source, downstream in zip(node.inputs, local):
+            if downstream is None or source not in relevant or not is_float(source.type.dtype):
+                continue
+            downstream = unbroadcast(downstream, source.type.shape)
+            if downstream.dtype != source.type.dtype:
+                raise AssertionError(f"{node.op.name}'s derivative rule gave {downstream.dtype} for {source}")
+            contributions.setdefault(source, []).append(downstream)
+
+    return [gradients[w.node] if w.node in gradients else zeros(w.shape, w.dtype) for w in wrt]

@@ -1,0 +1,93 @@
+"""The NumPy reference interpreter: evaluates any graph exactly, op by op. It is the oracle every backend and
+every optimization is tested against, so it favours clarity and checks over speed: every result is checked
+against the type the shape rules inferred.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import BindingError, FeedError, NumericalError
+from ..ir import Graph, Node
+from ..ops.registry import node_of
+from ..types import bind_shape, format_shape, resolve_attribute, resolve_shape
+
+FEED_OPS = ("input", "param")
+
+
+def feed_nodes(graph: Graph) -> dict[str, Node]:
+    """The inputs and parameters of ``graph`` by name; two different leaves with one name are an error."""
+    named: dict[str, Node] = {}
+    for node in graph.nodes:
+        if node.op.name in FEED_OPS:
+            name = node.attr("name")
+            if name in named and named[name] is not node:
+                first = named[name]
+                raise FeedError(f"two different leaves are named {name!r}: {first.op.name} {first.type} at "
+                                f"{first.location} and {node.op.name} {node.type}", node.location)
+            named[name] = node
+    return named
+
+
+def bind_feeds(graph: Graph, feeds: dict, float64: bool = False) -> tuple[dict[Node, np.ndarray], dict]:
+    """Check every feed against its leaf's declared shape and dtype; return the values and the dimension sizes."""
+    values: dict[Node, np.ndarray] = {}
+    bindings: dict = {}
+    for name, node in feed_nodes(graph).items():
+        declared = node.type
+        if name not in feeds:
+            raise FeedError(f"missing feed for {node.op.name} {name!r} of type {declared}", node.location)
+        value = feeds[name]
+        if isinstance(value, np.ndarray) or np.isscalar(value) and hasattr(value, "dtype"):
+            value = np.asarray(value)
+            if value.dtype != declared.dtype and not (float64 and value.dtype.kind == declared.dtype.kind == "f"):
+                raise FeedError(f"feed {name!r} has dtype {value.dtype.name} but the {node.op.name} is "
+                                f"{declared.dtype.name}; convert it with .astype(np.{declared.dtype.name})",
+                                node.location)
+        else:  # Python numbers and lists take the declared dtype
+            value = np.asarray(value, dtype=declared.dtype)
+        if float64 and value.dtype.kind == "f":
+            value = value.astype(np.float64)
+        problem = bind_shape(declared.shape, value.shape, bindings, f"feed {name!r}")
+        if problem:
+            error = BindingError if "bound to" in problem else FeedError
+            raise error(f"feed {name!r} for {node.op.name} {declared}: {problem}", node.location)
+        values[node] = value
+    return values, {symbol: size for symbol, (size, _) in bindings.items()}
+
+
+def evaluate(outputs, feeds: dict, *, float64: bool = False, check_numerics: bool = False):
+    """Evaluate ``outputs`` (a tensor or a list of tensors) given ``feeds`` {name: array}; returns arrays.
+
+    ``float64=True`` computes in float64 whatever the declared float dtypes (for gradient checks).
+    ``check_numerics=True`` raises NumericalError at the first op that turns finite inputs into NaN or Inf.
+    """
+    single = not isinstance(outputs, (list, tuple))
+    nodes = [node_of(o) for o in ([outputs] if single else outputs)]
+    graph = Graph(nodes)
+    values, bindings = bind_feeds(graph, feeds, float64)
+    with np.errstate(all="ignore"):  # overflow in a branch that `where` discards is not an error
+        for node in graph.nodes:
+            if node not in values:
+                values[node] = _run(node, [values[i] for i in node.inputs], bindings, float64, check_numerics)
+    results = [values[n] for n in nodes]
+    return results[0] if single else results
+
+
+def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool) -> np.ndarray:
+    attrs = {k: resolve_attribute(v, bindings) for k, v in node.attrs}
+    if float64 and node.op.name in ("cast", "one_hot") and np.dtype(attrs["dtype"]).kind == "f":
+        attrs["dtype"] = "float64"
+    result = np.asarray(node.op.reference(*arguments, **attrs))
+    if float64 and result.dtype == np.float32:
+        result = result.astype(np.float64)  # constants declared float32
+    expected_shape = resolve_shape(node.type.shape, bindings)
+    dtype_ok = result.dtype == node.type.dtype or (float64 and result.dtype.kind == node.type.dtype.kind == "f")
+    if result.shape != expected_shape or not dtype_ok:
+        raise AssertionError(f"{node.op.name} produced {result.dtype}{result.shape}, but its shape rule said "
+                             f"{node.type.dtype}{format_shape(expected_shape)} ({node.location})")
+    if check_numerics and result.dtype.kind == "f" and not np.all(np.isfinite(result)):
+        if all(not (a.dtype.kind == "f") or np.all(np.isfinite(a)) for a in arguments):
+            kind = "NaN" if np.isnan(result).any() else "Inf"
+            raise NumericalError(f"{node.op.name} produced {kind} from finite inputs", node.location)
+    return result

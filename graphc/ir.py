@@ -1,0 +1,171 @@
+"""The intermediate representation: immutable, hash-consed nodes and graphs over them.
+
+A ``Node`` is one value: an op applied to input nodes with attributes. Nodes are interned, so the same op, inputs
+and attributes always give the same object; equality is identity and common subexpressions merge as they are
+built. Where the user built a node (``file:line``) and the name scope it was built in are metadata, not identity:
+the first builder wins. A node with several results (a loop, a fused kernel) has a tuple type, and ``item``
+nodes project its parts, so every other node stays single-valued.
+
+A ``Graph`` is a tuple of output nodes with derived, deterministic facts: the topological order (inputs first,
+ties broken by input order, never by iterating a set) and each node's users.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import weakref
+from functools import cached_property
+from typing import Any, Callable, Iterable
+
+from .types import TensorType
+
+_interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
+_scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("graphc_scope", default=())
+
+
+class Node:
+    """One value in a graph. Never construct directly: use ``intern``."""
+
+    __slots__ = ("op", "inputs", "attrs", "type", "location", "scope", "__weakref__")
+
+    op: Any  # the op's definition in graphc.ops (has .name)
+    inputs: tuple[Node, ...]
+    attrs: tuple[tuple[str, Any], ...]
+    type: TensorType | tuple[TensorType, ...]
+    location: str
+    scope: tuple[str, ...]
+
+    def __setattr__(self, key, value):
+        raise AttributeError("graphc nodes are immutable")
+
+    def attr(self, key: str, default=None):
+        for name, value in self.attrs:
+            if name == key:
+                return value
+        return default
+
+    @property
+    def attributes(self) -> dict[str, Any]:
+        return dict(self.attrs)
+
+    @property
+    def shape(self):
+        return self.type.shape
+
+    @property
+    def dtype(self):
+        return self.type.dtype
+
+    def __repr__(self) -> str:
+        shown = ", ".join(f"{k}={v!r}" for k, v in self.attrs if k != "value")
+        return f"<{self.op.name}{'[' + shown + ']' if shown else ''}: {self.type} at {self.location}>"
+
+
+def freeze(value):
+    """Attributes must be hashable: lists become tuples, recursively."""
+    if isinstance(value, list):
+        return tuple(freeze(v) for v in value)
+    if isinstance(value, tuple):
+        return tuple(freeze(v) for v in value)
+    hash(value)
+    return value
+
+
+def intern(op, inputs: Iterable[Node], attrs: dict[str, Any], infer: Callable[[], Any], location: str) -> Node:
+    """The unique node for ``op(inputs; attrs)``; ``infer`` computes its type the first time it is built."""
+    inputs = tuple(inputs)
+    frozen = tuple(sorted((k, freeze(v)) for k, v in attrs.items()))
+    key = (op, inputs, frozen)
+    node = _interned.get(key)
+    if node is not None:
+        return node
+    node = object.__new__(Node)
+    for name, value in (("op", op), ("inputs", inputs), ("attrs", frozen), ("type", infer()),
+                        ("location", location), ("scope", _scope.get())):
+        object.__setattr__(node, name, value)
+    _interned[key] = node
+    return node
+
+
+@contextlib.contextmanager
+def scope(name: str):
+    """Nodes built inside ``with scope("encoder"):`` carry that name scope (nested scopes nest)."""
+    token = _scope.set(_scope.get() + (name,))
+    try:
+        yield
+    finally:
+        _scope.reset(token)
+
+
+def topological_order(outputs: Iterable[Node]) -> tuple[Node, ...]:
+    """Every node reachable from ``outputs``, each after its inputs; deterministic for a given graph."""
+    order: list[Node] = []
+    done: set[int] = set()  # ids, used only for membership, never iterated
+    for root in outputs:
+        if id(root) in done:
+            continue
+        stack = [(root, iter(root.inputs))]
+        entered = {id(root)}
+        while stack:
+            node, pending = stack[-1]
+            for child in pending:
+                if id(child) not in done and id(child) not in entered:
+                    entered.add(id(child))
+                    stack.append((child, iter(child.inputs)))
+                    break
+            else:
+                stack.pop()
+                done.add(id(node))
+                order.append(node)
+    return tuple(order)
+
+
+class Graph:
+    """Output nodes plus the facts derived from them; passes map a Graph to a new Graph."""
+
+    def __init__(self, outputs: Iterable[Node]):
+        self.outputs: tuple[Node, ...] = tuple(outputs)
+
+    def __eq__(self, other) -> bool:
+        return isinstance(other, Graph) and self.outputs == other.outputs
+
+    def __hash__(self) -> int:
+        return hash(self.outputs)
+
+    @cached_property
+    def nodes(self) -> tuple[Node, ...]:
+        return topological_order(self.outputs)
+
+    @cached_property
+    def users(self) -> dict[Node, tuple[Node, ...]]:
+        users: dict[Node, list[Node]] = {node: [] for node in self.nodes}
+        for node in self.nodes:
+            for child in node.inputs:
+                if not users[child] or users[child][-1] is not node:
+                    users[child].append(node)
+        return {node: tuple(found) for node, found in users.items()}
+
+    def leaves(self, op_name: str) -> tuple[Node, ...]:
+        return tuple(node for node in self.nodes if node.op.name == op_name)
+
+    def count_by_op(self) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for node in self.nodes:
+            counts[node.op.name] = counts.get(node.op.name, 0) + 1
+        return dict(sorted(counts.items()))
+
+    def to_networkx(self):
+        """A networkx DiGraph of the nodes (edges input -> user), for graph analyses."""
+        import networkx
+
+        digraph = networkx.DiGraph()
+        for index, node in enumerate(self.nodes):
+            digraph.add_node(node, order=index)
+        for node in self.nodes:
+            for child in node.inputs:
+                digraph.add_edge(child, node)
+        return digraph
+
+    def __repr__(self) -> str:
+        return f"<Graph: {len(self.outputs)} outputs, {len(self.nodes)} nodes>"
