@@ -10,7 +10,8 @@ from __future__ import annotations
 from .dsl import Tensor, constant
 from .errors import DifferentiationError, user_location
 from .ir import Node, topological_order
-from .ops import broadcast_to, reshape, sum
+from .ops import reshape, sum
+from .ops.shape import broadcast_like
 from .types import format_shape, is_float
 
 
@@ -30,8 +31,6 @@ def _accumulate(contributions: list[Tensor]) -> Tensor:
     return total
 
 
-def zeros(shape, dtype) -> Tensor:
-    return broadcast_to(constant(0.0, dtype), shape)
 
 
 def grad(y: Tensor, wrt, grad_output: Tensor | None = None) -> list[Tensor]:
@@ -81,4 +80,4 @@ def grad(y: Tensor, wrt, grad_output: Tensor | None = None) -> list[Tensor]:
                 raise AssertionError(f"{node.op.name}'s derivative rule gave {downstream.dtype} for {source}")
             contributions.setdefault(source, []).append(downstream)
 
-    return [gradients[w.node] if w.node in gradients else zeros(w.shape, w.dtype) for w in wrt]
+    return [gradients[w.node] if w.node in gradients else broadcast_like(constant(0.0, w.dtype), w) for w in wrt]

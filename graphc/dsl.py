@@ -128,10 +128,10 @@ class Tensor:
         return _ops().transpose(self)
 
     def transpose(self, *axes):
-        return _ops().transpose(self, axes[0] if len(axes) == 1 and isinstance(axes[0], (tuple, list)) else axes or None)
+        return _ops().transpose(self, _one_or_many(axes) or None)
 
     def reshape(self, *shape):
-        return _ops().reshape(self, shape[0] if len(shape) == 1 and isinstance(shape[0], (tuple, list)) else shape)
+        return _ops().reshape(self, _one_or_many(shape))
 
     def astype(self, dtype):
         return _ops().cast(self, dtype)
@@ -144,6 +144,11 @@ class Tensor:
 
     def max(self, axis=None, keepdims: bool = False):
         return _ops().max(self, axis, keepdims)
+
+
+def _one_or_many(values: tuple) -> tuple:
+    """``f(1, 2)`` and ``f((1, 2))`` mean the same, as in NumPy."""
+    return tuple(values[0]) if len(values) == 1 and isinstance(values[0], (tuple, list)) else values
 
 
 def _ops():

@@ -38,16 +38,18 @@ def check_grad(y: Tensor, wrt, feeds: dict, *, directions: int = 3, epsilon: flo
         steps = [s / length for s in steps]
         analytic = sum(float(np.sum(g * s)) for g, s in zip(gradients, steps))
 
-        def shifted(sign):
-            moved = dict(feeds)
-            for name, step in zip(names, steps):
-                moved[name] = feeds[name] + sign * epsilon * step
-            return float(evaluate(loss, moved, float64=True))
-
-        numeric = (shifted(+1) - shifted(-1)) / (2 * epsilon)
+        numeric = (_shifted(loss, feeds, names, steps, epsilon) - _shifted(loss, feeds, names, steps, -epsilon)) / (
+            2 * epsilon)
         scale = max(abs(analytic), abs(numeric), norm, 1e-8)
         worst = max(worst, abs(analytic - numeric) / scale)
     return worst
+
+
+def _shifted(loss, feeds, names, steps, distance) -> float:
+    moved = dict(feeds)
+    for name, step in zip(names, steps):
+        moved[name] = feeds[name] + distance * step
+    return float(evaluate(loss, moved, float64=True))
 
 
 def _float64(value):

@@ -15,8 +15,9 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import weakref
+from collections.abc import Callable, Iterable
 from functools import cached_property
-from typing import Any, Callable, Iterable
+from typing import Any
 
 from .types import TensorType
 

@@ -8,12 +8,11 @@ and they are bound to sizes only when a graph is evaluated.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Union
 
 import numpy as np
 import sympy
 
-Dim = Union[int, sympy.Expr]
+Dim = int | sympy.Expr
 Shape = tuple[Dim, ...]
 
 DTYPES = {name: np.dtype(name) for name in ("float32", "float64", "int32", "int64", "bool")}
@@ -107,7 +106,9 @@ def broadcast_shapes(*shapes: Shape) -> Shape:
 
 def normalize_axis(axis: int, rank: int) -> int:
     if not -rank <= axis < max(rank, 1):
-        raise ValueError(f"axis {axis} is out of range for rank {rank}")
+        from .errors import ShapeError, user_location
+
+        raise ShapeError(f"axis {axis} is out of range for rank {rank}", user_location())
     return axis % rank if rank else 0
 
 

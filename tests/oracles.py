@@ -14,8 +14,8 @@ def _slices(index):
     return tuple(slice(a, None if b < 0 else b, c) for a, b, c in index)
 
 
-def _pad_slice(x, shape, index):
-    out = np.zeros(shape, x.dtype)
+def _pad_slice(x, like, index):
+    out = np.zeros(like.shape, x.dtype)
     out[_slices(index)] = x
     return out
 
@@ -79,6 +79,8 @@ ORACLES = {
     "reshape": lambda x, shape: x.reshape(shape),
     "transpose": lambda x, axes: np.transpose(x, axes),
     "broadcast_to": lambda x, shape: np.broadcast_to(x, shape),
+    "broadcast_like": lambda x, like: np.broadcast_to(x, like.shape),
+    "reshape_like": lambda x, like: x.reshape(like.shape),
     "concat": lambda *xs, axis: np.concatenate(xs, axis=axis),
     "slice": lambda x, index: x[_slices(index)],
     "pad_slice": _pad_slice,

@@ -47,10 +47,10 @@ class Sum(Reduction):
         return np.sum(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
 
     def vjp(self, inputs, out, grad, axes, keepdims):
-        from .shape import broadcast_to
+        from .shape import broadcast_like
 
         (x,) = inputs
-        return [broadcast_to(_kept(grad, x, axes, keepdims), x.shape)]
+        return [broadcast_like(_kept(grad, x, axes, keepdims), x)]
 
 
 @register

@@ -8,8 +8,9 @@ terms of its output. ``OPS`` is the single table that the interpreter, autodiff,
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 import sympy
@@ -18,7 +19,7 @@ from .. import ir
 from ..errors import DTypeError, GraphcError, ShapeError, user_location
 from ..types import TensorType, broadcast_shapes, format_shape, is_float
 
-OPS: dict[str, "Op"] = {}
+OPS: dict[str, Op] = {}
 
 OUT = sympy.Symbol("out", real=True)  # an element-wise op's own output, usable in its derivative rules
 

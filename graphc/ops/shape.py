@@ -7,7 +7,7 @@ import numpy as np
 import sympy
 
 from ..errors import DTypeError, ShapeError
-from ..types import TensorType, as_dim, as_shape, broadcast_shapes, format_shape, normalize_axis, size
+from ..types import TensorType, as_dim, as_shape, broadcast_shapes, format_shape, is_concrete, normalize_axis, size
 from .registry import Case, Op, apply, register, require_same_dtype
 
 
@@ -30,7 +30,7 @@ class Reshape(Op):
         return np.reshape(x, shape)
 
     def vjp(self, inputs, out, grad, shape):
-        return [grad.reshape(inputs[0].shape)]
+        return [reshape_like(grad, inputs[0])]
 
 
 @register
@@ -67,6 +67,48 @@ class BroadcastTo(Op):
 
     def vjp(self, inputs, out, grad, shape):
         return [grad]  # autodiff sums the gradient back to the input's shape
+
+
+# Derivative rules often need "x's shape" where it has named dimensions. Taking it from x itself (an input of the
+# node) keeps every gradient graph self-contained: each named dimension is bound by a leaf of the graph.
+@register
+class BroadcastLike(Op):
+    """x broadcast to the shape of ``like`` (whose values are not used)."""
+
+    name = "broadcast_like"
+    cases = (Case(((3, 1), (2, 3, 4))),)
+
+    def infer(self, types):
+        x, like = types
+        if broadcast_shapes(x.shape, like.shape) != like.shape:
+            raise ShapeError(f"cannot broadcast {format_shape(x.shape)} to {format_shape(like.shape)}")
+        return TensorType(like.shape, x.dtype)
+
+    def reference(self, x, like):
+        return np.broadcast_to(x, like.shape).copy()
+
+    def vjp(self, inputs, out, grad):
+        return [grad, None]
+
+
+@register
+class ReshapeLike(Op):
+    """x reshaped to the shape of ``like`` (whose values are not used)."""
+
+    name = "reshape_like"
+    cases = (Case(((3, 4), (2, 6))),)
+
+    def infer(self, types):
+        x, like = types
+        if not _same_size(x.shape, like.shape):
+            raise ShapeError(f"cannot reshape {format_shape(x.shape)} to {format_shape(like.shape)}: sizes differ")
+        return TensorType(like.shape, x.dtype)
+
+    def reference(self, x, like):
+        return np.reshape(x, like.shape)
+
+    def vjp(self, inputs, out, grad):
+        return [reshape_like(grad, inputs[0]), None]
 
 
 @register
@@ -112,26 +154,29 @@ class Slice(Op):
         return x[_python_slices(index)].copy()
 
     def vjp(self, inputs, out, grad, index):
-        return [apply("pad_slice", grad, shape=inputs[0].shape, index=index)]
+        return [apply("pad_slice", grad, inputs[0], index=index)]
 
 
 @register
 class PadSlice(Op):
-    """The adjoint of ``slice``: zeros of ``shape`` with the input written at ``index``."""
+    """The adjoint of ``slice``: zeros shaped like ``like`` with x written at ``index``."""
 
     name = "pad_slice"
-    cases = (Case(((3, 2),), {"shape": (5, 4), "index": ((1, 4, 1), (0, 4, 2))}),)
+    cases = (Case(((3, 2), (5, 4)), {"index": ((1, 4, 1), (0, 4, 2))}),)
 
-    def infer(self, types, shape, index):
-        return TensorType(shape, types[0].dtype)
+    def infer(self, types, index):
+        x, like = types
+        if tuple(_slice_length(*bounds) for bounds in index) != x.shape:
+            raise ShapeError(f"{format_shape(x.shape)} does not fill the slice {index}")
+        return TensorType(like.shape, x.dtype)
 
-    def reference(self, x, shape, index):
-        result = np.zeros(shape, dtype=x.dtype)
+    def reference(self, x, like, index):
+        result = np.zeros(like.shape, dtype=x.dtype)
         result[_python_slices(index)] = x
         return result
 
-    def vjp(self, inputs, out, grad, shape, index):
-        return [apply("slice", grad, index=index)]
+    def vjp(self, inputs, out, grad, index):
+        return [apply("slice", grad, index=index), None]
 
 
 @register
@@ -278,6 +323,20 @@ def broadcast_to(x, shape):
     return x if shape == x.shape else apply("broadcast_to", x, shape=shape)
 
 
+def broadcast_like(x, like):
+    """x broadcast to like's shape; a plain broadcast_to when that shape has no named dimensions."""
+    if x.shape == like.shape:
+        return x
+    return broadcast_to(x, like.shape) if is_concrete(like.shape) else apply("broadcast_like", x, like)
+
+
+def reshape_like(x, like):
+    """x reshaped to like's shape; a plain reshape when that shape has no named dimensions."""
+    if x.shape == like.shape:
+        return x
+    return reshape(x, like.shape) if is_concrete(like.shape) else apply("reshape_like", x, like)
+
+
 def concat(tensors, axis: int = 0):
     tensors = list(tensors)
     if not tensors:
@@ -329,10 +388,12 @@ def getitem(x, index):
     explicit = [i for i in index if i is not None and i is not Ellipsis]
     if len(explicit) > x.ndim:
         raise ShapeError(f"too many indices ({len(explicit)}) for a tensor of shape {format_shape(x.shape)}")
+    missing = (slice(None),) * (x.ndim - len(explicit))
     if Ellipsis in index:
         at = index.index(Ellipsis)
-        index = index[:at] + (slice(None),) * (x.ndim - len(explicit)) + index[at + 1:]
-    index = index + (slice(None),) * (x.ndim - len(explicit) - (Ellipsis in index))
+        index = index[:at] + missing + index[at + 1:]
+    else:
+        index = index + missing
     bounds, final_shape, axis = [], [], 0
     for item in index:
         if item is None:

@@ -1,0 +1,30 @@
+"""The examples run and print what they promise."""
+
+import pathlib
+import subprocess
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def run(*args: str) -> str:
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_xor_example_computes_xor_by_hand_and_learns_it():
+    output = run("examples/xor.py")
+    hand_set = output.split("trained")[0]
+    for line in ("xor(0, 0) = 0", "xor(0, 1) = 1", "xor(1, 0) = 1", "xor(1, 1) = 0"):
+        assert line in hand_set
+    assert "<- solved" in output
+    trained = output.split("the loss curve")[1]
+    for line in ("xor(0, 0) = 0.000", "xor(0, 1) = 1.000", "xor(1, 0) = 1.000", "xor(1, 1) = 0.000"):
+        assert line in trained
+
+
+def test_cli_version_and_op_table():
+    assert run("-m", "graphc.cli", "--version").startswith("graphc ")
+    table = run("-m", "graphc.cli", "ops")
+    assert "matmul" in table and "cross_entropy" in table and "no gradient" in table
