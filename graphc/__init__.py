@@ -52,6 +52,7 @@ from .ops import (
     mse,
     not_equal,
     one_hot,
+    pick,
     power,
     relu,
     reshape,
@@ -79,6 +80,6 @@ __all__ = [
     "broadcast_to", "cast", "check_grad", "concat", "constant", "cross_entropy", "elu", "equal", "evaluate", "exp",
     "expand_dims", "gather", "grad", "greater", "greater_equal", "identity", "init", "init_params", "input",
     "leaky_relu", "less", "less_equal", "log", "log_softmax", "matmul", "max", "maximum", "mean", "minimum", "mse",
-    "not_equal", "one_hot", "param", "power", "relu", "reshape", "scope", "selu", "sigmoid", "sign", "softmax",
+    "not_equal", "one_hot", "param", "pick", "power", "relu", "reshape", "scope", "selu", "sigmoid", "sign", "softmax",
     "softplus", "softsign", "sqrt", "squeeze", "stack", "stop_gradient", "sum", "tanh", "transpose", "where",
 ]

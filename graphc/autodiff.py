@@ -61,19 +61,24 @@ def grad(y: Tensor, wrt, grad_output: Tensor | None = None) -> list[Tensor]:
         if node in targets or any(i in relevant for i in node.inputs):
             relevant.add(node)
 
-    contributions: dict[Node, list[Tensor]] = {y.node: [grad_output]}
+    contributions: dict[Node, list] = {y.node: [grad_output]}
     gradients: dict[Node, Tensor] = {}
     for node in reversed(order):
         if node not in relevant or node not in contributions:
             continue
-        upstream = _accumulate(contributions.pop(node))
+        upstream = _upstream(node, contributions.pop(node))
         gradients[node] = upstream
         if node.op.leaf or not node.op.differentiable:
             continue
         inputs = [Tensor(i) for i in node.inputs]
         local = node.op.vjp(inputs, Tensor(node), upstream, **dict(node.attrs))
         for source, downstream in zip(node.inputs, local):
-            if downstream is None or source not in relevant or not is_float(source.type.dtype):
+            if downstream is None or source not in relevant:
+                continue
+            if isinstance(source.type, tuple):  # a result of a multi-result node, from ``item``: (index, gradient)
+                contributions.setdefault(source, []).append(downstream)
+                continue
+            if not is_float(source.type.dtype):
                 continue
             downstream = unbroadcast(downstream, source.type.shape)
             if downstream.dtype != source.type.dtype:
@@ -81,3 +86,13 @@ def grad(y: Tensor, wrt, grad_output: Tensor | None = None) -> list[Tensor]:
             contributions.setdefault(source, []).append(downstream)
 
     return [gradients[w.node] if w.node in gradients else broadcast_like(constant(0.0, w.dtype), w) for w in wrt]
+
+
+def _upstream(node: Node, received: list):
+    """The total gradient of ``node``: a sum, or for a multi-result node a tuple of sums (None: no gradient)."""
+    if not isinstance(node.type, tuple):
+        return _accumulate(received)
+    slots: dict[int, list[Tensor]] = {}
+    for index, gradient in received:
+        slots.setdefault(index, []).append(gradient)
+    return tuple(_accumulate(slots[i]) if i in slots else None for i in range(len(node.type)))

@@ -23,6 +23,8 @@ from .types import TensorType
 
 _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("graphc_scope", default=())
+# While a pass rewrites a node, the nodes it builds take that node's location and scope, not the pass's.
+_origin: contextvars.ContextVar[Node | None] = contextvars.ContextVar("graphc_origin", default=None)
 
 
 class Node:
@@ -81,9 +83,14 @@ def intern(op, inputs: Iterable[Node], attrs: dict[str, Any], infer: Callable[[]
     node = _interned.get(key)
     if node is not None:
         return node
+    origin = _origin.get()
+    if origin is not None:
+        location, scope_names = origin.location, origin.scope
+    else:
+        scope_names = _scope.get()
     node = object.__new__(Node)
     for name, value in (("op", op), ("inputs", inputs), ("attrs", frozen), ("type", infer()),
-                        ("location", location), ("scope", _scope.get())):
+                        ("location", location), ("scope", scope_names)):
         object.__setattr__(node, name, value)
     _interned[key] = node
     return node
@@ -97,6 +104,25 @@ def scope(name: str):
         yield
     finally:
         _scope.reset(token)
+
+
+@contextlib.contextmanager
+def built_for(node: Node):
+    """Nodes built inside take ``node``'s location and scope: a rewrite's result stays the user's line."""
+    token = _origin.set(node)
+    try:
+        yield
+    finally:
+        _origin.reset(token)
+
+
+def remake(node: Node, inputs: tuple[Node, ...]) -> Node:
+    """``node``'s op and attributes applied to new inputs (``node`` itself when they are the same)."""
+    if inputs == node.inputs:
+        return node
+    with built_for(node):
+        return intern(node.op, inputs, dict(node.attrs), lambda: node.op.infer([i.type for i in inputs],
+                                                                                 **dict(node.attrs)), node.location)
 
 
 def topological_order(outputs: Iterable[Node]) -> tuple[Node, ...]:

@@ -86,6 +86,7 @@ ORACLES = {
     "pad_slice": _pad_slice,
     "gather": lambda table, indices: table[indices],
     "scatter_add": _scatter_add,
+    "pick": lambda z, labels: np.squeeze(np.take_along_axis(z, labels[..., None], -1), -1),
     "one_hot": lambda labels, depth, dtype: np.eye(depth, dtype=dtype)[labels],
     "stop_gradient": lambda x: x,
     "softmax": lambda x, axis: scipy.special.softmax(x, axis=axis),

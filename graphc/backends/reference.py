@@ -77,13 +77,17 @@ def evaluate(outputs, feeds: dict, *, float64: bool = False, check_numerics: boo
 def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool) -> np.ndarray:
     try:
         attrs = {k: resolve_attribute(v, bindings) for k, v in node.attrs}
-        expected_shape = resolve_shape(node.type.shape, bindings)
+        expected_shape = None if isinstance(node.type, tuple) else resolve_shape(node.type.shape, bindings)
     except KeyError as error:
         raise FeedError(f"{node.op.name}: {error.args[0]} by any input of the evaluated graph; feed an input "
                         "that has them", node.location) from None
     if float64 and node.op.name in ("cast", "one_hot") and np.dtype(attrs["dtype"]).kind == "f":
         attrs["dtype"] = "float64"
-    result = np.asarray(node.op.reference(*arguments, **attrs))
+    result = node.op.reference(*arguments, **attrs)
+    if isinstance(node.type, tuple):  # several results: each is checked where an ``item`` takes it out
+        return tuple(np.asarray(r).astype(np.float64) if float64 and np.asarray(r).dtype == np.float32 else r
+                     for r in result)
+    result = np.asarray(result)
     if float64 and result.dtype == np.float32:
         result = result.astype(np.float64)  # constants declared float32
     dtype_ok = result.dtype == node.type.dtype or (float64 and result.dtype.kind == node.type.dtype.kind == "f")

@@ -3,8 +3,8 @@
 Importing this package registers every op; each op is defined once, in the module of its family.
 """
 
-from . import leaf  # noqa: F401, E402  (registers input, param, constant)
-from .elementwise import (  # noqa: E402
+from . import control, fused, leaf  # registers item, fused (built by passes) and input, param, constant
+from .elementwise import (
     abs,
     binary_cross_entropy,
     elementwise,
@@ -32,24 +32,25 @@ from .elementwise import (  # noqa: E402
     tanh,
     where,
 )
-from .linalg import matmul  # noqa: E402
-from .loss import accuracy, cross_entropy, mse  # noqa: E402
-from .reduce import argmax, max, mean, sum  # noqa: E402
-from .registry import OPS, OUT, Elementwise, Op, apply, register  # noqa: F401  (registry first)
-from .shape import (  # noqa: E402
+from .linalg import matmul
+from .loss import accuracy, cross_entropy, mse
+from .reduce import argmax, max, mean, sum
+from .registry import OPS, OUT, Elementwise, Op, apply, register
+from .shape import (
     broadcast_to,
     concat,
     expand_dims,
     gather,
     getitem,
     one_hot,
+    pick,
     reshape,
     squeeze,
     stack,
     stop_gradient,
     transpose,
 )
-from .softmax import log_softmax, softmax  # noqa: E402
+from .softmax import log_softmax, softmax
 
 
 def cast(x, dtype):

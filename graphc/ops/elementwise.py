@@ -145,7 +145,7 @@ class Maximum(Elementwise):
     commutative = True
 
     def expr(self, x, y):
-        return sympy.Max(x, y)
+        return Piecewise((x, x >= y), (y, True))  # not sympy.Max: its derivative is Heaviside, 1/2 at ties
 
     def derivatives(self, args):
         x, y = args
@@ -163,7 +163,7 @@ class Minimum(Elementwise):
     commutative = True
 
     def expr(self, x, y):
-        return sympy.Min(x, y)
+        return Piecewise((x, x <= y), (y, True))
 
     def derivatives(self, args):
         x, y = args
@@ -311,7 +311,7 @@ class Relu(Elementwise):
     stable_at_extremes = True
 
     def expr(self, x):
-        return sympy.Max(x, 0)
+        return Piecewise((x, x > 0), (0, True))
 
     def derivatives(self, args):
         (x,) = args

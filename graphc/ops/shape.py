@@ -227,6 +227,30 @@ class ScatterAdd(Op):
 
 
 @register
+class Pick(Op):
+    """``z[..., labels]``: from each row of the last axis of z, the element its integer label selects."""
+
+    name = "pick"
+    cases = (Case(((4, 5), (4,)), integers={1: 5}), Case(((2, 3, 5), (2, 3)), integers={1: 5}))
+
+    def infer(self, types):
+        z, labels = types
+        if labels.dtype.kind != "i":
+            raise DTypeError(f"labels must be integers, got {labels.dtype.name}")
+        if z.rank < 1 or z.shape[:-1] != labels.shape:
+            raise ShapeError(f"{format_shape(z.shape)} needs labels of shape {format_shape(z.shape[:-1])}, "
+                             f"got {format_shape(labels.shape)}")
+        return TensorType(labels.shape, z.dtype)
+
+    def reference(self, z, labels):
+        return np.take_along_axis(z, labels[..., None], axis=-1)[..., 0]
+
+    def vjp(self, inputs, out, grad):
+        z, labels = inputs
+        return [expand_dims(grad, -1) * one_hot(labels, z.shape[-1], z.dtype), None]
+
+
+@register
 class OneHot(Op):
     name = "one_hot"
     differentiable = False
@@ -372,6 +396,11 @@ def gather(table, indices):
 
 def one_hot(labels, depth: int, dtype="float32"):
     return apply("one_hot", labels, depth=as_dim(depth), dtype=np.dtype(dtype).name)
+
+
+def pick(z, labels):
+    """``z[..., labels]`` along the last axis (the probability of the true class, say)."""
+    return apply("pick", z, labels)
 
 
 def stop_gradient(x):

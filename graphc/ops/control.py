@@ -1,0 +1,27 @@
+"""Ops that structure values rather than compute them: ``item`` projects one result of a tuple-valued node
+(a fused kernel now, a loop later)."""
+
+from __future__ import annotations
+
+from .registry import Op, apply, register
+
+
+@register
+class Item(Op):
+    """Result ``index`` of a node with several results."""
+
+    name = "item"
+    internal = True
+
+    def infer(self, types, index):
+        return types[0][index]
+
+    def reference(self, values, index):
+        return values[index]
+
+    def vjp(self, inputs, out, grad, index):
+        return [(index, grad)]  # autodiff accumulates this into slot ``index`` of the tuple's gradient
+
+
+def item(node, index: int):
+    return apply("item", node, index=index)
