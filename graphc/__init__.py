@@ -1,10 +1,11 @@
 """graphc: a symbolic computation-graph compiler for neural networks.
 
 Declare a model as a graph of tensors with named dimensions, differentiate it into an explicit backward graph,
-and evaluate both with the NumPy reference interpreter. This module only re-exports the public API.
+optimize the two together, and evaluate them with the NumPy reference interpreter. This module only re-exports
+the public API.
 """
 
-from . import init  # noqa: F401
+from . import init
 from .autodiff import grad
 from .backends.reference import evaluate
 from .dsl import Tensor, constant, input, param, scope
@@ -31,6 +32,7 @@ from .ops import (
     cast,
     concat,
     cross_entropy,
+    dropout,
     elu,
     equal,
     exp,
@@ -69,17 +71,9 @@ from .ops import (
     sum,
     tanh,
     transpose,
+    uniform_like,
     where,
 )
+from .passes import optimize
 
 __version__ = "0.1.0"
-
-__all__ = [
-    "BindingError", "DTypeError", "DifferentiationError", "FeedError", "Graph", "GraphcError", "InitializerError",
-    "Node", "NumericalError", "OPS", "ShapeError", "Tensor", "abs", "accuracy", "argmax", "binary_cross_entropy",
-    "broadcast_to", "cast", "check_grad", "concat", "constant", "cross_entropy", "elu", "equal", "evaluate", "exp",
-    "expand_dims", "gather", "grad", "greater", "greater_equal", "identity", "init", "init_params", "input",
-    "leaky_relu", "less", "less_equal", "log", "log_softmax", "matmul", "max", "maximum", "mean", "minimum", "mse",
-    "not_equal", "one_hot", "param", "pick", "power", "relu", "reshape", "scope", "selu", "sigmoid", "sign", "softmax",
-    "softplus", "softsign", "sqrt", "squeeze", "stack", "stop_gradient", "sum", "tanh", "transpose", "where",
-]

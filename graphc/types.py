@@ -127,12 +127,19 @@ def resolve_shape(shape: Shape, bindings: dict) -> tuple[int, ...]:
     return tuple(resolve_dim(d, bindings) for d in shape)
 
 
+def is_dim_expression(value) -> bool:
+    """A SymPy expression over named dimensions (not, say, a fused kernel's formula over real symbols)."""
+    return isinstance(value, sympy.Expr) and all(s.is_integer and s.is_positive for s in value.free_symbols)
+
+
 def resolve_attribute(value, bindings: dict):
-    """Replace named dimensions inside an attribute (ints, tuples, expressions) by their sizes."""
-    if isinstance(value, sympy.Expr):
+    """Replace named dimensions inside an attribute (ints, tuples, expressions, types) by their sizes."""
+    if is_dim_expression(value):
         return resolve_dim(value, bindings)
     if isinstance(value, tuple):
         return tuple(resolve_attribute(v, bindings) for v in value)
+    if isinstance(value, TensorType):
+        return TensorType(resolve_shape(value.shape, bindings), value.dtype)
     return value
 
 

@@ -89,6 +89,7 @@ ORACLES = {
     "pick": lambda z, labels: np.squeeze(np.take_along_axis(z, labels[..., None], -1), -1),
     "one_hot": lambda labels, depth, dtype: np.eye(depth, dtype=dtype)[labels],
     "stop_gradient": lambda x: x,
+    "uniform": lambda like, instance: np.random.default_rng(0).random(like.shape),  # evaluate's default seed
     "softmax": lambda x, axis: scipy.special.softmax(x, axis=axis),
     "log_softmax": lambda x, axis: scipy.special.log_softmax(x, axis=axis),
     "cross_entropy": _cross_entropy,

@@ -56,9 +56,10 @@ def bind_feeds(graph: Graph, feeds: dict, float64: bool = False) -> tuple[dict[N
     return values, {symbol: size for symbol, (size, _) in bindings.items()}
 
 
-def evaluate(outputs, feeds: dict, *, float64: bool = False, check_numerics: bool = False):
+def evaluate(outputs, feeds: dict, *, float64: bool = False, check_numerics: bool = False, seed: int = 0):
     """Evaluate ``outputs`` (a tensor or a list of tensors) given ``feeds`` {name: array}; returns arrays.
 
+    Random ops draw from one generator seeded with ``seed``, in topological order.
     ``float64=True`` computes in float64 whatever the declared float dtypes (for gradient checks).
     ``check_numerics=True`` raises NumericalError at the first op that turns finite inputs into NaN or Inf.
     """
@@ -66,15 +67,16 @@ def evaluate(outputs, feeds: dict, *, float64: bool = False, check_numerics: boo
     nodes = [node_of(o) for o in ([outputs] if single else outputs)]
     graph = Graph(nodes)
     values, bindings = bind_feeds(graph, feeds, float64)
+    rng = np.random.default_rng(seed)
     with np.errstate(all="ignore"):  # overflow in a branch that `where` discards is not an error
         for node in graph.nodes:
             if node not in values:
-                values[node] = _run(node, [values[i] for i in node.inputs], bindings, float64, check_numerics)
+                values[node] = _run(node, [values[i] for i in node.inputs], bindings, float64, check_numerics, rng)
     results = [values[n] for n in nodes]
     return results[0] if single else results
 
 
-def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool) -> np.ndarray:
+def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool, rng) -> np.ndarray:
     try:
         attrs = {k: resolve_attribute(v, bindings) for k, v in node.attrs}
         expected_shape = None if isinstance(node.type, tuple) else resolve_shape(node.type.shape, bindings)
@@ -83,6 +85,8 @@ def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool) -
                         "that has them", node.location) from None
     if float64 and node.op.name in ("cast", "one_hot") and np.dtype(attrs["dtype"]).kind == "f":
         attrs["dtype"] = "float64"
+    if node.op.random:
+        attrs["rng"] = rng
     result = node.op.reference(*arguments, **attrs)
     if isinstance(node.type, tuple):  # several results: each is checked where an ``item`` takes it out
         return tuple(np.asarray(r).astype(np.float64) if float64 and np.asarray(r).dtype == np.float32 else r

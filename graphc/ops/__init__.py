@@ -34,6 +34,7 @@ from .elementwise import (
 )
 from .linalg import matmul
 from .loss import accuracy, cross_entropy, mse
+from .random import dropout, uniform_like
 from .reduce import argmax, max, mean, sum
 from .registry import OPS, OUT, Elementwise, Op, apply, register
 from .shape import (

@@ -1,0 +1,136 @@
+"""The rewrite rules, as data: algebraic simplifications and numerical-stability rewrites.
+
+Each rule's algebra is in its comment. Rules marked ``exact=False`` change results for NaN or Inf inputs and run
+only with ``unsafe_math=True``. The engine (``rewrite.py``) applies a rule only when the result keeps the node's
+exact type.
+"""
+
+from __future__ import annotations
+
+from ..dsl import constant
+from ..ops import pick
+from ..ops.reduce import axes_size
+from ..ops.shape import broadcast_like, reshape_like
+from .rewrite import Rule, Var, constant_value
+
+X, Y, Z, C = Var("x"), Var("y"), Var("z"), Var("c")
+AXIS, AXES, KEEP, SHAPE, INNER, OUTER = (Var(n) for n in ("axis", "axes", "keepdims", "shape", "inner", "outer"))
+
+# Values known to be positive, for rules that are exact only there.
+POSITIVE_OPS = ("exp", "softplus", "sigmoid", "softmax")
+POSITIVE = Var("positive", lambda node: node.op.name in POSITIVE_OPS or (constant_value(node) or 0) > 0)
+
+
+def _last_axis(bound) -> bool:
+    return bound["axes"] == (bound["z"].ndim - 1,) and not bound["keepdims"]
+
+
+def _composed_transpose(bound, node):
+    """transpose(transpose(x, inner), outer) is one transpose by inner[outer], or none if that is the identity."""
+    from ..ops import transpose
+
+    return transpose(bound["x"], tuple(bound["inner"][a] for a in bound["outer"]))
+
+
+def _reshape_once(bound, node):
+    return reshape_like(bound["x"], node)
+
+
+BROADCAST_OPS = ("broadcast_to", "broadcast_like")
+
+
+def _is_broadcast_scalar_constant(node) -> bool:
+    return node.op.name in BROADCAST_OPS and node.inputs[0].op.name == "constant" and node.inputs[0].type.shape == ()
+
+
+def _sum_of_broadcast_constant(bound, node):
+    """The sum of all n elements of a broadcast constant c is c * n (n from the broadcast's shape)."""
+    if node.shape != ():
+        raise ValueError("only full reductions")
+    broadcast = bound["broadcast"]
+    value = constant(constant_value(broadcast.node), node.dtype)
+    return value * axes_size(broadcast, tuple(range(broadcast.ndim)))
+
+
+def _zeros_like(bound, node):
+    return broadcast_like(constant(0.0, node.dtype), node)
+
+
+def _ones_like(bound, node):
+    return broadcast_like(constant(1.0, node.dtype), node)
+
+
+def _absorb_broadcast(bound, node):
+    """An element-wise op broadcasts anyway: feed it un-broadcast values, one input at a time while its result
+    keeps its type (at least one operand must still carry the full shape)."""
+    from ..ops.registry import apply
+
+    inputs = list(node.node.inputs)
+    attrs = dict(node.node.attrs)
+    for position, value in enumerate(inputs):
+        if value.op.name in BROADCAST_OPS:
+            candidate = inputs[:position] + [value.inputs[0]] + inputs[position + 1:]
+            if apply(node.op, *candidate, **attrs).node.type == node.node.type:
+                inputs = candidate
+    return apply(node.op, *inputs, **attrs)
+
+
+def _has_broadcast_input(node) -> bool:
+    return node.op.elementwise and any(i.op.name in BROADCAST_OPS for i in node.inputs)
+
+
+ALGEBRA = (
+    Rule("mul-one", ("mul", X, 1), X),  # x * 1 = x
+    Rule("add-zero", ("add", X, 0), X),  # x + 0 = x
+    Rule("sub-zero", ("sub", X, 0), X),  # x - 0 = x
+    Rule("div-one", ("div", X, 1), X),  # x / 1 = x
+    Rule("neg-neg", ("neg", ("neg", X)), X),  # -(-x) = x
+    Rule("zero-sub", ("sub", 0, X), ("neg", X)),  # 0 - x = -x
+    Rule("mul-minus-one", ("mul", X, -1), ("neg", X)),  # x * (-1) = -x
+    Rule("add-neg", ("add", X, ("neg", Y)), ("sub", X, Y)),  # x + (-y) = x - y
+    Rule("sub-neg", ("sub", X, ("neg", Y)), ("add", X, Y)),  # x - (-y) = x + y
+    Rule("neg-neg-product", ("mul", ("neg", X), ("neg", Y)), ("mul", X, Y)),  # (-x)(-y) = xy
+    Rule("neg-sub", ("neg", ("sub", X, Y)), ("sub", Y, X)),  # -(x - y) = y - x
+    Rule("transpose-transpose", ("transpose", ("transpose", X, {"axes": INNER}), {"axes": OUTER}),
+         _composed_transpose),  # (x^T)^T = x; in general, two permutations compose into one
+    Rule("reshape-reshape", ("reshape", ("reshape", X), {"shape": SHAPE}), _reshape_once),  # reshaping twice = once
+    Rule("reshape-like-reshape", ("reshape_like", ("reshape", X), Y), _reshape_once),  # likewise
+    Rule("exp-log", ("exp", ("log", POSITIVE)), Var("positive")),  # e^(ln x) = x, for x > 0 only
+    Rule("sqrt-square", ("sqrt", ("mul", X, X)), ("abs", X)),  # sqrt(x^2) = |x|
+    Rule("sum-broadcast-constant", ("sum", Var("broadcast", _is_broadcast_scalar_constant)),
+         _sum_of_broadcast_constant),  # sum_i c = c * n
+    Rule("sum-one-hot", ("sum", ("mul", ("one_hot", Y, {"depth": Var("depth")}), Z),
+                         {"axes": AXES, "keepdims": KEEP}),
+         lambda b, node: pick(b["z"], b["y"]), when=_last_axis),  # sum_k onehot(y)_k z_k = z_y
+    Rule("broadcast-absorbed", Var("node", _has_broadcast_input), _absorb_broadcast),  # f(bcast(x), y) = f(x, y)
+)
+
+STABILITY = (
+    Rule("log-softmax", ("log", ("softmax", X, {"axis": AXIS})), ("log_softmax", X, {"axis": AXIS})),
+    # log softmax(x) = x - logsumexp(x): no log of an underflowed 0
+    Rule("exp-log-softmax", ("exp", ("log_softmax", X, {"axis": AXIS})), ("softmax", X, {"axis": AXIS})),
+    # e^(log softmax x) = softmax x
+    Rule("cross-entropy-from-logits", ("neg", ("pick", ("log_softmax", X, {"axis": AXIS}), Y)),
+         ("cross_entropy", X, Y), when=lambda b: b["axis"] == b["x"].ndim - 1),
+    # -log softmax(x)_y = cross_entropy(x, y), one fused op from the logits
+    Rule("log-exp", ("log", ("exp", X)), X),  # ln e^x = x (and no overflow at x > 88)
+    Rule("softplus", ("log", ("add", 1, ("exp", X))), ("softplus", X)),  # ln(1 + e^x) = softplus(x)
+    Rule("log-sigmoid", ("log", ("sigmoid", X)), ("neg", ("softplus", ("neg", X)))),  # ln s(x) = -softplus(-x)
+    Rule("log-one-minus-sigmoid", ("log", ("sub", 1, ("sigmoid", X))), ("neg", ("softplus", X))),
+    # ln(1 - s(x)) = -softplus(x)
+    Rule("sigmoid", ("div", 1, ("add", 1, ("exp", ("neg", X)))), ("sigmoid", X)),  # 1/(1 + e^-x) = s(x)
+    Rule("masked-gradient", ("mul", X, ("where", C, 1, 0)), ("where", C, X, 0)),
+    # x * [c] = where(c, x, 0): where c fails the result is 0, even if x is NaN or Inf there
+    Rule("where-then-mul", ("mul", ("where", C, X, 0), Y), ("where", C, ("mul", X, Y), 0)),
+    # where(c, x, 0) * y = where(c, x*y, 0): NaN or Inf in y from the branch not taken cannot leak into gradients
+    Rule("where-else-mul", ("mul", ("where", C, 0, X), Y), ("where", C, 0, ("mul", X, Y))),
+    # likewise for the else branch
+)
+
+UNSAFE = (
+    Rule("mul-zero", ("mul", X, 0), _zeros_like, exact=False),  # x * 0 = 0 for finite x only
+    Rule("sub-self", ("sub", X, X), _zeros_like, exact=False),  # x - x = 0 for finite x only
+    Rule("div-self", ("div", X, X), _ones_like, exact=False),  # x / x = 1 for finite, non-zero x only
+)
+
+RULES = ALGEBRA + STABILITY + UNSAFE
