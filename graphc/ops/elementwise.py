@@ -31,7 +31,8 @@ def elementwise(name: str, *arguments, **attrs):
     tensors = [a for a in arguments if isinstance(a, Tensor)]
     if not tensors:
         raise TypeError(f"{name} needs at least one graphc tensor argument")
-    dtype = next((t.dtype for t in tensors if t.dtype.kind != "b"), tensors[0].dtype)
+    # Numbers take the dtype of the non-boolean tensors; with only a condition (where(c, 1.0, 0.0)), their own.
+    dtype = next((t.dtype for t in tensors if t.dtype.kind != "b"), None)
     converted = [a if isinstance(a, Tensor) else constant(a, dtype) for a in arguments]
     return apply(name, *converted, **attrs)
 
@@ -421,6 +422,8 @@ class BinaryCrossEntropy(Elementwise):
 
 # --- comparisons and selection ---------------------------------------------------------------------------------------
 class Comparison(Elementwise):
+    """Booleans are SymPy Booleans in expressions: a comparison is a relation, a bool input a Boolean symbol."""
+
     arguments = ("x", "y")
     float_only = False
     differentiable = False
@@ -429,7 +432,7 @@ class Comparison(Elementwise):
     function = None
 
     def expr(self, x, y):
-        return _step(self.relation(x, y))
+        return self.relation(x, y)
 
     def numpy(self, x, y):
         return type(self).function(x, y)
@@ -462,11 +465,11 @@ class Where(Elementwise):
         return types[1:]
 
     def expr(self, c, x, y):
-        return Piecewise((x, sympy.Ne(c, 0)), (y, True))
+        return Piecewise((x, c), (y, True))
 
     def derivatives(self, args):
         c, x, y = args
-        return (0, _step(sympy.Ne(c, 0)), Piecewise((0, sympy.Ne(c, 0)), (1, True)))
+        return (0, _step(c), Piecewise((0, c), (1, True)))
 
     def numpy(self, c, x, y):
         return np.where(c, x, y)

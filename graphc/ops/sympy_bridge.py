@@ -86,8 +86,6 @@ def to_graph(expr: sympy.Expr, environment: dict, dtype):
             for value, condition in reversed(e.args[:-1]):
                 result = apply("where", walk(condition), walk(value), result)
             return result
-        if isinstance(e, sympy.Unequality) and e.rhs == 0 and e.lhs in environment:
-            return environment[e.lhs].astype("bool")  # a boolean operand standing as a condition
         if type(e) in _RELATIONS:
             return apply(_RELATIONS[type(e)], walk(e.lhs), walk(e.rhs))
         if isinstance(e, (sympy.Max, sympy.Min)):

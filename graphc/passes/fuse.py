@@ -28,7 +28,10 @@ from .rewrite import constant_value
 
 
 def fusible(node: Node) -> bool:
-    return node.op.elementwise and not isinstance(node.type, tuple) and node.type.dtype.kind in "fb"
+    """Float results, and booleans (comparisons: SymPy relations); a cast from bool would need 0/1 arithmetic."""
+    if not node.op.elementwise or isinstance(node.type, tuple) or node.type.dtype.kind not in "fb":
+        return False
+    return not (node.op.name == "cast" and node.inputs[0].type.dtype.kind == "b")
 
 
 def _groups(graph: Graph) -> tuple[networkx.DiGraph, dict[Node, int]]:

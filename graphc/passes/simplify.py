@@ -16,13 +16,15 @@ from .rewrite import Rule, Var, constant_value
 X, Y, Z, C = Var("x"), Var("y"), Var("z"), Var("c")
 AXIS, AXES, KEEP, SHAPE, INNER, OUTER = (Var(n) for n in ("axis", "axes", "keepdims", "shape", "inner", "outer"))
 
+SCALAR_A, SCALAR_B = (Var(n, lambda node: node.op.name == "constant" and node.type.shape == ()) for n in "ab")
+
 # Values known to be positive, for rules that are exact only there.
 POSITIVE_OPS = ("exp", "softplus", "sigmoid", "softmax")
 POSITIVE = Var("positive", lambda node: node.op.name in POSITIVE_OPS or (constant_value(node) or 0) > 0)
 
 
 def _last_axis(bound) -> bool:
-    return bound["axes"] == (bound["z"].ndim - 1,) and not bound["keepdims"]
+    return bound["axes"] == (len(bound["z"].shape) - 1,) and not bound["keepdims"]
 
 
 def _composed_transpose(bound, node):
@@ -91,6 +93,13 @@ ALGEBRA = (
     Rule("sub-neg", ("sub", X, ("neg", Y)), ("add", X, Y)),  # x - (-y) = x + y
     Rule("neg-neg-product", ("mul", ("neg", X), ("neg", Y)), ("mul", X, Y)),  # (-x)(-y) = xy
     Rule("neg-sub", ("neg", ("sub", X, Y)), ("sub", Y, X)),  # -(x - y) = y - x
+    Rule("neg-sum", ("neg", ("sum", X, {"axes": AXES, "keepdims": KEEP})),
+         ("sum", ("neg", X), {"axes": AXES, "keepdims": KEEP})),  # -sum(x) = sum(-x): negation moves inward
+    Rule("neg-div", ("neg", ("div", X, Y)), ("div", ("neg", X), Y)),  # -(x/y) = (-x)/y
+    Rule("add-constants", ("add", ("add", X, SCALAR_A), SCALAR_B), ("add", X, ("add", Var("a"), Var("b")))),
+    # (x + a) + b = x + (a + b) for constants a, b, which folding then adds (rounding may differ in the last bit)
+    Rule("mul-constants", ("mul", ("mul", X, SCALAR_A), SCALAR_B), ("mul", X, ("mul", Var("a"), Var("b")))),
+    # (x a) b = x (a b), likewise
     Rule("transpose-transpose", ("transpose", ("transpose", X, {"axes": INNER}), {"axes": OUTER}),
          _composed_transpose),  # (x^T)^T = x; in general, two permutations compose into one
     Rule("reshape-reshape", ("reshape", ("reshape", X), {"shape": SHAPE}), _reshape_once),  # reshaping twice = once
@@ -111,7 +120,7 @@ STABILITY = (
     Rule("exp-log-softmax", ("exp", ("log_softmax", X, {"axis": AXIS})), ("softmax", X, {"axis": AXIS})),
     # e^(log softmax x) = softmax x
     Rule("cross-entropy-from-logits", ("neg", ("pick", ("log_softmax", X, {"axis": AXIS}), Y)),
-         ("cross_entropy", X, Y), when=lambda b: b["axis"] == b["x"].ndim - 1),
+         ("cross_entropy", X, Y), when=lambda b: b["axis"] == len(b["x"].shape) - 1),
     # -log softmax(x)_y = cross_entropy(x, y), one fused op from the logits
     Rule("log-exp", ("log", ("exp", X)), X),  # ln e^x = x (and no overflow at x > 88)
     Rule("softplus", ("log", ("add", 1, ("exp", X))), ("softplus", X)),  # ln(1 + e^x) = softplus(x)
