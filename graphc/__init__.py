@@ -22,6 +22,7 @@ from .errors import (
 from .gradcheck import check_grad
 from .init import init_params
 from .ir import Graph, Node
+from .model import Model
 from .ops import (
     OPS,
     abs,

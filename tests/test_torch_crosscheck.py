@@ -8,6 +8,7 @@ import numpy as np
 import torch
 
 import graphc
+from models.lstm_step import lstm_step
 
 RNG = np.random.default_rng(3)
 
@@ -43,16 +44,6 @@ def test_mlp_with_softmax_cross_entropy():
     assert_close(ours[0], theirs)
     for param, gradient in zip(params, ours[1:]):
         assert_close(gradient, t[param.name].grad)
-
-
-def lstm_step(x, h, c, W, U, b):
-    """One LSTM step (math.md), gates in PyTorch's order i, f, g, o along the last axis of W, U and b."""
-    z = x @ W + h @ U + b
-    m = h.shape[-1]
-    i, f, g, o = (z[:, k * m:(k + 1) * m] for k in range(4))
-    c_next = graphc.sigmoid(f) * c + graphc.sigmoid(i) * graphc.tanh(g)
-    h_next = graphc.sigmoid(o) * graphc.tanh(c_next)
-    return h_next, c_next
 
 
 def test_hand_written_lstm_step_matches_torch_lstm_cell():

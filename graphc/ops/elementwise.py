@@ -8,20 +8,32 @@ from __future__ import annotations
 
 import numpy as np
 import sympy
-from sympy import Abs, Piecewise
+from sympy import Abs
 
 from ..errors import DTypeError
 from ..types import TensorType, as_dtype, is_float
 from .registry import OUT, Case, Elementwise, apply, register
-from .scalar import Sigmoid, Softplus, numpy_sigmoid, numpy_softplus
+from .scalar import (
+    Equal,
+    Greater,
+    GreaterEqual,
+    Less,
+    LessEqual,
+    NotEqual,
+    Select,
+    Sigmoid,
+    Softplus,
+    numpy_sigmoid,
+    numpy_softplus,
+)
 
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
 
 
-def _step(condition) -> sympy.Piecewise:
-    """1 where ``condition`` holds, else 0."""
-    return Piecewise((1, condition), (0, True))
+def _step(condition) -> sympy.Expr:
+    """1 where ``condition`` holds, else 0 (as a selection, so it translates into ``where(c, 1, 0)``)."""
+    return Select(condition, 1, 0)
 
 
 def elementwise(name: str, *arguments, **attrs):
@@ -146,11 +158,11 @@ class Maximum(Elementwise):
     commutative = True
 
     def expr(self, x, y):
-        return Piecewise((x, x >= y), (y, True))  # not sympy.Max: its derivative is Heaviside, 1/2 at ties
+        return Select(GreaterEqual(x, y), x, y)  # not sympy.Max: its derivative is Heaviside, 1/2 at ties
 
     def derivatives(self, args):
         x, y = args
-        return (_step(x >= y), _step(x < y))  # a tie sends the whole gradient to x
+        return (_step(GreaterEqual(x, y)), _step(Less(x, y)))  # a tie sends the whole gradient to x
 
     def numpy(self, x, y):
         return np.maximum(x, y)
@@ -164,11 +176,11 @@ class Minimum(Elementwise):
     commutative = True
 
     def expr(self, x, y):
-        return Piecewise((x, x <= y), (y, True))
+        return Select(LessEqual(x, y), x, y)
 
     def derivatives(self, args):
         x, y = args
-        return (_step(x <= y), _step(x > y))
+        return (_step(LessEqual(x, y)), _step(Greater(x, y)))
 
     def numpy(self, x, y):
         return np.minimum(x, y)
@@ -312,11 +324,11 @@ class Relu(Elementwise):
     stable_at_extremes = True
 
     def expr(self, x):
-        return Piecewise((x, x > 0), (0, True))
+        return Select(Greater(x, 0), x, 0)
 
     def derivatives(self, args):
         (x,) = args
-        return (_step(x > 0),)  # math.md: the derivative at 0 is 0
+        return (_step(Greater(x, 0)),)  # math.md: the derivative at 0 is 0
 
     def numpy(self, x):
         return np.maximum(x, 0)
@@ -328,11 +340,11 @@ class LeakyRelu(Elementwise):
     stable_at_extremes = True
 
     def expr(self, x, alpha=0.01):
-        return Piecewise((x, x > 0), (alpha * x, True))
+        return Select(Greater(x, 0), x, alpha * x)
 
     def derivatives(self, args, alpha=0.01):
         (x,) = args
-        return (Piecewise((1, x > 0), (alpha, True)),)
+        return (Select(Greater(x, 0), 1, alpha),)
 
     def numpy(self, x, alpha=0.01):
         return np.where(x > 0, x, x * x.dtype.type(alpha))
@@ -344,11 +356,11 @@ class Elu(Elementwise):
     stable_at_extremes = True
 
     def expr(self, x, alpha=1.0):
-        return Piecewise((x, x > 0), (alpha * (sympy.exp(x) - 1), True))
+        return Select(Greater(x, 0), x, alpha * (sympy.exp(x) - 1))
 
     def derivatives(self, args, alpha=1.0):
         (x,) = args
-        return (Piecewise((1, x > 0), (OUT + alpha, True)),)  # alpha e^x = out + alpha for x <= 0
+        return (Select(Greater(x, 0), 1, OUT + alpha),)  # alpha e^x = out + alpha for x <= 0
 
     def numpy(self, x, alpha=1.0):
         return np.where(x > 0, x, x.dtype.type(alpha) * np.expm1(np.minimum(x, 0)))
@@ -360,11 +372,11 @@ class Selu(Elementwise):
     stable_at_extremes = True
 
     def expr(self, x):
-        return SELU_LAMBDA * Piecewise((x, x > 0), (SELU_ALPHA * (sympy.exp(x) - 1), True))
+        return SELU_LAMBDA * Select(Greater(x, 0), x, SELU_ALPHA * (sympy.exp(x) - 1))
 
     def derivatives(self, args):
         (x,) = args
-        return (Piecewise((SELU_LAMBDA, x > 0), (OUT + SELU_LAMBDA * SELU_ALPHA, True)),)
+        return (Select(Greater(x, 0), SELU_LAMBDA, OUT + SELU_LAMBDA * SELU_ALPHA),)
 
     def numpy(self, x):
         negative = SELU_ALPHA * np.expm1(np.minimum(x, 0))
@@ -422,32 +434,31 @@ class BinaryCrossEntropy(Elementwise):
 
 # --- comparisons and selection ---------------------------------------------------------------------------------------
 class Comparison(Elementwise):
-    """Booleans are SymPy Booleans in expressions: a comparison is a relation, a bool input a Boolean symbol."""
+    """In expressions a comparison is a 0/1 function (``Greater(x, y)``) and a boolean is non-zero for true."""
 
     arguments = ("x", "y")
     float_only = False
     differentiable = False
     output_dtype = "bool"
-    relation = None
     function = None
 
     def expr(self, x, y):
-        return self.relation(x, y)
+        return self.sympy_function(x, y)
 
     def numpy(self, x, y):
         return type(self).function(x, y)
 
 
-for _name, _relation, _function in (
-    ("greater", sympy.StrictGreaterThan, np.greater),
-    ("greater_equal", sympy.GreaterThan, np.greater_equal),
-    ("less", sympy.StrictLessThan, np.less),
-    ("less_equal", sympy.LessThan, np.less_equal),
-    ("equal", sympy.Eq, np.equal),
-    ("not_equal", sympy.Ne, np.not_equal),
+for _name, _function, _numpy in (
+    ("greater", Greater, np.greater),
+    ("greater_equal", GreaterEqual, np.greater_equal),
+    ("less", Less, np.less),
+    ("less_equal", LessEqual, np.less_equal),
+    ("equal", Equal, np.equal),
+    ("not_equal", NotEqual, np.not_equal),
 ):
-    register(type(_name.title().replace("_", ""), (Comparison,), {"name": _name, "relation": _relation,
-                                                                   "function": _function}))
+    register(type(_name.title().replace("_", ""), (Comparison,), {"name": _name, "sympy_function": _function,
+                                                                   "function": _numpy}))
 
 
 @register
@@ -464,12 +475,14 @@ class Where(Elementwise):
             raise DTypeError(f"the condition must be bool, got {types[0].dtype.name}")
         return types[1:]
 
+    sympy_function = Select
+
     def expr(self, c, x, y):
-        return Piecewise((x, c), (y, True))
+        return Select(c, x, y)
 
     def derivatives(self, args):
         c, x, y = args
-        return (0, _step(c), Piecewise((0, c), (1, True)))
+        return (0, _step(c), Select(c, 0, 1))
 
     def numpy(self, c, x, y):
         return np.where(c, x, y)

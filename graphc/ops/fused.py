@@ -26,7 +26,8 @@ def input_symbol(index: int) -> sympy.Symbol:
 def numpy_function(expressions: tuple, arity: int):
     """A NumPy function of the inputs returning every expression, with common subexpressions computed once."""
     symbols = [input_symbol(i) for i in range(arity)]
-    return sympy.lambdify(symbols, list(expressions), modules=[NUMPY_FUNCTIONS, "numpy"], cse=True)
+    with sympy.evaluate(False):  # cse rebuilds expressions; evaluating would turn x - x into 0 even for x = Inf
+        return sympy.lambdify(symbols, list(expressions), modules=[NUMPY_FUNCTIONS, "numpy"], cse=True)
 
 
 @register

@@ -1,8 +1,13 @@
-"""SymPy functions for scalar primitives whose textbook formula overflows, with their stable NumPy forms.
+"""SymPy functions for scalar primitives, with their NumPy forms.
 
 ``1/(1+exp(-z))`` and ``log(1+exp(z))`` are exact but overflow at |z| ~ 1e3 when evaluated as written. Element-wise
-ops use these named functions instead, so SymPy can still differentiate and simplify them while every evaluator
-(NumPy here, generated kernels later) maps them to a form that is finite over the whole float range.
+ops use named functions instead, so SymPy can still differentiate them while every evaluator (NumPy here, generated
+kernels later) maps them to a form that is finite over the whole float range.
+
+Selection and comparison are named functions too, rather than SymPy's ``Piecewise`` and relations: those carry a
+logic and set-theory machinery (rewriting conditions, simplifying) that is slow on large kernels and not needed.
+``Greater(x, y)`` is 1 or 0; ``Select(c, x, y)`` is x where c is non-zero, else y, and its derivative is
+``Select(c, dx, dy)``, so an Inf in the branch not taken can never become ``0 * Inf = NaN``.
 """
 
 from __future__ import annotations
@@ -51,8 +56,51 @@ class Softplus(sympy.Function):
         return self.args[0].is_real
 
 
+class Select(sympy.Function):
+    """``x`` where ``c`` is non-zero, else ``y``."""
+
+    @classmethod
+    def eval(cls, c, x, y):
+        if x == y:
+            return x
+        if c.is_Number:
+            return x if c != 0 else y
+        return None
+
+    def _eval_derivative(self, symbol):
+        c, x, y = self.args
+        return Select(c, sympy.diff(x, symbol), sympy.diff(y, symbol))
+
+
+class _Comparison(sympy.Function):
+    """1 where the relation holds, else 0; piecewise constant, so its derivative is 0."""
+
+    relation = None
+
+    @classmethod
+    def eval(cls, x, y):
+        if x.is_Number and y.is_Number:
+            return sympy.Integer(int(bool(cls.relation(x, y))))
+        return None
+
+    def fdiff(self, argindex=1):
+        return sympy.Integer(0)
+
+
+def _comparison(name, relation):
+    return type(name, (_Comparison,), {"relation": staticmethod(relation)})
+
+
+Greater = _comparison("Greater", lambda x, y: x > y)
+GreaterEqual = _comparison("GreaterEqual", lambda x, y: x >= y)
+Less = _comparison("Less", lambda x, y: x < y)
+LessEqual = _comparison("LessEqual", lambda x, y: x <= y)
+Equal = _comparison("Equal", lambda x, y: x == y)
+NotEqual = _comparison("NotEqual", lambda x, y: x != y)
+
+
 def numpy_softplus(z):
-    return np.logaddexp(0, z).astype(np.result_type(z), copy=False)
+    return np.logaddexp(0, z)  # the 0 is a Python int: float32 stays float32 (NumPy 2's weak scalars)
 
 
 def numpy_sigmoid(z):
@@ -60,4 +108,14 @@ def numpy_sigmoid(z):
 
 
 # How NumPy evaluates each named function: used by sympy.lambdify (fused nodes) and by the element-wise ops.
-NUMPY_FUNCTIONS = {"Sigmoid": numpy_sigmoid, "Softplus": numpy_softplus}
+NUMPY_FUNCTIONS = {
+    "Sigmoid": numpy_sigmoid,
+    "Softplus": numpy_softplus,
+    "Select": np.where,
+    "Greater": np.greater,
+    "GreaterEqual": np.greater_equal,
+    "Less": np.less,
+    "LessEqual": np.less_equal,
+    "Equal": np.equal,
+    "NotEqual": np.not_equal,
+}

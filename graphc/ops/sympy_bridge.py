@@ -10,15 +10,7 @@ from __future__ import annotations
 import sympy
 
 from .registry import OPS, apply
-
-_RELATIONS = {
-    sympy.StrictGreaterThan: "greater",
-    sympy.GreaterThan: "greater_equal",
-    sympy.StrictLessThan: "less",
-    sympy.LessThan: "less_equal",
-    sympy.Equality: "equal",
-    sympy.Unequality: "not_equal",
-}
+from .scalar import Select
 
 
 def _function_ops() -> dict:
@@ -79,21 +71,17 @@ def to_graph(expr: sympy.Expr, environment: dict, dtype):
             if exponent == sympy.Rational(1, 2):
                 return apply("sqrt", walk(base))
             return apply("pow", walk(base), walk(exponent))
-        if isinstance(e, sympy.Piecewise):
-            result = walk(e.args[-1][0])
-            if e.args[-1][1] is not sympy.true:
-                raise ValueError(f"a Piecewise needs a final 'otherwise' branch: {e}")
-            for value, condition in reversed(e.args[:-1]):
-                result = apply("where", walk(condition), walk(value), result)
-            return result
-        if type(e) in _RELATIONS:
-            return apply(_RELATIONS[type(e)], walk(e.lhs), walk(e.rhs))
         if isinstance(e, (sympy.Max, sympy.Min)):
             name = "maximum" if isinstance(e, sympy.Max) else "minimum"
             result = walk(e.args[0])
             for argument in e.args[1:]:
                 result = apply(name, result, walk(argument))
             return result
+        if isinstance(e, Select):
+            condition = walk(e.args[0])
+            if condition.dtype.kind != "b":  # a 0/1 number standing as a condition
+                condition = apply("not_equal", condition, number(0))
+            return apply("where", condition, walk(e.args[1]), walk(e.args[2]))
         if type(e) in functions:
             return apply(functions[type(e)], *(walk(a) for a in e.args))
         raise ValueError(f"no op computes the SymPy expression {e} ({type(e).__name__})")

@@ -1,0 +1,39 @@
+"""``Model``: what a model file's ``build(**config)`` returns: named inputs, parameters, outputs and the loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from .dsl import Tensor
+from .ir import Graph, topological_order
+
+
+@dataclass
+class Model:
+    """A model as graphs: ``inputs`` and ``outputs`` by name, the scalar ``loss``, and its ``params`` (found from the
+    loss and outputs when not given)."""
+
+    name: str
+    inputs: dict[str, Tensor]
+    outputs: dict[str, Tensor]
+    loss: Tensor
+    params: list[Tensor] = field(default_factory=list)
+    config: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        if not self.params:
+            roots = [self.loss.node] + [t.node for t in self.outputs.values()]
+            self.params = [Tensor(n) for n in topological_order(roots) if n.op.name == "param"]
+
+    @property
+    def graph(self) -> Graph:
+        return Graph([self.loss.node] + [t.node for t in self.outputs.values()])
+
+    def parameter_count(self) -> int:
+        total = 0
+        for p in self.params:
+            count = 1
+            for d in p.shape:
+                count *= d
+            total += count
+        return total

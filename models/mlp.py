@@ -1,0 +1,22 @@
+"""A multilayer perceptron classifier: ``a_i = g(a_{i-1} W_i + b_i)``, softmax cross-entropy on the last layer."""
+
+import graphc
+
+ACTIVATIONS = {"tanh": graphc.tanh, "relu": graphc.relu, "sigmoid": graphc.sigmoid}
+
+
+def build(sizes=(64, 128, 10), activation="tanh", dtype="float32") -> graphc.Model:
+    """Layer sizes from input to classes (W1 of the benchmarks: 64 -> 128 -> 10, tanh)."""
+    x = graphc.input("x", ("batch", sizes[0]), dtype)
+    labels = graphc.input("labels", ("batch",), "int64")
+    h = x
+    for i, (n_in, n_out) in enumerate(zip(sizes[:-1], sizes[1:]), start=1):
+        with graphc.scope(f"layer{i}"):
+            W = graphc.param(f"W{i}", (n_in, n_out), init="glorot_uniform", dtype=dtype)
+            b = graphc.param(f"b{i}", (n_out,), init="zeros", dtype=dtype)
+            h = h @ W + b
+            if i < len(sizes) - 1:
+                h = ACTIVATIONS[activation](h)
+    loss = graphc.cross_entropy(h, labels)
+    return graphc.Model("mlp", {"x": x, "labels": labels}, {"logits": h}, loss,
+                        config={"sizes": sizes, "activation": activation})
