@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # The CPU build of PyTorch that the cross-check tests compare against (a test dependency only).
 TORCH := torch==2.13.0
 
-.PHONY: setup setup-dev graphviz demo test lint clean
+.PHONY: setup setup-dev graphviz demo test lint docs clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,9 @@ lint: setup-dev
 
 test: lint
 	$(PY) -m pytest -q
+
+docs: setup-dev
+	$(PY) scripts/optimizer_report.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

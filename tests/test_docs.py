@@ -2,11 +2,20 @@
 
 import pathlib
 import re
+import subprocess
+import sys
 
 import pytest
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["api.md"]
+PAGES = ["api.md", "optimizer.md"]
+
+
+def test_generated_tables_are_current():
+    """docs/optimizer.md's measured tables are what scripts/optimizer_report.py computes today."""
+    result = subprocess.run([sys.executable, "scripts/optimizer_report.py", "--check"], cwd=DOCS.parent,
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
 
 
 @pytest.mark.parametrize("page", PAGES)
