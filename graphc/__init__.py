@@ -8,7 +8,7 @@ the public API.
 from . import init
 from .autodiff import grad
 from .backends.reference import evaluate
-from .dsl import Tensor, constant, input, param, scope
+from .dsl import Tensor, constant, input, name, param, scope
 from .errors import (
     BindingError,
     DifferentiationError,
@@ -76,5 +76,6 @@ from .ops import (
     where,
 )
 from .passes import optimize
+from .render import GraphvizMissing, render
 
 __version__ = "0.1.0"

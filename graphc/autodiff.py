@@ -7,6 +7,8 @@ bookkeeping jobs, undoing broadcasting and accumulating gradients, are done here
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from .dsl import Tensor, constant
 from .errors import DifferentiationError, user_location
 from .ir import Node, topological_order
@@ -33,18 +35,33 @@ def _accumulate(contributions: list[Tensor]) -> Tensor:
 
 
 
+@dataclass
+class Backward:
+    """The reverse sweep's bookkeeping: ``gradients[v]`` is dL/dv for each value v on a path from a variable to y,
+    and each ``edges`` entry ``(user, position, source, contribution)`` is the gradient that flows from ``user``
+    back into its input ``source`` (at input ``position``): upstream times local."""
+
+    gradients: dict[Node, Tensor] = field(default_factory=dict)
+    edges: list[tuple[Node, int, Node, Tensor]] = field(default_factory=list)
+
+
 def grad(y: Tensor, wrt, grad_output: Tensor | None = None) -> list[Tensor]:
     """Gradients of the scalar ``y`` with respect to each tensor of ``wrt``, as tensors of the backward graph.
 
     A non-scalar ``y`` needs ``grad_output`` (the upstream gradient, of y's shape). Tensors of ``wrt`` that ``y``
     does not depend on get zeros.
     """
-    single = isinstance(wrt, Tensor)
-    wrt = [wrt] if single else list(wrt)
+    wrt = [wrt] if isinstance(wrt, Tensor) else list(wrt)
     for w in wrt:
         if not is_float(w.dtype):
             raise DifferentiationError(f"cannot differentiate with respect to {w!r}: its dtype is not float",
                                        user_location())
+    gradients = backward(y, wrt, grad_output).gradients
+    return [gradients[w.node] if w.node in gradients else broadcast_like(constant(0.0, w.dtype), w) for w in wrt]
+
+
+def backward(y: Tensor, wrt=None, grad_output: Tensor | None = None) -> Backward:
+    """The reverse sweep from ``y`` to ``wrt`` (default: every float input and parameter ``y`` depends on)."""
     if grad_output is None:
         if y.shape != ():
             raise DifferentiationError(f"grad needs a scalar to differentiate, got shape {format_shape(y.shape)}; "
@@ -54,25 +71,28 @@ def grad(y: Tensor, wrt, grad_output: Tensor | None = None) -> list[Tensor]:
         raise DifferentiationError(f"cannot differentiate {y!r}: its dtype is not float", user_location())
 
     order = topological_order([y.node])
-    targets = {w.node for w in wrt}
+    if wrt is None:
+        targets = {n for n in order if n.op.name in ("input", "param") and is_float(n.type.dtype)}
+    else:
+        targets = {w.node for w in wrt}
     # Only nodes on a path from a target to y need gradients.
     relevant: set[Node] = set()
     for node in order:
         if node in targets or any(i in relevant for i in node.inputs):
             relevant.add(node)
 
+    result = Backward()
     contributions: dict[Node, list] = {y.node: [grad_output]}
-    gradients: dict[Node, Tensor] = {}
     for node in reversed(order):
         if node not in relevant or node not in contributions:
             continue
         upstream = _upstream(node, contributions.pop(node))
-        gradients[node] = upstream
+        result.gradients[node] = upstream
         if node.op.leaf or not node.op.differentiable:
             continue
         inputs = [Tensor(i) for i in node.inputs]
         local = node.op.vjp(inputs, Tensor(node), upstream, **dict(node.attrs))
-        for source, downstream in zip(node.inputs, local):
+        for position, (source, downstream) in enumerate(zip(node.inputs, local)):
             if downstream is None or source not in relevant:
                 continue
             if isinstance(source.type, tuple):  # a result of a multi-result node, from ``item``: (index, gradient)
@@ -84,8 +104,8 @@ def grad(y: Tensor, wrt, grad_output: Tensor | None = None) -> list[Tensor]:
             if downstream.dtype != source.type.dtype:
                 raise AssertionError(f"{node.op.name}'s derivative rule gave {downstream.dtype} for {source}")
             contributions.setdefault(source, []).append(downstream)
-
-    return [gradients[w.node] if w.node in gradients else broadcast_like(constant(0.0, w.dtype), w) for w in wrt]
+            result.edges.append((node, position, source, downstream))
+    return result
 
 
 def _upstream(node: Node, received: list):

@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from . import __version__
+from .errors import GraphcError
 
 
 def list_ops(arguments) -> int:
@@ -21,6 +22,18 @@ def list_ops(arguments) -> int:
     return 0
 
 
+def render_model(arguments) -> int:
+    """Draw a model file's graph to an image (or DOT source with -o FILE.gv)."""
+    from . import modelfile
+    from .render import render
+
+    model = modelfile.load(arguments.model, modelfile.parse_config(arguments.set))
+    render(model, backward=arguments.backward, stage=arguments.stage, path=arguments.output,
+           collapse=arguments.collapse or (), max_nodes=arguments.max_nodes)
+    print(f"wrote {arguments.output}")
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="graphc", description="A symbolic computation-graph compiler for "
                                      "neural networks.")
@@ -28,11 +41,26 @@ def main(argv=None) -> int:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     ops = commands.add_parser("ops", help="list the op table")
     ops.set_defaults(run=list_ops)
+    draw = commands.add_parser("render", help="draw a model's graph with Graphviz",
+                               description="Draw the graph of MODEL (a model file, or the name of one in ./models) "
+                                           "to FILE (.svg, .png, .pdf, or .gv for DOT source).")
+    draw.add_argument("model", metavar="MODEL")
+    draw.add_argument("-o", "--output", metavar="FILE", default="graph.svg", help="where to write (default graph.svg)")
+    draw.add_argument("--backward", action="store_true", help="also draw the gradients (the chain rule)")
+    draw.add_argument("--stage", choices=("raw", "optimized"), default="raw", help="the graph as built or optimized")
+    draw.add_argument("--collapse", action="append", metavar="SCOPE", help="draw this name scope as one box")
+    draw.add_argument("--max-nodes", type=int, default=150, help="collapse scopes beyond this many nodes")
+    draw.add_argument("--set", action="append", metavar="NAME=VALUE", help="configuration passed to build()")
+    draw.set_defaults(run=render_model)
     arguments = parser.parse_args(argv)
     if not getattr(arguments, "run", None):
         parser.print_help()
         return 0
-    return arguments.run(arguments)
+    try:
+        return arguments.run(arguments)
+    except GraphcError as error:  # a user's mistake or a missing tool: one line, no traceback
+        print(f"graphc {arguments.command}: {error}", file=sys.stderr)
+        return 2
 
 
 if __name__ == "__main__":

@@ -49,6 +49,11 @@ class Tensor:
         label = f"{self.op} {self.name!r}" if self.name else self.op
         return f"Tensor({label}, {self.dtype.name}{format_shape(self.shape)}, at {self.node.location})"
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .render import mimebundle
+
+        return mimebundle(self, repr(self))
+
     def __hash__(self) -> int:
         return hash(self.node)
 
@@ -182,6 +187,12 @@ def param(name: str, shape, init="glorot_uniform", dtype="float32") -> Tensor:
     if not isinstance(init, str) and not callable(init):
         raise InitializerError(f"param {name!r}: init must be a name or a callable, got {init!r}", user_location())
     return _leaf("param", {"name": _check_name(name), "shape": shape, "dtype": as_dtype(dtype).name, "init": init})
+
+
+def name(tensor: Tensor, label: str) -> Tensor:
+    """Give an intermediate value a name for pictures (``e = graphc.name(a + 2 * b, "e")``); returns it."""
+    ir.set_display_name(tensor.node, _check_name(label))
+    return tensor
 
 
 def constant(value, dtype=None) -> Tensor:

@@ -65,6 +65,19 @@ class Node:
         return f"<{self.op.name}{'[' + shown + ']' if shown else ''}: {self.type} at {self.location}>"
 
 
+# Names users give intermediate values, for pictures only: display metadata, not identity, so nodes stay immutable.
+_display_names: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def display_name(node: Node) -> str | None:
+    """The user's name for ``node``: an input's or parameter's own name, or one given with ``graphc.name``."""
+    return node.attr("name") if node.op.leaf and node.attr("name") else _display_names.get(node)
+
+
+def set_display_name(node: Node, name: str) -> None:
+    _display_names[node] = name
+
+
 def freeze(value):
     """Attributes must be hashable: lists become tuples, recursively."""
     if isinstance(value, list):
@@ -193,6 +206,11 @@ class Graph:
             for child in node.inputs:
                 digraph.add_edge(child, node)
         return digraph
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .render import mimebundle
+
+        return mimebundle(self, repr(self))
 
     def __repr__(self) -> str:
         return f"<Graph: {len(self.outputs)} outputs, {len(self.nodes)} nodes>"

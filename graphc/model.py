@@ -29,6 +29,11 @@ class Model:
     def graph(self) -> Graph:
         return Graph([self.loss.node] + [t.node for t in self.outputs.values()])
 
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        from .render import mimebundle
+
+        return mimebundle(self, f"<Model {self.name}: {len(self.params)} parameters>")
+
     def parameter_count(self) -> int:
         total = 0
         for p in self.params:

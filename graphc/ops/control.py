@@ -11,6 +11,7 @@ class Item(Op):
     """Result ``index`` of a node with several results."""
 
     name = "item"
+    derivative_text = ("g into result slot",)
     internal = True
 
     def infer(self, types, index):

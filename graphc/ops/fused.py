@@ -1,9 +1,10 @@
 """A fused element-wise kernel: one node computing several element-wise results in one pass over the data.
 
 Its ``expressions`` are SymPy expressions of the input symbols ``in0, in1, ...`` (one per result), built by the
-fusion pass from the member ops' own expressions; ``outputs`` are the results' types and ``members`` the nodes it
-replaced (kept for rendering and debugging). Every evaluator computes it from the expressions, with
-common subexpressions shared (``sympy.cse``), so backends are tested against the same definition.
+fusion pass from the member ops' own expressions. ``outputs`` are the results' types, ``members`` the nodes it
+replaced and ``results`` the members whose values it returns (both kept for rendering and debugging). Every
+evaluator computes it from the expressions, with common subexpressions shared (``sympy.cse``), so backends are
+tested against the same definition.
 """
 
 from __future__ import annotations
@@ -33,17 +34,18 @@ def numpy_function(expressions: tuple, arity: int):
 @register
 class Fused(Op):
     name = "fused"
+    derivative_text = ("Σ g_j ∂expr_j/∂in",)
     internal = True
 
-    def infer(self, types, expressions, outputs, members):
+    def infer(self, types, expressions, outputs, members, results):
         return tuple(outputs)
 
-    def reference(self, *arrays, expressions, outputs, members):
+    def reference(self, *arrays, expressions, outputs, members, results):
         results = numpy_function(expressions, len(arrays))(*arrays)
         return tuple(np.broadcast_to(np.asarray(value), output.shape).astype(output.dtype)
                      for value, output in zip(results, outputs))
 
-    def vjp(self, inputs, out, grads, expressions, outputs, members):
+    def vjp(self, inputs, out, grads, expressions, outputs, members, results):
         """d in_i = sum_j grad_j * d expr_j / d in_i, each derivative translated into nodes by the SymPy bridge."""
         from .sympy_bridge import to_graph
 

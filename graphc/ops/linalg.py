@@ -14,6 +14,7 @@ class MatMul(Op):
     """``a @ b`` for rank >= 2: (..., n, k) @ (..., k, m) -> (..., m), batch dimensions broadcast."""
 
     name = "matmul"
+    derivative_text = ("g @ bᵀ", "aᵀ @ g")
     cases = (Case(((3, 4), (4, 5))), Case(((2, 3, 4), (4, 5))), Case(((2, 1, 3, 4), (3, 4, 2))))
 
     def infer(self, types):

@@ -18,6 +18,7 @@ class CrossEntropy(Op):
     """``-log softmax(z)[label]`` per example: logits (..., C), integer labels (...) -> losses (...)."""
 
     name = "cross_entropy"
+    derivative_text = ("g (softmax(z) − onehot(y))", "")
     stable_at_extremes = True
     cases = (Case(((4, 5), (4,)), integers={1: 5}), Case(((2, 3, 5), (2, 3)), integers={1: 5}))
 

@@ -41,6 +41,7 @@ def _kept(tensor, x, axes, keepdims):
 @register
 class Sum(Reduction):
     name = "sum"
+    derivative_text = ("g broadcast back",)
     cases = (Case(((3, 4),), {"axes": (1,), "keepdims": False}), Case(((2, 3, 4),), {"axes": (0, 2), "keepdims": True}))
 
     def reference(self, x, axes, keepdims):
@@ -56,6 +57,7 @@ class Sum(Reduction):
 @register
 class Max(Reduction):
     name = "max"
+    derivative_text = ("g where x is the max",)
     cases = (Case(((3, 4),), {"axes": (1,), "keepdims": False}), Case(((2, 3, 4),), {"axes": (0, 2), "keepdims": True}))
 
     def reference(self, x, axes, keepdims):

@@ -61,6 +61,7 @@ class Op:
     stable_at_extremes = False  # math.md: finite values and gradients for inputs with |x| up to 1e4
     domain: tuple = (-3.0, 3.0)  # where tests draw float inputs: (low, high), or one such pair per input
     cases: tuple[Case, ...] = ()  # how tests call it; every non-leaf op needs at least one
+    derivative_text: tuple[str, ...] = ()  # how pictures write d out / d input_i (g: the upstream gradient)
 
     # --- the three parts of every op -------------------------------------------------------------------------------
     def infer(self, types: Sequence[TensorType], **attrs) -> TensorType:
@@ -77,6 +78,10 @@ class Op:
         Results may have the output's broadcast shape: autodiff reduces them to each input's shape.
         """
         raise NotImplementedError(self.name)
+
+    def local_derivatives(self, names: tuple[str, ...] = (), **attrs) -> tuple[str, ...]:
+        """The local derivative with respect to each input, as text for pictures of the chain rule."""
+        return self.derivative_text
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
@@ -169,6 +174,17 @@ class Elementwise(Op):
         shape = broadcast_shapes(*(t.shape for t in types))
         dtype = np.dtype(self.output_dtype) if self.output_dtype else operands[0].dtype
         return TensorType(shape, dtype)
+
+    def local_derivatives(self, names: tuple[str, ...] = (), **attrs) -> tuple[str, ...]:
+        """SymPy's derivatives, with the output written out (tanh: 1 - tanh(x)^2), pretty-printed; ``names``
+        replaces the argument symbols with the names of the actual inputs."""
+        from .scalar import formula
+
+        args = self.symbols()
+        expression = self.expr(*args, **attrs)
+        renamed = {a: sympy.Symbol(n, real=True) for a, n in zip(args, names)}
+        return tuple(formula(sympy.sympify(d).subs(OUT, expression).subs(renamed))
+                     for d in self.derivatives(args, **attrs))
 
     def operand_types(self, types):
         """The inputs whose dtypes must agree (``where`` excludes its condition)."""

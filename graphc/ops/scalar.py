@@ -72,6 +72,19 @@ class Select(sympy.Function):
         return Select(c, sympy.diff(x, symbol), sympy.diff(y, symbol))
 
 
+def _pretty_as_text(self, printer):
+    from sympy.printing.pretty.stringpict import prettyForm
+
+    return prettyForm(_text(self))
+
+
+Select._pretty = Sigmoid._pretty = _pretty_as_text
+Select._sympystr = lambda self, printer: (
+    f"[{printer._print(self.args[0])}]" if (self.args[1], self.args[2]) == (1, 0)
+    else f"({printer._print(self.args[1])} if {printer._print(self.args[0])} else {printer._print(self.args[2])})")
+Sigmoid._sympystr = lambda self, printer: f"σ({printer._print(self.args[0])})"
+
+
 class _Comparison(sympy.Function):
     """1 where the relation holds, else 0; piecewise constant, so its derivative is 0."""
 
@@ -86,17 +99,49 @@ class _Comparison(sympy.Function):
     def fdiff(self, argindex=1):
         return sympy.Integer(0)
 
+    def _sympystr(self, printer):
+        return f"{printer._print(self.args[0])} {self.symbol} {printer._print(self.args[1])}"
 
-def _comparison(name, relation):
-    return type(name, (_Comparison,), {"relation": staticmethod(relation)})
+    _pretty = _pretty_as_text
 
 
-Greater = _comparison("Greater", lambda x, y: x > y)
-GreaterEqual = _comparison("GreaterEqual", lambda x, y: x >= y)
-Less = _comparison("Less", lambda x, y: x < y)
-LessEqual = _comparison("LessEqual", lambda x, y: x <= y)
-Equal = _comparison("Equal", lambda x, y: x == y)
-NotEqual = _comparison("NotEqual", lambda x, y: x != y)
+def _comparison(name, relation, symbol):
+    return type(name, (_Comparison,), {"relation": staticmethod(relation), "symbol": symbol})
+
+
+Greater = _comparison("Greater", lambda x, y: x > y, ">")
+GreaterEqual = _comparison("GreaterEqual", lambda x, y: x >= y, "≥")
+Less = _comparison("Less", lambda x, y: x < y, "<")
+LessEqual = _comparison("LessEqual", lambda x, y: x <= y, "≤")
+Equal = _comparison("Equal", lambda x, y: x == y, "=")
+NotEqual = _comparison("NotEqual", lambda x, y: x != y, "≠")
+
+
+def _text(expression: sympy.Expr) -> str:
+    """A compact one-line form: powers as superscripts, named functions as their usual symbols."""
+    text = sympy.sstr(expression)
+    for old, new in (("**2", "²"), ("**3", "³"), ("**", "^"), ("*", "·"), ("Sigmoid", "σ"), ("Softplus", "softplus")):
+        text = text.replace(old, new)
+    return text
+
+
+def _collapse(expression):
+    """Inside Select(c, x, y), c holds in x and fails in y: nested selections on c resolve (for readable labels)."""
+    if not isinstance(expression, sympy.Basic) or not expression.args:
+        return expression
+    if isinstance(expression, Select):
+        c, x, y = expression.args
+        x = x.replace(lambda e: isinstance(e, Select) and e.args[0] == c, lambda e: e.args[1])
+        y = y.replace(lambda e: isinstance(e, Select) and e.args[0] == c, lambda e: e.args[2])
+        return Select(c, _collapse(x), _collapse(y))
+    return expression.func(*(_collapse(a) for a in expression.args))
+
+
+def formula(expression) -> str:
+    """How pictures write a scalar formula: SymPy's Unicode pretty form when it fits one line, else compact text."""
+    expression = _collapse(sympy.sympify(expression))
+    pretty = sympy.pretty(expression, use_unicode=True, wrap_line=False)
+    return pretty if "\n" not in pretty else _text(expression)
 
 
 def numpy_softplus(z):

@@ -18,6 +18,7 @@ def _same_size(a, b) -> bool:
 @register
 class Reshape(Op):
     name = "reshape"
+    derivative_text = ("g reshaped back",)
     cases = (Case(((3, 4),), {"shape": (2, 6)}),)
 
     def infer(self, types, shape):
@@ -36,6 +37,7 @@ class Reshape(Op):
 @register
 class Transpose(Op):
     name = "transpose"
+    derivative_text = ("g transposed back",)
     cases = (Case(((2, 3, 4),), {"axes": (2, 0, 1)}),)
 
     def infer(self, types, axes):
@@ -54,6 +56,7 @@ class Transpose(Op):
 @register
 class BroadcastTo(Op):
     name = "broadcast_to"
+    derivative_text = ("g summed over broadcast axes",)
     cases = (Case(((3, 1),), {"shape": (2, 3, 4)}),)
 
     def infer(self, types, shape):
@@ -76,6 +79,7 @@ class BroadcastLike(Op):
     """x broadcast to the shape of ``like`` (whose values are not used)."""
 
     name = "broadcast_like"
+    derivative_text = ("g summed over broadcast axes", "")
     cases = (Case(((3, 1), (2, 3, 4))),)
 
     def infer(self, types):
@@ -96,6 +100,7 @@ class ReshapeLike(Op):
     """x reshaped to the shape of ``like`` (whose values are not used)."""
 
     name = "reshape_like"
+    derivative_text = ("g reshaped back", "")
     cases = (Case(((3, 4), (2, 6))),)
 
     def infer(self, types):
@@ -114,6 +119,7 @@ class ReshapeLike(Op):
 @register
 class Concat(Op):
     name = "concat"
+    derivative_text = ("g sliced",)
     cases = (Case(((2, 3), (4, 3)), {"axis": 0}), Case(((2, 3), (2, 1), (2, 2)), {"axis": 1}))
 
     def infer(self, types, axis):
@@ -144,6 +150,7 @@ class Slice(Op):
     """Basic slicing: ``index`` holds a normalized (start, stop, step) for every axis."""
 
     name = "slice"
+    derivative_text = ("g padded with zeros",)
     cases = (Case(((5, 4),), {"index": ((1, 4, 1), (3, -1, -2))}),)
 
     def infer(self, types, index):
@@ -162,6 +169,7 @@ class PadSlice(Op):
     """The adjoint of ``slice``: zeros shaped like ``like`` with x written at ``index``."""
 
     name = "pad_slice"
+    derivative_text = ("g sliced", "")
     cases = (Case(((3, 2), (5, 4)), {"index": ((1, 4, 1), (0, 4, 2))}),)
 
     def infer(self, types, index):
@@ -184,6 +192,7 @@ class Gather(Op):
     """Rows of ``table`` picked by integer ``indices``: shape indices.shape + table.shape[1:]."""
 
     name = "gather"
+    derivative_text = ("g scatter-added into the rows used", "")
     cases = (Case(((5, 3), (2, 4)), integers={1: 5}),)
 
     def infer(self, types):
@@ -207,6 +216,7 @@ class ScatterAdd(Op):
     """Zeros of shape (rows,) + updates.shape[indices.rank:], with each update row added at its index."""
 
     name = "scatter_add"
+    derivative_text = ("", "g gathered")
     cases = (Case(((2, 4), (2, 4, 3)), {"rows": 5}, integers={0: 5}),)
 
     def infer(self, types, rows):
@@ -231,6 +241,7 @@ class Pick(Op):
     """``z[..., labels]``: from each row of the last axis of z, the element its integer label selects."""
 
     name = "pick"
+    derivative_text = ("g · onehot(labels)", "")
     cases = (Case(((4, 5), (4,)), integers={1: 5}), Case(((2, 3, 5), (2, 3)), integers={1: 5}))
 
     def infer(self, types):

@@ -27,6 +27,7 @@ def _log_softmax(x, axis):
 @register
 class Softmax(AxisOp):
     name = "softmax"
+    derivative_text = ("y ⊙ (g − Σ g⊙y)",)
 
     def reference(self, x, axis):
         return np.exp(_log_softmax(x, axis))
@@ -39,6 +40,7 @@ class Softmax(AxisOp):
 @register
 class LogSoftmax(AxisOp):
     name = "log_softmax"
+    derivative_text = ("g − softmax(x) Σ g",)
 
     def reference(self, x, axis):
         return _log_softmax(x, axis)

@@ -111,4 +111,4 @@ def _fuse(nodes: list[Node], results: list[Node], mapping: dict[Node, Node]):
             expressions[node] = node.op.expr(*(operand(c) for c in node.inputs), **dict(node.attrs))
     with built_for(results[0]):
         return apply("fused", *(mapping[e] for e in external), expressions=tuple(expressions[r] for r in results),
-                     outputs=tuple(r.type for r in results), members=tuple(nodes))
+                     outputs=tuple(r.type for r in results), members=tuple(nodes), results=tuple(results))

@@ -1,0 +1,134 @@
+"""Pictures of graphs with Graphviz: ``render`` (forward, chain-rule backward, annotated values, raw or optimized
+stage), writing SVG/PNG/PDF, and the inline display of tensors, models and graphs in Jupyter."""
+
+from __future__ import annotations
+
+import os
+import pathlib
+import tempfile
+
+import graphviz
+
+from ..errors import GraphcError
+from ..ir import Graph, topological_order
+from .draw import Picture, draw
+
+INSTALL_HINT = ("install Graphviz's 'dot' program: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
+                "'brew install graphviz' (macOS), 'conda install graphviz', or see https://graphviz.org/download/")
+FORMATS = ("svg", "png", "pdf")
+
+
+class GraphvizMissing(GraphcError):
+    """Graphviz's ``dot`` program is needed to turn DOT source into an image, and it is not installed."""
+
+
+def _forward_outputs(outputs) -> tuple[list, str | None]:
+    from ..dsl import Tensor
+    from ..model import Model
+
+    if isinstance(outputs, Model):
+        return [outputs.loss, *outputs.outputs.values()], outputs.name
+    if isinstance(outputs, Graph):
+        return [Tensor(n) for n in outputs.outputs], None
+    if isinstance(outputs, Tensor):
+        return [outputs], None
+    return list(outputs), None
+
+
+def render(outputs, *, backward: bool = False, stage: str = "raw", feeds: dict | None = None, path=None,
+           collapse=(), max_nodes: int = 150, max_label: int = 32, title: str | None = None) -> graphviz.Digraph:
+    """Draw ``outputs`` (a tensor, a list, a ``Model`` or a ``Graph``) and return the ``graphviz.Digraph``.
+
+    ``backward=True`` adds the chain rule: a gradient node dL/dv for every value v of the first output (the loss),
+    linked to v, with gradients flowing back along edges labelled by local derivatives. ``stage="optimized"`` draws
+    the optimized graph (forward and, with ``backward``, gradients together) with fused kernels as clusters.
+    ``feeds`` annotates every value (and every gradient) with what it evaluates to. ``collapse`` lists scopes
+    ("encoder" or "encoder/layer1") drawn as one box; scopes are also collapsed, largest first, while the picture
+    has more than ``max_nodes`` nodes. ``path`` writes the picture (.svg, .png, .pdf, or .gv for DOT source).
+    """
+    from ..autodiff import backward as reverse_sweep
+    from ..autodiff import grad
+    from ..backends.reference import evaluate
+    from ..dsl import Tensor
+    from ..passes import optimize
+
+    if stage not in ("raw", "optimized"):
+        raise ValueError(f"stage must be 'raw' or 'optimized', not {stage!r}")
+    forward, name = _forward_outputs(outputs)
+    picture = Picture(outputs=[t.node for t in forward], collapse=tuple(collapse), max_nodes=max_nodes,
+                      max_label=max_label, title=title or name)
+    if stage == "raw":
+        if backward:
+            picture.backward = reverse_sweep(forward[0])
+        if feeds is not None:
+            picture.values = _values(picture.outputs, feeds, evaluate)
+            if backward:
+                gradients = list(picture.backward.gradients.items())
+                computed = evaluate([g for _, g in gradients], feeds)
+                picture.gradient_values = {node: value for (node, _), value in zip(gradients, computed)}
+                flows = evaluate([contribution for *_, contribution in picture.backward.edges], feeds)
+                picture.edge_values = {(user, position): value
+                                       for (user, position, _, _), value in zip(picture.backward.edges, flows)}
+    else:
+        joint = list(forward)
+        if backward:
+            variables = [Tensor(n) for n in topological_order([forward[0].node])
+                         if n.op.name in ("input", "param") and n.type.dtype.kind == "f"]
+            joint += grad(forward[0], variables)
+        optimized = optimize(joint)
+        picture.outputs = [t.node for t in optimized]
+        if backward:
+            forward_nodes = set(topological_order(picture.outputs[: len(forward)]))
+            picture.backward_nodes = frozenset(n for n in topological_order(picture.outputs) if n not in forward_nodes)
+        if feeds is not None:
+            picture.values = _values(picture.outputs, feeds, evaluate)
+    digraph = draw(picture)
+    if path is not None:
+        write(digraph, path)
+    return digraph
+
+
+def _values(outputs, feeds, evaluate) -> dict:
+    from ..dsl import Tensor
+
+    nodes = [n for n in topological_order(outputs) if not isinstance(n.type, tuple)]
+    return dict(zip(nodes, evaluate([Tensor(n) for n in nodes], feeds)))
+
+
+def write(digraph: graphviz.Digraph, path) -> pathlib.Path:
+    """Write the picture as the file's suffix says, atomically. Without Graphviz, the DOT source is kept beside
+    the path (.gv) and GraphvizMissing says how to install it."""
+    path = pathlib.Path(path)
+    suffix = path.suffix.lstrip(".").lower()
+    if suffix in ("gv", "dot"):
+        _atomic_write(path, digraph.source.encode())
+        return path
+    if suffix not in FORMATS:
+        raise ValueError(f"cannot write {path}: use .svg, .png, .pdf, or .gv for DOT source")
+    try:
+        data = digraph.pipe(format=suffix)
+    except graphviz.ExecutableNotFound:
+        source = path.with_suffix(".gv")
+        _atomic_write(source, digraph.source.encode())
+        raise GraphvizMissing(f"cannot draw {path}: Graphviz is not installed; the DOT source is in {source}. "
+                              f"To draw pictures, {INSTALL_HINT}") from None
+    _atomic_write(path, data)
+    return path
+
+
+def _atomic_write(path: pathlib.Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(handle, "wb") as file:
+        file.write(data)
+    os.replace(temporary, path)
+
+
+def mimebundle(outputs, text: str) -> dict:
+    """Jupyter's rich display: the picture as SVG when Graphviz is installed, always the text."""
+    bundle = {"text/plain": text}
+    try:
+        bundle["image/svg+xml"] = render(outputs).pipe(format="svg").decode()
+    except graphviz.ExecutableNotFound:
+        pass
+    return bundle

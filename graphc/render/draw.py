@@ -1,0 +1,244 @@
+"""Turning a graph into a ``graphviz.Digraph``: forward values flow left to right; in the chain-rule view each value
+v gets a gradient node dL/dv in red, linked to v by a dashed edge, and gradients flow back along red edges labelled
+with the local derivative (upstream x local = downstream).
+
+Name scopes become clusters and can be collapsed into one box; fused kernels become green clusters of their member
+ops; a node budget collapses the largest scopes first so big graphs stay legible.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import graphviz
+
+from ..ir import Graph, Node
+from .labels import node_label, short_name, shorten, summary, type_text
+
+FONT = "Helvetica"
+STYLES = {
+    "input": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbeafe", "color": "#1d4ed8"},
+    "param": {"shape": "box", "style": "filled,bold", "fillcolor": "#fef3c7", "color": "#b45309"},
+    "constant": {"shape": "plaintext", "fontcolor": "#6b7280"},
+    "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#f3f4f6", "color": "#374151"},
+    "backward-op": {"shape": "ellipse", "style": "filled", "fillcolor": "#fee2e2", "color": "#b91c1c"},
+    "gradient": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fee2e2", "color": "#b91c1c",
+                 "fontcolor": "#7f1d1d"},
+    "collapsed": {"shape": "box3d", "style": "filled", "fillcolor": "#e5e7eb", "color": "#4b5563"},
+}
+OUTPUT = {"peripheries": "2"}
+FORWARD_EDGE = {"color": "#4b5563", "fontcolor": "#6b7280"}
+BACKWARD_EDGE = {"color": "#b91c1c", "fontcolor": "#b91c1c", "dir": "back"}
+LINK_EDGE = {"style": "dashed", "color": "#f87171", "arrowhead": "none", "constraint": "false"}
+SCOPE_CLUSTER = {"style": "rounded", "color": "#9ca3af", "fontcolor": "#4b5563"}
+KERNEL_CLUSTER = {"style": "rounded,filled", "fillcolor": "#dcfce7", "color": "#15803d", "fontcolor": "#15803d"}
+
+
+@dataclass
+class Cluster:
+    label: str
+    style: dict
+    items: list = field(default_factory=list)  # ("node", id, attrs) entries
+    children: dict = field(default_factory=dict)
+
+
+@dataclass
+class Picture:
+    """What to draw; ``values`` and ``gradient_values`` turn on annotated mode."""
+
+    outputs: list[Node]
+    backward: object = None  # autodiff.Backward for the chain-rule view
+    backward_nodes: frozenset = frozenset()  # nodes drawn in the backward colour (an optimized joint graph)
+    values: dict | None = None
+    gradient_values: dict | None = None
+    edge_values: dict | None = None
+    collapse: tuple[str, ...] = ()
+    max_nodes: int = 150
+    max_label: int = 32
+    title: str | None = None
+
+
+def draw(picture: Picture) -> graphviz.Digraph:
+    graph = Graph(picture.outputs)
+    collapse = _within_budget(graph, picture)
+    canvas = _Canvas(picture.title)
+    ids = {node: f"n{index}" for index, node in enumerate(graph.nodes)}
+    kernels = _kernels(graph, ids)
+
+    def collapsed_scope(node: Node):
+        for prefix in collapse:
+            if node.scope[: len(prefix)] == prefix:
+                return prefix
+        return None
+
+    def ref(node: Node) -> str:
+        if node.op.name == "item" and node.inputs[0] in kernels:
+            return kernels[node.inputs[0]].result_ids[node.attr("index")]
+        prefix = collapsed_scope(node)
+        return "scope_" + "_".join(prefix) if prefix else ids[node]
+
+    outputs = set(picture.outputs)
+    for prefix in collapse:
+        canvas.node("scope_" + "_".join(prefix), f"{'/'.join(prefix)}\n(collapsed)", STYLES["collapsed"], prefix[:-1])
+    for node in graph.nodes:
+        if node.op.name == "item" and node.inputs[0] in kernels or collapsed_scope(node):
+            continue
+        if node in kernels:
+            kernels[node].draw(canvas, ref, picture.max_label)
+            continue
+        kind = node.op.name if node.op.name in ("input", "param", "constant") else "op"
+        if kind == "op" and node in picture.backward_nodes:
+            kind = "backward-op"
+        label = node_label(node, picture.max_label)
+        if picture.values is not None and node in picture.values and kind != "constant":
+            label += "\n" + summary(picture.values[node])
+        style = {**STYLES[kind], **(OUTPUT if node in outputs else {})}
+        canvas.node(ids[node], label, style, node.scope, tooltip=node.location)
+
+    drawn_edges: set[tuple[str, str]] = set()
+    for node in graph.nodes:
+        if node in kernels or (node.op.name == "item" and node.inputs[0] in kernels):
+            continue
+        for child in node.inputs:
+            pair = (ref(child), ref(node))
+            if pair[0] != pair[1] and pair not in drawn_edges:
+                drawn_edges.add(pair)
+                canvas.edge(*pair, label=type_text(child), **FORWARD_EDGE)
+
+    if picture.backward is not None:
+        _draw_chain_rule(canvas, picture, ref, ids)
+    return canvas.finish()
+
+
+def _draw_chain_rule(canvas, picture: Picture, ref, ids) -> None:
+    """dL/dv for every value v, linked to v; upstream x local = downstream along the red edges."""
+    gradient_ids: dict[Node, str] = {}
+    for node in picture.backward.gradients:
+        if not (node.op.differentiable or node.op.leaf):  # gradients stop here: nothing to show
+            continue
+        target = ref(node)
+        gid = "grad_" + target
+        gradient_ids[node] = gid
+        if gid in canvas.seen:
+            continue
+        name = short_name(node, picture.max_label)
+        if target.startswith("scope_"):
+            name = target[len("scope_"):]
+        label = f"∂L/∂{shorten(name, picture.max_label)}"
+        if picture.gradient_values is not None and node in picture.gradient_values:
+            label += "\n" + summary(picture.gradient_values[node])
+        canvas.node(gid, label, STYLES["gradient"], node.scope if not target.startswith("scope_") else ())
+        canvas.edge(gid, target, **LINK_EDGE)
+    for user, position, source, _ in picture.backward.edges:
+        if source not in gradient_ids or user not in gradient_ids:
+            continue
+        pair = (gradient_ids[source], gradient_ids[user])
+        if pair[0] == pair[1]:
+            continue
+        names = tuple(short_name(i, picture.max_label) for i in user.inputs)
+        texts = user.op.local_derivatives(names, **dict(user.attrs))
+        text = texts[min(position, len(texts) - 1)] if texts else ""
+        label = f"× {text}" if user.op.elementwise and text else text
+        if picture.edge_values is not None:
+            label += f"\n= {summary(picture.edge_values[(user, position)])}"
+        canvas.edge(*pair, label=shorten(label, 3 * picture.max_label), **BACKWARD_EDGE)
+
+
+class _Kernel:
+    """A fused node drawn as a cluster of the element-wise ops it replaced."""
+
+    def __init__(self, node: Node, number: int, ids: dict):
+        self.node = node
+        self.members = node.attr("members")
+        self.member_ids = {m: f"k{number}_{j}" for j, m in enumerate(self.members)}
+        self.result_ids = [self.member_ids[r] for r in node.attr("results")]
+        self.label = f"fused kernel {number}: {len(self.members)} ops"
+        external: list[Node] = []
+        for member in self.members:
+            for child in member.inputs:
+                if child not in self.member_ids and not _scalar_constant(child) and child not in external:
+                    external.append(child)
+        self.sources = dict(zip(external, node.inputs))
+
+    def draw(self, canvas, ref, limit: int) -> None:
+        path = self.node.scope + (("kernel", self.label),)
+        for member, member_id in self.member_ids.items():
+            canvas.node(member_id, node_label(member, limit), STYLES["op"], path)
+        for member, member_id in self.member_ids.items():
+            for child in member.inputs:
+                if child in self.member_ids:
+                    canvas.edge(self.member_ids[child], member_id, **FORWARD_EDGE)
+                elif child in self.sources:
+                    canvas.edge(ref(self.sources[child]), member_id, label=type_text(child), **FORWARD_EDGE)
+
+
+def _scalar_constant(node: Node) -> bool:
+    return node.op.name == "constant" and node.type.shape == ()
+
+
+def _kernels(graph: Graph, ids: dict) -> dict[Node, _Kernel]:
+    fused = [node for node in graph.nodes if node.op.name == "fused"]
+    return {node: _Kernel(node, number, ids) for number, node in enumerate(fused, start=1)}
+
+
+def _within_budget(graph: Graph, picture: Picture) -> tuple[tuple[str, ...], ...]:
+    """The scopes to collapse: those asked for, then the largest top-level scopes until the picture fits."""
+    collapse = [tuple(s.split("/")) for s in picture.collapse]
+    multiplier = 2 if picture.backward is not None else 1
+
+    def visible() -> int:
+        return sum(1 for n in graph.nodes if not any(n.scope[: len(p)] == p for p in collapse)) + len(collapse)
+
+    sizes: dict[tuple[str, ...], int] = {}
+    for node in graph.nodes:
+        if node.scope:
+            sizes[node.scope[:1]] = sizes.get(node.scope[:1], 0) + 1
+    for scope, _ in sorted(sizes.items(), key=lambda item: (-item[1], item[0])):
+        if visible() * multiplier <= picture.max_nodes:
+            break
+        if scope not in collapse:
+            collapse.append(scope)
+    return tuple(collapse)
+
+
+class _Canvas:
+    """Collects nodes into nested clusters (scopes, kernels), then writes them out in a deterministic order."""
+
+    def __init__(self, title: str | None):
+        self.root = Cluster("", {})
+        self.edges: list[tuple[str, str, dict]] = []
+        self.seen: set[str] = set()
+        self.title = title
+
+    def node(self, node_id: str, label: str, style: dict, path: tuple = (), **extra) -> None:
+        self.seen.add(node_id)
+        cluster = self.root
+        for part in path:
+            key, label_text, cluster_style = (part[0], part[1], KERNEL_CLUSTER) if isinstance(part, tuple) \
+                else (part, part, SCOPE_CLUSTER)
+            cluster = cluster.children.setdefault(key + ":" + label_text, Cluster(label_text, cluster_style))
+        cluster.items.append((node_id, {"label": label, **style, **extra}))
+
+    def edge(self, tail: str, head: str, **attrs) -> None:
+        self.edges.append((tail, head, attrs))
+
+    def finish(self) -> graphviz.Digraph:
+        graph_attr = {"rankdir": "LR", "fontname": FONT, "nodesep": "0.3", "ranksep": "0.45"}
+        if self.title:
+            graph_attr.update(label=self.title, labelloc="t", fontsize="14")
+        dot = graphviz.Digraph(graph_attr=graph_attr, node_attr={"fontname": FONT, "fontsize": "11"},
+                               edge_attr={"fontname": FONT, "fontsize": "9"})
+        counter = iter(range(1_000_000))
+
+        def emit(target, cluster: Cluster) -> None:
+            for node_id, attrs in cluster.items:
+                target.node(node_id, **attrs)
+            for child in cluster.children.values():
+                with target.subgraph(name=f"cluster_{next(counter)}") as sub:
+                    sub.attr(label=child.label, **child.style)
+                    emit(sub, child)
+
+        emit(dot, self.root)
+        for tail, head, attrs in self.edges:
+            dot.edge(tail, head, **attrs)
+        return dot
