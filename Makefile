@@ -35,6 +35,7 @@ test: lint
 
 docs: setup-dev
 	$(PY) scripts/optimizer_report.py
+	$(PY) scripts/gallery.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -140,6 +140,18 @@ def test_jupyter_displays_tensors_models_and_graphs():
         assert bundle["image/svg+xml"].lstrip().startswith(("<?xml", "<svg")) and bundle["text/plain"]
 
 
+@needs_dot
+def test_the_gallery_script_draws_every_picture_of_the_gallery(tmp_path):
+    result = subprocess.run([sys.executable, "scripts/gallery.py", str(tmp_path)], cwd=ROOT, capture_output=True,
+                            text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    referenced = re.findall(r"\(gallery/([\w.]+)\)", (ROOT / "docs" / "gallery.md").read_text())
+    assert referenced
+    for name in referenced:
+        assert (tmp_path / name).read_text().count("<g id=\"node") >= 5
+        assert (ROOT / "docs" / "gallery" / name).exists()
+
+
 def cli(*args, env=None):
     return subprocess.run([sys.executable, "-m", "graphc.cli", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env=env)
