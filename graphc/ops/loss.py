@@ -7,9 +7,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import DTypeError, ShapeError
-from ..types import TensorType, format_shape
 from .registry import Case, Op, apply, register, require_float
+from .shape import labelled_type
 from .softmax import _log_softmax
 
 
@@ -23,14 +22,8 @@ class CrossEntropy(Op):
     cases = (Case(((4, 5), (4,)), integers={1: 5}), Case(((2, 3, 5), (2, 3)), integers={1: 5}))
 
     def infer(self, types):
-        logits, labels = types
-        require_float(self.name, (logits,))
-        if labels.dtype.kind != "i":
-            raise DTypeError(f"labels must be integers, got {labels.dtype.name}")
-        if logits.rank < 1 or logits.shape[:-1] != labels.shape:
-            raise ShapeError(f"logits {format_shape(logits.shape)} need labels of shape "
-                             f"{format_shape(logits.shape[:-1])}, got {format_shape(labels.shape)}")
-        return TensorType(labels.shape, logits.dtype)
+        require_float(self.name, types[:1])
+        return labelled_type(*types)
 
     def reference(self, logits, labels):
         picked = np.take_along_axis(_log_softmax(logits, -1), labels[..., None], axis=-1)

@@ -236,6 +236,16 @@ class ScatterAdd(Op):
         return [None, gather(grad, indices)]
 
 
+def labelled_type(logits: TensorType, labels: TensorType) -> TensorType:
+    """One value per label: logits (..., C) with integer labels (...) give (...) (pick, cross_entropy)."""
+    if labels.dtype.kind != "i":
+        raise DTypeError(f"labels must be integers, got {labels.dtype.name}")
+    if logits.rank < 1 or logits.shape[:-1] != labels.shape:
+        raise ShapeError(f"logits {format_shape(logits.shape)} need labels of shape "
+                         f"{format_shape(logits.shape[:-1])}, got {format_shape(labels.shape)}")
+    return TensorType(labels.shape, logits.dtype)
+
+
 @register
 class Pick(Op):
     """``z[..., labels]``: from each row of the last axis of z, the element its integer label selects."""
@@ -245,13 +255,7 @@ class Pick(Op):
     cases = (Case(((4, 5), (4,)), integers={1: 5}), Case(((2, 3, 5), (2, 3)), integers={1: 5}))
 
     def infer(self, types):
-        z, labels = types
-        if labels.dtype.kind != "i":
-            raise DTypeError(f"labels must be integers, got {labels.dtype.name}")
-        if z.rank < 1 or z.shape[:-1] != labels.shape:
-            raise ShapeError(f"{format_shape(z.shape)} needs labels of shape {format_shape(z.shape[:-1])}, "
-                             f"got {format_shape(labels.shape)}")
-        return TensorType(labels.shape, z.dtype)
+        return labelled_type(*types)
 
     def reference(self, z, labels):
         return np.take_along_axis(z, labels[..., None], axis=-1)[..., 0]
