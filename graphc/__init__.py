@@ -7,6 +7,7 @@ the public API.
 
 from . import init
 from .autodiff import grad
+from .backends.compile import compile, compile_step
 from .backends.reference import evaluate
 from .dsl import Tensor, constant, input, name, param, scope
 from .errors import (

@@ -34,6 +34,17 @@ def render_model(arguments) -> int:
     return 0
 
 
+def manage_cache(arguments) -> int:
+    """Show where compiled kernels are cached, or clear them."""
+    from .backends import cache
+
+    if arguments.clear:
+        print(f"removed {cache.clear()} cached modules from {cache.directory()}")
+    else:
+        print(cache.directory())
+    return 0
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="graphc", description="A symbolic computation-graph compiler for "
                                      "neural networks.")
@@ -52,6 +63,9 @@ def main(argv=None) -> int:
     draw.add_argument("--max-nodes", type=int, default=150, help="collapse scopes beyond this many nodes")
     draw.add_argument("--set", action="append", metavar="NAME=VALUE", help="configuration passed to build()")
     draw.set_defaults(run=render_model)
+    kernels = commands.add_parser("cache", help="where compiled kernels are cached (GRAPHC_CACHE_DIR); --clear")
+    kernels.add_argument("--clear", action="store_true", help="delete every cached module")
+    kernels.set_defaults(run=manage_cache)
     arguments = parser.parse_args(argv)
     if not getattr(arguments, "run", None):
         parser.print_help()

@@ -1,0 +1,113 @@
+"""``compile`` and ``compile_step``: optimized graphs as native functions with the contract of ``evaluate``.
+
+A compiled function is specialized per shape binding (named dimension sizes) and dtypes: the first call with a new
+binding lowers, generates and compiles (or loads from the disk cache); later calls reuse the module and the
+workspace buffers of that binding.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..dsl import Tensor
+from ..errors import GraphcError
+from ..ir import Graph
+from ..ops.registry import node_of
+from . import cache
+from .lower import lower, structural_key
+from .reference import bind_feeds
+
+BACKENDS = ("cpu",)
+
+
+@dataclass
+class Specialization:
+    module: object
+    source: str
+    feeds: list[str]
+    constants: list[np.ndarray]
+    workspace: list[np.ndarray]
+    scalar_outputs: list[bool]
+    workspace_bytes: int
+
+
+class Compiled:
+    """A graph compiled for the CPU; call it like ``evaluate``: ``fn(feeds)`` -> array(s)."""
+
+    def __init__(self, outputs, writes: dict | None = None, *, optimize: bool = True, backend: str = "cpu"):
+        from ..passes import optimize as run_optimizer
+
+        if backend not in BACKENDS:
+            raise GraphcError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
+        self.single = not isinstance(outputs, (list, tuple))
+        results = [node_of(o) for o in ([outputs] if self.single else outputs)]
+        self.write_names = list((writes or {}).keys())
+        everything = results + [node_of(v) for v in (writes or {}).values()]
+        optimized = run_optimizer([Tensor(n) for n in everything]) if optimize else [Tensor(n) for n in everything]
+        self.graph = Graph(t.node for t in optimized)
+        self.results = len(results)
+        self.specializations: dict[str, Specialization] = {}
+        self.source = ""
+
+    def _specialize(self, binding: dict, dtypes: tuple) -> Specialization:
+        from .cpu import generate
+
+        key = structural_key(self.graph, binding, extra=f"{dtypes}|{self.write_names}")
+        if key in self.specializations:
+            return self.specializations[key]
+        lowered = lower(self.graph, binding)
+        writes = dict(zip(self.write_names, self.graph.outputs[self.results:]))
+        module, source = cache.load(key, lambda: generate(lowered, key, writes))
+        constants = [np.ascontiguousarray(n.attr("value").array).reshape(lowered.shapes[n]) for n in lowered.constants]
+        workspace = [np.empty(shape, dtype) for _, shape, dtype in lowered.workspace]
+        scalars = [o.type.shape == () for o in self.graph.outputs[: self.results]]
+        specialization = Specialization(module, source, list(module.FEEDS), constants, workspace, scalars,
+                                        lowered.workspace_bytes)
+        self.specializations[key] = specialization
+        self.source = source
+        if os.environ.get("GRAPHC_DEBUG"):
+            print(source, file=sys.stderr)
+        return specialization
+
+    def __call__(self, feeds: dict, seed: int = 0):
+        values, bindings = bind_feeds(self.graph, feeds)
+        by_name = {node.attr("name"): value for node, value in values.items()}
+        # Parameters updated in place must be the caller's own arrays (contiguous, so the update reaches them).
+        for name in self.write_names:
+            if not (isinstance(feeds[name], np.ndarray) and feeds[name].flags.c_contiguous
+                    and feeds[name].flags.writeable):
+                raise GraphcError(f"parameter {name!r} must be a writable, contiguous NumPy array to be updated "
+                                  "in place")
+            by_name[name] = feeds[name]
+        dtypes = tuple(str(v.dtype) for v in by_name.values())
+        specialization = self._specialize(bindings, dtypes)
+        arguments = [np.ascontiguousarray(by_name[name]).reshape(by_name[name].shape or (1,))
+                     if name not in self.write_names else by_name[name].reshape(by_name[name].shape or (1,))
+                     for name in specialization.feeds]
+        returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
+        results = [r.reshape(()) if scalar else r for r, scalar in zip(returned, specialization.scalar_outputs)]
+        return results[0] if self.single else results
+
+    def workspace_bytes(self) -> int:
+        """Bytes of intermediate buffers planned for the most recent shape binding."""
+        return next(reversed(self.specializations.values())).workspace_bytes if self.specializations else 0
+
+
+def compile(outputs, backend: str = "cpu", *, optimize: bool = True) -> Compiled:  # noqa: A001 - the public name
+    """Compile ``outputs`` (a tensor or a list) into a native function with the contract of ``evaluate``."""
+    return Compiled(outputs, optimize=optimize, backend=backend)
+
+
+def compile_step(loss: Tensor, params, lr: float, backend: str = "cpu") -> Compiled:
+    """One training step of plain SGD in one native call: ``step(feeds)`` returns the loss (before the update) and
+    updates the parameter arrays of ``feeds`` in place: ``p <- p - lr * dloss/dp``."""
+    from ..autodiff import grad
+
+    params = list(params)
+    gradients = grad(loss, params)
+    updates = {p.name: p - float(lr) * g for p, g in zip(params, gradients)}
+    return Compiled(loss, updates, backend=backend)

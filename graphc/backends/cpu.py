@@ -1,0 +1,303 @@
+"""The Numba CPU code generator: a lowered program printed as one Python module with one ``@njit`` entry point.
+
+Every node becomes a commented line (or a loop nest, for an element-wise kernel) in ``run``, so one call pays one
+Python-to-native transition. Element-wise kernels print their SymPy expressions as scalar code, common
+subexpressions shared; matrix products go through BLAS (``np.dot``); structured ops call the row kernels of
+``cpu_runtime`` on a 2-D view whose last axis is the op's axis.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import sympy
+from sympy.printing.pycode import PythonCodePrinter
+
+from ..ir import Node
+from ..ops.fused import input_symbol
+from .lower import Lowered
+
+PARALLEL_ELEMENTS = 1 << 15  # element-wise loops over at least this many elements use prange
+
+
+class ScalarPrinter(PythonCodePrinter):
+    """SymPy scalar expressions as Numba-compilable Python (math.*, and the runtime's stable functions)."""
+
+    def _print_Function(self, expr):
+        name = type(expr).__name__
+        args = [self._print(a) for a in expr.args]
+        if name == "Select":
+            return f"({args[1]} if {args[0]} else {args[2]})"
+        symbols = {"Greater": ">", "GreaterEqual": ">=", "Less": "<", "LessEqual": "<=", "Equal": "==",
+                   "NotEqual": "!="}
+        if name in symbols:
+            return f"({args[0]} {symbols[name]} {args[1]})"
+        if name in ("Sigmoid", "Softplus"):
+            return f"rt.{name.lower()}({args[0]})"
+        if name == "sign":
+            return f"rt.sign({args[0]})"
+        return super()._print_Function(expr)
+
+    def _print_Abs(self, expr):
+        return f"abs({self._print(expr.args[0])})"
+
+
+def _index(shape: tuple, space: tuple, loop: list[str]) -> str:
+    """How an input of ``shape`` is read inside loops over ``space`` (NumPy broadcasting, aligned right)."""
+    offset = len(space) - len(shape)
+    parts = ["0" if d == 1 and space[offset + i] != 1 else loop[offset + i] for i, d in enumerate(shape)]
+    return ", ".join(parts)
+
+
+class Emitter:
+    """Prints the body of ``run`` for one lowered program."""
+
+    def __init__(self, lowered: Lowered):
+        self.lowered = lowered
+        self.lines: list[str] = []
+        self.parallel = False
+        self.random = False
+
+    # --- names ---------------------------------------------------------------------------------------------------
+    def name(self, node: Node) -> str:
+        if node.op.name == "item":
+            return f"{self.lowered.names[node.inputs[0]]}_{node.attr('index')}"
+        return self.lowered.names[node]
+
+    def shape(self, node: Node) -> tuple:
+        return self.lowered.shapes[node]
+
+    def target(self, node: Node, index: int = 0, shape=None, dtype=None) -> str:
+        """The array a planned op writes into: its workspace buffer, or a fresh array for a returned value."""
+        name = self.lowered.names[node] + (f"_{index}" if isinstance(node.type, tuple) else "")
+        types = node.type if isinstance(node.type, tuple) else (node.type,)
+        buffer = self.lowered.buffers.get((node, index))
+        if buffer is not None:
+            self.lines.append(f"    {name} = {buffer}")
+        else:
+            shape = shape or (self.shape(node)[index] if isinstance(node.type, tuple) else self.shape(node))
+            self.lines.append(f"    {name} = np.empty({shape}, np.{dtype or types[index].dtype.name})")
+        return name
+
+    def emit(self, line: str) -> None:
+        self.lines.append(f"    {line}")
+
+    # --- nodes ---------------------------------------------------------------------------------------------------
+    def node(self, node: Node) -> None:
+        kind = ", ".join(map(str, node.type)) if isinstance(node.type, tuple) else str(node.type)
+        self.lines.append(f"    # {self.lowered.names[node]} = {node.op.name}"
+                          f"({', '.join(self.lowered.names[i] for i in node.inputs)}): {kind} at {node.location}")
+        if node.op.name == "fused":
+            self.kernel(node, node.attr("expressions"), list(node.inputs))
+        elif node.op.elementwise or node.op.name in ("broadcast_to", "broadcast_like"):
+            self.single_kernel(node)
+        else:
+            getattr(self, f"op_{node.op.name}")(node, *[self.name(i) for i in node.inputs],
+                                                **self.lowered.attrs(node))
+
+    def single_kernel(self, node: Node) -> None:
+        if node.op.elementwise:
+            arguments = [input_symbol(i) for i in range(len(node.inputs))]
+            with sympy.evaluate(False):
+                expression = node.op.expr(*arguments, **dict(node.attrs))
+            self.kernel(node, (expression,), list(node.inputs))
+        else:  # a broadcast: copy the input into every element of the result
+            self.kernel(node, (input_symbol(0),), list(node.inputs[:1]))
+
+    def kernel(self, node: Node, expressions, inputs: list[Node]) -> None:
+        """One loop nest computing every expression per element; common subexpressions computed once."""
+        multiple = isinstance(node.type, tuple)
+        types = node.type if multiple else (node.type,)
+        space = self.shape(node)[0] if multiple else self.shape(node)
+        targets = [self.target(node, k) for k in range(len(types))]
+        with sympy.evaluate(False):
+            shared, results = sympy.cse(list(expressions), symbols=sympy.numbered_symbols("t"))
+        loop = [f"i{axis}" for axis in range(len(space))]
+        size = int(np.prod(space))
+        body = "    "
+        for axis, extent in enumerate(space):
+            parallel = axis == 0 and size >= PARALLEL_ELEMENTS and extent > 1
+            self.parallel |= parallel
+            self.lines.append(f"{body}for {loop[axis]} in {'numba.prange' if parallel else 'range'}({extent}):")
+            body += "    "
+        printer = ScalarPrinter({"fully_qualified_modules": True})
+        for position, tensor in enumerate(inputs):
+            self.lines.append(f"{body}{input_symbol(position)} = {self.name(tensor)}"
+                              f"[{_index(self.shape(tensor), space, loop)}]")
+        for symbol, value in shared:
+            self.lines.append(f"{body}{symbol} = {printer.doprint(value)}")
+        for target, value, kind in zip(targets, results, types):
+            code = printer.doprint(value)
+            if kind.dtype.kind in "iu":
+                code = f"int({code})"
+            self.lines.append(f"{body}{target}[{', '.join(loop)}] = {code}")
+
+    # --- structured ops: (node, input names..., resolved attributes) ---------------------------------------------
+    def rows(self, name: str, node: Node, axis: int) -> tuple[str, int]:
+        """A 2-D (rows, n) view of ``name`` with ``axis`` last (a transposed copy if it is not already last)."""
+        shape = self.shape(node)
+        axis = axis % len(shape)
+        n = shape[axis]
+        if axis != len(shape) - 1:
+            order = [a for a in range(len(shape)) if a != axis] + [axis]
+            name = f"np.transpose({name}, {tuple(order)})"
+        return f"np.ascontiguousarray({name}).reshape(({int(np.prod(shape)) // n}, {n}))", n
+
+    def op_matmul(self, node, a, b):
+        out = self.target(node)
+        shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
+        a, b = f"np.ascontiguousarray({a})", f"np.ascontiguousarray({b})"
+        if len(shape_out) == 2:
+            self.emit(f"np.dot({a}, {b}, {out})")
+            return
+        self.emit(f"left, right = {a}, {b}")
+        batch = shape_out[:-2]
+        loop = [f"b{i}" for i in range(len(batch))]
+        indent = ""
+        for axis, extent in enumerate(batch):
+            self.emit(f"{indent}for {loop[axis]} in range({extent}):")
+            indent += "    "
+        self.emit(f"{indent}np.dot(np.ascontiguousarray(left[{_index(shape_a[:-2], batch, loop)}]), "
+                  f"np.ascontiguousarray(right[{_index(shape_b[:-2], batch, loop)}]), {out}[{', '.join(loop)}])"
+                  .replace("[]", ""))
+
+    def reduction(self, node, x, axes, kernel):
+        shape = self.shape(node.inputs[0])
+        kept = [a for a in range(len(shape)) if a not in axes]
+        out = self.target(node)
+        count = int(np.prod([shape[a] for a in axes])) if axes else 1
+        view = f"np.ascontiguousarray(np.transpose({x}, {tuple(kept + list(axes))}))" if kept + list(axes) != list(
+            range(len(shape))) else f"np.ascontiguousarray({x})"
+        self.emit(f"rt.{kernel}({view}.reshape(({int(np.prod(shape)) // count}, {count})), {out}.reshape(-1))")
+
+    def op_sum(self, node, x, axes, keepdims):
+        self.reduction(node, x, axes, "row_sum")
+
+    def op_max(self, node, x, axes, keepdims):
+        self.reduction(node, x, axes, "row_max")
+
+    def op_argmax(self, node, x, axis):
+        self.reduction(node, x, (axis,), "row_argmax")
+
+    def op_axes_size(self, node, x, axes):
+        out = self.target(node)
+        self.emit(f"{out}[0] = {int(np.prod([self.shape(node.inputs[0])[a] for a in axes]))}")
+
+    def axis_op(self, node, x, axis, kernel):
+        out = self.target(node)
+        shape = self.shape(node)
+        axis = axis % len(shape)
+        view, n = self.rows(x, node, axis)
+        if axis == len(shape) - 1:
+            self.emit(f"rt.{kernel}({view}, {out}.reshape(({int(np.prod(shape)) // n}, {n})))")
+            return
+        moved = tuple(d for a, d in enumerate(shape) if a != axis) + (n,)
+        inverse = tuple(int(a) for a in np.argsort([a for a in range(len(shape)) if a != axis] + [axis]))
+        self.emit(f"moved = np.empty({moved}, {out}.dtype)")
+        self.emit(f"rt.{kernel}({view}, moved.reshape(({int(np.prod(shape)) // n}, {n})))")
+        self.emit(f"{out}[...] = np.transpose(moved, {inverse})")
+
+    def op_softmax(self, node, x, axis):
+        self.axis_op(node, x, axis, "row_softmax")
+
+    def op_log_softmax(self, node, x, axis):
+        self.axis_op(node, x, axis, "row_log_softmax")
+
+    def labelled(self, node, values, labels, kernel):
+        out = self.target(node)
+        view, n = self.rows(values, node.inputs[0], -1)
+        self.emit(f"rt.{kernel}({view}, np.ascontiguousarray({labels}).reshape(-1), {out}.reshape(-1))")
+
+    def op_cross_entropy(self, node, logits, labels):
+        self.labelled(node, logits, labels, "row_cross_entropy")
+
+    def op_pick(self, node, values, labels):
+        self.labelled(node, values, labels, "row_pick")
+
+    def op_gather(self, node, table, indices):
+        out = self.target(node)
+        rows, width = self.shape(node.inputs[0])[0], int(np.prod(self.shape(node.inputs[0])[1:]))
+        self.emit(f"rt.gather_rows(np.ascontiguousarray({table}).reshape(({rows}, {width})), "
+                  f"np.ascontiguousarray({indices}).reshape(-1), {out}.reshape((-1, {width})))")
+
+    def op_scatter_add(self, node, indices, updates, rows):
+        out = self.target(node)
+        width = int(np.prod(self.shape(node)[1:]))
+        self.emit(f"rt.scatter_add_rows(np.ascontiguousarray({indices}).reshape(-1), "
+                  f"np.ascontiguousarray({updates}).reshape((-1, {width})), {out}.reshape(({rows}, {width})))")
+
+    def op_one_hot(self, node, labels, depth, dtype):
+        out = self.target(node)
+        self.emit(f"rt.one_hot_rows(np.ascontiguousarray({labels}).reshape(-1), {out}.reshape((-1, {depth})))")
+
+    def op_uniform(self, node, like, instance):
+        self.random = True
+        out = self.target(node)
+        self.emit(f"{out}[...] = np.random.random({self.shape(node)})")
+
+    def alias(self, node, value):
+        self.emit(f"{self.name(node)} = {value}")
+
+    def op_reshape(self, node, x, shape):
+        self.alias(node, f"np.ascontiguousarray({x}).reshape({self.shape(node)})")
+
+    def op_reshape_like(self, node, x, like):
+        self.op_reshape(node, x, None)
+
+    def op_transpose(self, node, x, axes):
+        self.alias(node, f"np.ascontiguousarray(np.transpose({x}, {tuple(axes)}))")
+
+    def op_concat(self, node, *parts, axis):
+        self.alias(node, f"np.concatenate(({', '.join(parts)},), {axis})")
+
+    def slices(self, index) -> str:
+        return ", ".join(f"{a}:{'' if b < 0 else b}:{c}" for a, b, c in index)
+
+    def op_slice(self, node, x, index):
+        self.alias(node, f"np.ascontiguousarray({x}[{self.slices(index)}])")
+
+    def op_pad_slice(self, node, x, like, index):
+        self.alias(node, f"np.zeros({self.shape(node)}, np.{node.type.dtype.name})")
+        self.emit(f"{self.name(node)}[{self.slices(index)}] = {x}")
+
+    def op_item(self, node, values, index):
+        pass  # a fused kernel's results are named v<k>_<index> already
+
+    def op_stop_gradient(self, node, x):
+        self.alias(node, x)
+
+
+def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) -> str:
+    """The module source: the entry point ``run`` and what the caller needs to call it."""
+    emitter = Emitter(lowered)
+    for node in lowered.steps:
+        emitter.node(node)
+    writes = writes or {}
+    for name, value in writes.items():  # a training step's parameter updates, written in place at the very end
+        emitter.emit(f"# {name} <- {emitter.name(value)} (in place)")
+        emitter.emit(f"{lowered.names[_feed(lowered, name)]}[...] = {emitter.name(value)}")
+    returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
+    arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
+                 + [name for name, _, _ in lowered.workspace] + ["seed"])
+    header = [
+        f'"""graphc CPU kernels. Generated; do not edit. key {key}"""',
+        "import math",
+        "",
+        "import numba",
+        "import numpy as np",
+        "",
+        "from graphc.backends import cpu_runtime as rt",
+        "",
+        f"FEEDS = {[n.attr('name') for n in lowered.feeds]!r}",
+        f"WORKSPACE = {[(shape, dtype) for _, shape, dtype in lowered.workspace]!r}",
+        "",
+        "",
+        f"@numba.njit(cache=True, error_model='numpy', parallel={emitter.parallel})",
+        f"def run({', '.join(arguments)}):",
+    ]
+    seeding = ["    np.random.seed(seed)"] if emitter.random else []
+    footer = [f"    return ({''.join(r + ', ' for r in returned)})"]
+    return "\n".join(header + seeding + emitter.lines + footer) + "\n"
+
+
+def _feed(lowered: Lowered, name: str) -> Node:
+    return next(n for n in lowered.feeds if n.attr("name") == name)

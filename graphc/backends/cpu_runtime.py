@@ -1,0 +1,120 @@
+"""Numba kernels that generated CPU modules call: stable scalar functions, and row-wise loops for the structured ops.
+
+Structured ops work on a 2-D view ``(rows, n)`` whose last axis is the op's axis; the generated code moves the axis
+last and reshapes, so each kernel here is one simple loop.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+import numpy as np
+
+JIT = {"cache": True, "error_model": "numpy"}
+
+
+@numba.njit(**JIT)
+def sigmoid(x):
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    e = math.exp(x)
+    return e / (1.0 + e)
+
+
+@numba.njit(**JIT)
+def softplus(x):
+    return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
+
+
+@numba.njit(**JIT)
+def sign(x):
+    return (x > 0) - (x < 0)
+
+
+@numba.njit(**JIT)
+def row_sum(x, out):
+    for r in range(x.shape[0]):
+        total = 0.0
+        for j in range(x.shape[1]):
+            total += x[r, j]
+        out[r] = total
+
+
+@numba.njit(**JIT)
+def row_max(x, out):
+    for r in range(x.shape[0]):
+        best = -np.inf
+        for j in range(x.shape[1]):
+            best = max(best, x[r, j])
+        out[r] = best
+
+
+@numba.njit(**JIT)
+def row_argmax(x, out):
+    for r in range(x.shape[0]):
+        best, where = -np.inf, 0
+        for j in range(x.shape[1]):
+            if x[r, j] > best:
+                best, where = x[r, j], j
+        out[r] = where
+
+
+@numba.njit(**JIT)
+def row_log_softmax(x, out):
+    for r in range(x.shape[0]):
+        best = -np.inf
+        for j in range(x.shape[1]):
+            best = max(best, x[r, j])
+        total = 0.0
+        for j in range(x.shape[1]):
+            total += math.exp(x[r, j] - best)
+        shift = best + math.log(total)
+        for j in range(x.shape[1]):
+            out[r, j] = x[r, j] - shift
+
+
+@numba.njit(**JIT)
+def row_softmax(x, out):
+    row_log_softmax(x, out)
+    for r in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[r, j] = math.exp(out[r, j])
+
+
+@numba.njit(**JIT)
+def row_cross_entropy(logits, labels, out):
+    for r in range(logits.shape[0]):
+        best = -np.inf
+        for j in range(logits.shape[1]):
+            best = max(best, logits[r, j])
+        total = 0.0
+        for j in range(logits.shape[1]):
+            total += math.exp(logits[r, j] - best)
+        out[r] = best + math.log(total) - logits[r, labels[r]]
+
+
+@numba.njit(**JIT)
+def row_pick(values, labels, out):
+    for r in range(values.shape[0]):
+        out[r] = values[r, labels[r]]
+
+
+@numba.njit(**JIT)
+def gather_rows(table, indices, out):
+    for r in range(indices.shape[0]):
+        out[r, :] = table[indices[r], :]
+
+
+@numba.njit(**JIT)
+def scatter_add_rows(indices, updates, out):
+    out[:] = 0
+    for r in range(indices.shape[0]):
+        out[indices[r], :] += updates[r, :]
+
+
+@numba.njit(**JIT)
+def one_hot_rows(labels, out):
+    out[:] = 0
+    for r in range(labels.shape[0]):
+        out[r, labels[r]] = 1

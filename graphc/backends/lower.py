@@ -1,0 +1,129 @@
+"""Lowering, shared by the compiled backends: for one shape binding, the schedule (topological order), a name for
+every value, and the memory plan: intermediate buffers allocated once per binding and reused once their values are
+dead (liveness over views, since a view keeps its buffer alive).
+
+Scalars are 1-element arrays inside compiled code (shape ``(1,)``), so every value is an array with a fixed shape.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..ir import Graph, Node
+from ..types import resolve_attribute, resolve_shape
+
+# Ops whose result is a view of their first input (or of a fused node's result): they keep its buffer alive.
+VIEW_OPS = ("reshape", "reshape_like", "item", "identity", "stop_gradient", "slice")
+# Ops that write into a buffer the plan provides; the rest allocate their own results.
+PLANNED_OPS = ("matmul", "sum", "max", "argmax", "softmax", "log_softmax", "cross_entropy", "pick", "gather",
+               "scatter_add", "one_hot", "axes_size", "uniform", "broadcast_to", "broadcast_like")
+
+
+def internal_shape(shape) -> tuple[int, ...]:
+    return tuple(shape) if len(shape) else (1,)
+
+
+@dataclass
+class Lowered:
+    graph: Graph
+    binding: dict
+    names: dict[Node, str] = field(default_factory=dict)
+    shapes: dict = field(default_factory=dict)  # node -> internal shape (a tuple of them for multi-result nodes)
+    feeds: list[Node] = field(default_factory=list)  # inputs and parameters, in order of first appearance
+    constants: list[Node] = field(default_factory=list)
+    steps: list[Node] = field(default_factory=list)
+    buffers: dict = field(default_factory=dict)  # (node, result index) -> workspace buffer name
+    workspace: list[tuple[str, tuple[int, ...], str]] = field(default_factory=list)
+
+    @property
+    def workspace_bytes(self) -> int:
+        return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for _, shape, dtype in self.workspace)
+
+    def attrs(self, node: Node) -> dict:
+        return {k: resolve_attribute(v, self.binding) for k, v in node.attrs}
+
+
+def planned(node: Node) -> bool:
+    return node.op.elementwise or node.op.name in PLANNED_OPS or node.op.name == "fused"
+
+
+def lower(graph: Graph, binding: dict) -> Lowered:
+    lowered = Lowered(graph, binding)
+    for index, node in enumerate(graph.nodes):
+        lowered.names[node] = f"v{index}"
+        if isinstance(node.type, tuple):
+            lowered.shapes[node] = tuple(internal_shape(resolve_shape(t.shape, binding)) for t in node.type)
+        else:
+            lowered.shapes[node] = internal_shape(resolve_shape(node.type.shape, binding))
+        if node.op.name in ("input", "param"):
+            lowered.feeds.append(node)
+        elif node.op.name == "constant":
+            lowered.constants.append(node)
+        else:
+            lowered.steps.append(node)
+    _plan_memory(lowered)
+    return lowered
+
+
+def _plan_memory(lowered: Lowered) -> None:
+    """Give planned intermediate results a workspace buffer, reusing buffers whose values are dead."""
+    outputs = set(lowered.graph.outputs)
+    position = {node: index for index, node in enumerate(lowered.steps)}
+    forever = len(lowered.steps)
+    owner: dict[Node, tuple] = {}
+    last_use: dict[tuple, int] = {}
+    for node in lowered.steps:
+        owner[node] = owner.get(node.inputs[0], (node.inputs[0], 0)) if node.op.name in VIEW_OPS else (node, 0)
+        if node.op.name == "item":
+            owner[node] = (node.inputs[0], node.attr("index"))
+    for node in lowered.steps:
+        for child in node.inputs:
+            if child in owner:
+                key = owner[child]
+                last_use[key] = max(last_use.get(key, -1), position[node])
+    for node in outputs:
+        if node in owner:
+            last_use[owner[node]] = forever  # returned to the caller: never reused
+    free: dict[tuple, list[str]] = {}
+    releases: dict[int, list[tuple]] = {}
+    for node in lowered.steps:
+        if not planned(node):
+            continue
+        results = lowered.shapes[node] if isinstance(node.type, tuple) else (lowered.shapes[node],)
+        dtypes = [t.dtype.name for t in (node.type if isinstance(node.type, tuple) else (node.type,))]
+        for index, (shape, dtype) in enumerate(zip(results, dtypes)):
+            key = (node, index)
+            end = last_use.get(key, position[node])
+            if end >= forever:
+                continue  # an output of the function: allocated fresh at each call
+            pool = free.setdefault((shape, dtype), [])
+            if pool:
+                name = pool.pop()
+            else:
+                name = f"buffer{len(lowered.workspace)}"
+                lowered.workspace.append((name, shape, dtype))
+            lowered.buffers[key] = name
+            releases.setdefault(end, []).append(((shape, dtype), name))
+        for (kind, name) in releases.pop(position[node], []):
+            free.setdefault(kind, []).append(name)
+
+
+def structural_key(graph: Graph, binding: dict, extra: str = "") -> str:
+    """A hash of what compiled code depends on: ops, attributes, types, edges, the binding; not user lines."""
+    from .. import __version__
+
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    digest = hashlib.sha256(f"graphc {__version__}|{extra}|".encode())
+    for node in graph.nodes:
+        attributes = []
+        for key, value in node.attrs:
+            if key in ("members", "results", "init"):
+                continue
+            attributes.append((key, value.array.tobytes().hex() if hasattr(value, "array") else repr(value)))
+        digest.update(repr((node.op.name, tuple(index[i] for i in node.inputs), attributes, str(node.type))).encode())
+    digest.update(repr(tuple(index[o] for o in graph.outputs)).encode())
+    digest.update(repr(sorted((str(k), v) for k, v in binding.items())).encode())
+    return digest.hexdigest()

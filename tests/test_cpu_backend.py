@@ -1,0 +1,161 @@
+"""The Numba CPU backend against the reference interpreter: every op, random graphs, training steps, the cache."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+import graphc
+from graphc.backends import cache
+from models import mlp
+
+from .random_graphs import random_graph
+from .test_ops import CASES, build
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def test_every_op_and_its_gradient_matches_the_reference():
+    """All the op table's cases (float64, with their gradients) compiled as one program."""
+    outputs, feeds, names = [], {}, []
+    for index, parameter in enumerate(CASES):
+        op, case = parameter.values
+        out, tensors, floats, case_feeds = build(op, case, "float64")
+        rename = {f"in{i}": f"c{index}_in{i}" for i in range(len(tensors))}
+        tensors = [graphc.input(rename[t.name], t.shape, t.dtype) for t in tensors]
+        out = graphc.ops.apply(op.name, *tensors, **case.attrs)
+        outputs.append(out)
+        names.append(f"{op.name} case {parameter.id}" + (" (random)" if op.random else ""))
+        feeds.update({rename[k]: v for k, v in case_feeds.items()})
+        if op.differentiable and out.dtype.kind == "f":
+            floats = [t for t in tensors if t.dtype.kind == "f"]
+            if floats:
+                outputs += graphc.grad((out * out).sum(), floats)
+                names += [f"d {op.name} case {parameter.id} / input {i}" for i in range(len(floats))]
+    expected = graphc.evaluate(outputs, feeds)
+    got = graphc.compile(outputs)(feeds)
+    for name, ours, reference in zip(names, got, expected):
+        assert ours.shape == reference.shape and ours.dtype == reference.dtype, name
+        if name.endswith("(random)"):  # another generator: same distribution, not the same numbers
+            assert 0 <= ours.min() and ours.max() < 1 and len(np.unique(ours)) == ours.size, name
+            continue
+        np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-9, err_msg=name)
+
+
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(random_graph(max_steps=8))
+def test_random_graphs_match_the_reference(case):
+    loss, inputs, feeds = case
+    outputs = [loss] + graphc.grad(loss, inputs)
+    reference = graphc.evaluate(outputs, feeds)
+    for ours, expected in zip(graphc.compile(outputs)(feeds), reference):
+        finite = np.isfinite(expected)
+        np.testing.assert_allclose(np.asarray(ours)[finite], np.asarray(expected)[finite], rtol=1e-8, atol=1e-9)
+
+
+def mlp_feeds(batch=8, dtype=np.float32, sizes=(6, 16, 4)):
+    model = mlp.build(sizes=sizes, dtype=np.dtype(dtype).name)
+    rng = np.random.default_rng(0)
+    feeds = {**graphc.init_params(model.params, 0), "x": rng.normal(size=(batch, sizes[0])).astype(dtype),
+             "labels": rng.integers(0, sizes[-1], batch)}
+    return model, feeds
+
+
+def test_a_training_step_is_one_call_that_updates_parameters_in_place():
+    model, feeds = mlp_feeds()
+    reference = {k: v.copy() for k, v in feeds.items()}
+    step = graphc.compile_step(model.loss, model.params, lr=0.1)
+    arrays = {p.name: feeds[p.name] for p in model.params}
+    for _ in range(3):
+        loss = step(feeds)
+        gradients = graphc.evaluate([model.loss] + graphc.grad(model.loss, model.params), reference)
+        np.testing.assert_allclose(loss, gradients[0], rtol=1e-5)
+        for p, g in zip(model.params, gradients[1:]):
+            reference[p.name] = reference[p.name] - np.float32(0.1) * g
+    for p in model.params:
+        assert feeds[p.name] is arrays[p.name]  # the same arrays, updated in place
+        np.testing.assert_allclose(feeds[p.name], reference[p.name], rtol=1e-4, atol=1e-6)
+
+
+def test_named_dimensions_bind_per_call_and_dtypes_are_kept():
+    model, feeds = mlp_feeds(dtype=np.float64)
+    function = graphc.compile(model.loss)
+    for batch in (3, 9, 3):
+        model_feeds = {**feeds, "x": feeds["x"][:1].repeat(batch, 0), "labels": np.zeros(batch, np.int64)}
+        result = function(model_feeds)
+        assert result.dtype == np.float64 and result.shape == ()
+        np.testing.assert_allclose(result, graphc.evaluate(model.loss, model_feeds), rtol=1e-12)
+    assert len(function.specializations) == 2  # batch 3 compiled once, batch 9 once
+    with pytest.raises(graphc.FeedError, match="dtype float32 but the input is float64"):
+        function({**feeds, "x": feeds["x"].astype(np.float32)})
+
+
+def test_generated_source_is_readable_and_kept():
+    model, feeds = mlp_feeds()
+    function = graphc.compile(model.loss)
+    function(feeds)
+    assert "def run(" in function.source and "np.dot(" in function.source
+    assert "# v" in function.source and "models/mlp.py" in function.source  # one commented line per node
+    assert function.workspace_bytes() > 0
+
+
+def run_python(code: str, cache_dir, debug=False) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "GRAPHC_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
+    if debug:
+        environment["GRAPHC_DEBUG"] = "1"
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
+                          timeout=300)
+
+
+COMPILE_MLP = """
+import numpy as np, graphc
+from models import mlp
+m = mlp.build(sizes=(5, 7, 3))
+feeds = {**graphc.init_params(m.params, 0), "x": np.ones((4, 5), np.float32), "labels": np.zeros(4, np.int64)}
+f = graphc.compile(m.loss)
+print(float(f(feeds)))
+run = next(iter(f.specializations.values())).module.run
+print("hits", len(run.stats.cache_hits), "misses", len(run.stats.cache_misses))
+"""
+
+
+def test_a_second_process_loads_compiled_code_from_the_disk_cache(tmp_path):
+    first = run_python(COMPILE_MLP, tmp_path)
+    second = run_python(COMPILE_MLP, tmp_path)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    assert first.stdout.splitlines()[0] == second.stdout.splitlines()[0]
+    assert "misses 1" in first.stdout or "hits 0" in first.stdout
+    assert "hits 1 misses 0" in second.stdout  # machine code loaded, not compiled
+
+
+def test_a_corrupt_cache_entry_is_detected_and_rebuilt(tmp_path):
+    assert run_python(COMPILE_MLP, tmp_path).returncode == 0
+    (module,) = tmp_path.glob("graphc_*.py")
+    module.write_text(module.read_text()[:200])  # truncated
+    again = run_python(COMPILE_MLP, tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert cache._intact(module.read_text())
+
+
+def test_debug_prints_the_generated_source(tmp_path):
+    result = run_python(COMPILE_MLP, tmp_path, debug=True)
+    assert "def run(" in result.stderr and "# v" in result.stderr
+
+
+def test_the_cache_location_is_configurable_and_clearable(tmp_path):
+    assert run_python(COMPILE_MLP, tmp_path).returncode == 0
+    assert list(tmp_path.glob("graphc_*.py"))
+    result = subprocess.run([sys.executable, "-m", "graphc.cli", "cache", "--clear"], cwd=ROOT, capture_output=True,
+                            text=True, env={**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path)})
+    assert result.returncode == 0 and "removed 1" in result.stdout
+    assert not list(tmp_path.glob("graphc_*.py"))
+
+
+def test_unknown_backends_are_refused_clearly():
+    x = graphc.input("x", (2,))
+    with pytest.raises(graphc.GraphcError, match="unknown backend 'tpu'"):
+        graphc.compile(x * 2.0, backend="tpu")
