@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 # The CPU build of PyTorch that the cross-check tests compare against (a test dependency only).
 TORCH := torch==2.13.0
 
-.PHONY: setup setup-dev graphviz demo test lint docs clean
+.PHONY: setup setup-dev graphviz demo test lint docs bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,11 @@ test: lint
 docs: setup-dev
 	$(PY) scripts/optimizer_report.py
 	$(PY) scripts/gallery.py
+
+# Benchmarks compare graphc with its peers, which the benchmarks install for themselves (never the library).
+bench: setup-dev
+	$(PY) -m pip install --quiet 'jax[cpu]'
+	$(PY) benchmarks/mlp.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

@@ -18,8 +18,8 @@ from ..errors import GraphcError
 from ..ir import Graph
 from ..ops.registry import node_of
 from . import cache
-from .lower import lower, structural_key
-from .reference import bind_feeds
+from .lower import lower, specialization_key, structural_key
+from .reference import bind_feeds, feed_nodes
 
 BACKENDS = ("cpu",)
 
@@ -50,15 +50,19 @@ class Compiled:
         optimized = run_optimizer([Tensor(n) for n in everything]) if optimize else [Tensor(n) for n in everything]
         self.graph = Graph(t.node for t in optimized)
         self.results = len(results)
-        self.specializations: dict[str, Specialization] = {}
+        self.graph_key = structural_key(self.graph)
+        self.feed_names = list(feed_nodes(self.graph))
+        self.by_signature: dict[tuple, Specialization] = {}
+        self.specializations: dict[tuple, Specialization] = {}  # by (binding, dtypes): no hashing per call
         self.source = ""
 
     def _specialize(self, binding: dict, dtypes: tuple) -> Specialization:
         from .cpu import generate
 
-        key = structural_key(self.graph, binding, extra=f"{dtypes}|{self.write_names}")
-        if key in self.specializations:
-            return self.specializations[key]
+        local = (tuple(sorted((str(k), v) for k, v in binding.items())), dtypes)
+        if local in self.specializations:
+            return self.specializations[local]
+        key = specialization_key(self.graph_key, binding, dtypes, extra=str(self.write_names))
         lowered = lower(self.graph, binding)
         writes = dict(zip(self.write_names, self.graph.outputs[self.results:]))
         module, source = cache.load(key, lambda: generate(lowered, key, writes))
@@ -67,13 +71,36 @@ class Compiled:
         scalars = [o.type.shape == () for o in self.graph.outputs[: self.results]]
         specialization = Specialization(module, source, list(module.FEEDS), constants, workspace, scalars,
                                         lowered.workspace_bytes)
-        self.specializations[key] = specialization
+        self.specializations[local] = specialization
         self.source = source
         if os.environ.get("GRAPHC_DEBUG"):
             print(source, file=sys.stderr)
         return specialization
 
     def __call__(self, feeds: dict, seed: int = 0):
+        # Fast path: feeds shaped and typed as in an earlier, validated call need no validation again.
+        signature = self._signature(feeds)
+        specialization = self.by_signature.get(signature) if signature is not None else None
+        if specialization is None:
+            specialization = self._validate(feeds)
+            if signature is not None:
+                self.by_signature[signature] = specialization
+        arguments = [_argument(feeds[name]) for name in specialization.feeds]
+        returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
+        results = [r.reshape(()) if scalar else r for r, scalar in zip(returned, specialization.scalar_outputs)]
+        return results[0] if self.single else results
+
+    def _signature(self, feeds: dict):
+        """Shapes, dtypes and layouts of the feeds, or None when a feed is not a NumPy array."""
+        signature = []
+        for name in self.feed_names:
+            value = feeds.get(name)
+            if not isinstance(value, np.ndarray):
+                return None
+            signature.append((value.shape, value.dtype.char, value.flags.c_contiguous and value.flags.writeable))
+        return tuple(signature)
+
+    def _validate(self, feeds: dict) -> Specialization:
         values, bindings = bind_feeds(self.graph, feeds)
         by_name = {node.attr("name"): value for node, value in values.items()}
         # Parameters updated in place must be the caller's own arrays (contiguous, so the update reaches them).
@@ -84,17 +111,18 @@ class Compiled:
                                   "in place")
             by_name[name] = feeds[name]
         dtypes = tuple(str(v.dtype) for v in by_name.values())
-        specialization = self._specialize(bindings, dtypes)
-        arguments = [np.ascontiguousarray(by_name[name]).reshape(by_name[name].shape or (1,))
-                     if name not in self.write_names else by_name[name].reshape(by_name[name].shape or (1,))
-                     for name in specialization.feeds]
-        returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
-        results = [r.reshape(()) if scalar else r for r, scalar in zip(returned, specialization.scalar_outputs)]
-        return results[0] if self.single else results
+        return self._specialize(bindings, dtypes)
 
     def workspace_bytes(self) -> int:
         """Bytes of intermediate buffers planned for the most recent shape binding."""
         return next(reversed(self.specializations.values())).workspace_bytes if self.specializations else 0
+
+
+def _argument(value):
+    """A feed as compiled code takes it: a contiguous array, scalars as shape (1,). In-place parameters are
+    validated as contiguous, so for them this is a view of the caller's array."""
+    array = np.ascontiguousarray(value)
+    return array.reshape(1) if array.ndim == 0 else array
 
 
 def compile(outputs, backend: str = "cpu", *, optimize: bool = True) -> Compiled:  # noqa: A001 - the public name

@@ -8,6 +8,8 @@ subexpressions shared; matrix products go through BLAS (``np.dot``); structured 
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import sympy
 from sympy.printing.pycode import PythonCodePrinter
@@ -16,7 +18,10 @@ from ..ir import Node
 from ..ops.fused import input_symbol
 from .lower import Lowered
 
-PARALLEL_ELEMENTS = 1 << 15  # element-wise loops over at least this many elements use prange
+# Element-wise loops over at least this many elements use prange when GRAPHC_PARALLEL=1. Off by default: on the
+# 2-core machines we measure on, Numba's worker threads contend with BLAS's and W2's step took 62 ms with prange
+# against 28 ms without (benchmarks/mlp.py).
+PARALLEL_ELEMENTS = 1 << 15
 
 
 class ScalarPrinter(PythonCodePrinter):
@@ -53,6 +58,7 @@ class Emitter:
 
     def __init__(self, lowered: Lowered):
         self.lowered = lowered
+        self.in_place: dict[Node, str] = {}  # update values written straight into their parameter's array
         self.lines: list[str] = []
         self.parallel = False
         self.random = False
@@ -70,6 +76,10 @@ class Emitter:
         """The array a planned op writes into: its workspace buffer, or a fresh array for a returned value."""
         name = self.lowered.names[node] + (f"_{index}" if isinstance(node.type, tuple) else "")
         types = node.type if isinstance(node.type, tuple) else (node.type,)
+        for value, parameter in self.in_place.items():
+            if value is node or (value.op.name == "item" and value.inputs[0] is node):
+                self.lines.append(f"    {name} = {parameter}  # the update, in place")
+                return name
         buffer = self.lowered.buffers.get((node, index))
         if buffer is not None:
             self.lines.append(f"    {name} = {buffer}")
@@ -114,8 +124,9 @@ class Emitter:
         loop = [f"i{axis}" for axis in range(len(space))]
         size = int(np.prod(space))
         body = "    "
+        allowed = os.environ.get("GRAPHC_PARALLEL") == "1"
         for axis, extent in enumerate(space):
-            parallel = axis == 0 and size >= PARALLEL_ELEMENTS and extent > 1
+            parallel = allowed and axis == 0 and size >= PARALLEL_ELEMENTS and extent > 1
             self.parallel |= parallel
             self.lines.append(f"{body}for {loop[axis]} in {'numba.prange' if parallel else 'range'}({extent}):")
             body += "    "
@@ -145,10 +156,10 @@ class Emitter:
     def op_matmul(self, node, a, b):
         out = self.target(node)
         shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
-        a, b = f"np.ascontiguousarray({a})", f"np.ascontiguousarray({b})"
-        if len(shape_out) == 2:
+        if len(shape_out) == 2:  # BLAS takes C- or F-ordered operands: a transposed view needs no copy
             self.emit(f"np.dot({a}, {b}, {out})")
             return
+        a, b = f"np.ascontiguousarray({a})", f"np.ascontiguousarray({b})"
         self.emit(f"left, right = {a}, {b}")
         batch = shape_out[:-2]
         loop = [f"b{i}" for i in range(len(batch))]
@@ -165,6 +176,10 @@ class Emitter:
         kept = [a for a in range(len(shape)) if a not in axes]
         out = self.target(node)
         count = int(np.prod([shape[a] for a in axes])) if axes else 1
+        if kernel == "row_sum" and list(axes) == list(range(len(axes))) and kept:  # leading axes: no transpose
+            self.emit(f"rt.column_sum(np.ascontiguousarray({x}).reshape(({count}, {int(np.prod(shape)) // count})),"
+                      f" {out}.reshape(-1))")
+            return
         view = f"np.ascontiguousarray(np.transpose({x}, {tuple(kept + list(axes))}))" if kept + list(axes) != list(
             range(len(shape))) else f"np.ascontiguousarray({x})"
         self.emit(f"rt.{kernel}({view}.reshape(({int(np.prod(shape)) // count}, {count})), {out}.reshape(-1))")
@@ -244,7 +259,10 @@ class Emitter:
         self.op_reshape(node, x, None)
 
     def op_transpose(self, node, x, axes):
-        self.alias(node, f"np.ascontiguousarray(np.transpose({x}, {tuple(axes)}))")
+        if len(axes) == 2:  # a view (F-ordered); matmul reads it as it is, loops index it
+            self.alias(node, f"np.transpose({x})")
+        else:
+            self.alias(node, f"np.ascontiguousarray(np.transpose({x}, {tuple(axes)}))")
 
     def op_concat(self, node, *parts, axis):
         self.alias(node, f"np.concatenate(({', '.join(parts)},), {axis})")
@@ -267,14 +285,21 @@ class Emitter:
 
 
 def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) -> str:
-    """The module source: the entry point ``run`` and what the caller needs to call it."""
+    """The module source: the entry point ``run`` and what the caller needs to call it.
+
+    ``writes`` maps parameter names to their new values (a training step): each is written into the parameter's
+    own array, by its kernel directly when every other reader of the parameter has run by then, else copied at
+    the end.
+    """
+    writes = writes or {}
     emitter = Emitter(lowered)
+    emitter.in_place = _in_place_updates(lowered, writes)
     for node in lowered.steps:
         emitter.node(node)
-    writes = writes or {}
-    for name, value in writes.items():  # a training step's parameter updates, written in place at the very end
-        emitter.emit(f"# {name} <- {emitter.name(value)} (in place)")
-        emitter.emit(f"{lowered.names[_feed(lowered, name)]}[...] = {emitter.name(value)}")
+    for name, value in writes.items():
+        if value not in emitter.in_place:
+            emitter.emit(f"# {name} <- {emitter.name(value)} (in place, after every reader)")
+            emitter.emit(f"{lowered.names[_feed(lowered, name)]}[...] = {emitter.name(value)}")
     returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
     arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
                  + [name for name, _, _ in lowered.workspace] + ["seed"])
@@ -301,3 +326,21 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
 
 def _feed(lowered: Lowered, name: str) -> Node:
     return next(n for n in lowered.feeds if n.attr("name") == name)
+
+
+def _in_place_updates(lowered: Lowered, writes: dict) -> dict[Node, str]:
+    """Updates whose kernel can write straight into the parameter: the kernel's only result is the update, and it
+    runs after every other reader of the parameter (an element-wise kernel reads each element before writing it)."""
+    position = {node: index for index, node in enumerate(lowered.steps)}
+    direct = {}
+    for name, value in writes.items():
+        kernel = value.inputs[0] if value.op.name == "item" else value
+        if kernel not in position or not (kernel.op.elementwise or kernel.op.name == "fused"):
+            continue
+        if kernel.op.name == "fused" and len(kernel.type) != 1:
+            continue
+        param = _feed(lowered, name)
+        readers = [n for n in lowered.steps if param in n.inputs and n is not kernel]
+        if all(position[r] < position[kernel] for r in readers):
+            direct[value] = lowered.names[param]
+    return direct

@@ -42,6 +42,15 @@ def row_sum(x, out):
 
 
 @numba.njit(**JIT)
+def column_sum(x, out):
+    """Sums over the leading axis, reading rows in memory order (no transposed copy)."""
+    out[:] = 0
+    for r in range(x.shape[0]):
+        for j in range(x.shape[1]):
+            out[j] += x[r, j]
+
+
+@numba.njit(**JIT)
 def row_max(x, out):
     for r in range(x.shape[0]):
         best = -np.inf

@@ -111,12 +111,12 @@ def _plan_memory(lowered: Lowered) -> None:
             free.setdefault(kind, []).append(name)
 
 
-def structural_key(graph: Graph, binding: dict, extra: str = "") -> str:
-    """A hash of what compiled code depends on: ops, attributes, types, edges, the binding; not user lines."""
+def structural_key(graph: Graph) -> str:
+    """A hash of what compiled code depends on in a graph: ops, attributes, types, edges; not user lines."""
     from .. import __version__
 
     index = {node: i for i, node in enumerate(graph.nodes)}
-    digest = hashlib.sha256(f"graphc {__version__}|{extra}|".encode())
+    digest = hashlib.sha256(f"graphc {__version__}|".encode())
     for node in graph.nodes:
         attributes = []
         for key, value in node.attrs:
@@ -125,5 +125,10 @@ def structural_key(graph: Graph, binding: dict, extra: str = "") -> str:
             attributes.append((key, value.array.tobytes().hex() if hasattr(value, "array") else repr(value)))
         digest.update(repr((node.op.name, tuple(index[i] for i in node.inputs), attributes, str(node.type))).encode())
     digest.update(repr(tuple(index[o] for o in graph.outputs)).encode())
-    digest.update(repr(sorted((str(k), v) for k, v in binding.items())).encode())
     return digest.hexdigest()
+
+
+def specialization_key(graph_key: str, binding: dict, dtypes: tuple, extra: str = "") -> str:
+    """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes."""
+    text = f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}"
+    return hashlib.sha256(text.encode()).hexdigest()

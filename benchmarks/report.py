@@ -1,0 +1,86 @@
+"""Shared by the benchmarks: the machine's float32 GEMM rate, the environment, and docs/benchmarks.md sections."""
+
+import importlib.metadata
+import pathlib
+import platform
+import time
+
+import numpy as np
+
+DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+
+
+def gemm_gflops(size: int = 1024, repeats: int = 7) -> float:
+    """The machine's float32 matrix-multiply rate through NumPy's BLAS (median of repeats)."""
+    a, b = (np.random.default_rng(0).random((size, size), dtype=np.float32) for _ in range(2))
+    a @ b
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        a @ b
+        times.append(time.perf_counter() - start)
+    return 2 * size**3 / np.median(times) / 1e9
+
+
+def cpu_model() -> str:
+    for line in pathlib.Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown"
+
+
+def versions(*packages: str) -> str:
+    found = []
+    for package in packages:
+        try:
+            found.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            found.append(f"{package} (not installed)")
+    return ", ".join(found)
+
+
+def environment() -> list[str]:
+    import os
+
+    return [f"Machine: {cpu_model()}, {os.cpu_count()} cores; Python {platform.python_version()}.",
+            f"Libraries: {versions('graphc', 'numba', 'numpy', 'torch', 'jax', 'jaxlib')}.",
+            "Threads: 2 for every peer (OMP/OpenBLAS/MKL/Numba thread variables, torch.set_num_threads(2))."]
+
+
+def write_section(name: str, lines: list[str]) -> None:
+    """Replace the section between ``<!-- name:begin -->`` and ``<!-- name:end -->`` of docs/benchmarks.md."""
+    begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+    text = DOC.read_text() if DOC.exists() else "# Benchmarks\n"
+    block = "\n".join([begin, *lines, end])
+    if begin in text:
+        text = text[: text.index(begin)] + block + text[text.index(end) + len(end):]
+    else:
+        text = text.rstrip("\n") + "\n\n" + block + "\n"
+    DOC.write_text(text)
+
+
+def mlp_table(results: dict, workloads: dict, gemm: float, arguments, loss_steps: int) -> list[str]:
+    lines = ["", *environment(), f"Measured float32 GEMM rate (NumPy, 1024³): {gemm:.1f} GFLOP/s.",
+             f"Command: `python benchmarks/mlp.py --steps {arguments.steps} --repeats {arguments.repeats}`; "
+             f"ms/step is the median of {arguments.repeats} repeats of {arguments.steps} steps after "
+             f"{loss_steps} warm-up steps.", ""]
+    for name, workload in workloads.items():
+        row = results[name]
+        base = row.get("PyTorch eager", {}).get("ms")
+        sizes = " → ".join(map(str, workload["sizes"]))
+        lines += [f"### {name}: MLP {sizes}, {workload['activation']}, batch {workload['batch']}, SGD lr "
+                  f"{workload['lr']}", "",
+                  f"| peer | ms/step | speed-up vs PyTorch eager | loss after {loss_steps} steps | first step "
+                  "(incl. compile) |", "|---|---|---|---|---|"]
+        for peer, values in row.items():
+            if "missing" in values:
+                lines.append(f"| {peer} | not installed | | | |")
+                continue
+            speedup = f"{base / values['ms']:.2f}×" if base else ""
+            lines.append(f"| {peer} | {values['ms']:.3f} ± {values['spread'] / 2:.3f} | {speedup} | "
+                         f"{values[f'loss{loss_steps}']:.5f} | {values['setup']:.2f} s |")
+        ours = row["graphc"]
+        lines += ["", f"graphc compile + first step in a new process: {ours['cold']:.2f} s cold (empty cache), "
+                      f"{ours['warm']:.2f} s warm (cache filled). graphc achieves {ours['gflops']:.1f} GFLOP/s in "
+                      f"matrix products ({ours['gflops'] / gemm:.0%} of the measured GEMM rate).", ""]
+    return lines
