@@ -94,7 +94,7 @@ def torch_step(workload, weights, compiled=False):
             for p in params:
                 p -= workload["lr"] * p.grad
                 p.grad = None
-        return float(loss)
+        return float(loss.detach())
 
     return step
 
