@@ -58,6 +58,16 @@ def flops_per_step(workload: dict) -> float:
     return 2.0 * batch * (2 * sum(products) + sum(products[1:]))
 
 
+def logits(params, x, activation):
+    """The MLP's forward pass, written once for PyTorch and JAX arrays alike."""
+    h = x
+    for layer in range(len(params) // 2):
+        h = h @ params[2 * layer] + params[2 * layer + 1]
+        if layer < len(params) // 2 - 1:
+            h = activation(h)
+    return h
+
+
 # --- peers: each returns step() -> loss (as a float, after the update) ----------------------------------------------
 def graphc_step(workload, weights):
     model = mlp.build(sizes=workload["sizes"], activation=workload["activation"])
@@ -78,12 +88,7 @@ def torch_step(workload, weights, compiled=False):
     activation = torch.tanh if workload["activation"] == "tanh" else torch.relu
 
     def loss_of(params, x, labels):
-        h = x
-        for layer in range(len(params) // 2):
-            h = h @ params[2 * layer] + params[2 * layer + 1]
-            if layer < len(params) // 2 - 1:
-                h = activation(h)
-        return torch.nn.functional.cross_entropy(h, labels)
+        return torch.nn.functional.cross_entropy(logits(params, x, activation), labels)
 
     forward = torch.compile(loss_of) if compiled else loss_of
 
@@ -107,12 +112,7 @@ def jax_step(workload, weights):
     activation = jnp.tanh if workload["activation"] == "tanh" else jax.nn.relu
 
     def loss_of(params, x, labels):
-        h = x
-        for layer in range(len(params) // 2):
-            h = h @ params[2 * layer] + params[2 * layer + 1]
-            if layer < len(params) // 2 - 1:
-                h = activation(h)
-        log_probabilities = jax.nn.log_softmax(h)
+        log_probabilities = jax.nn.log_softmax(logits(params, x, activation))
         return -jnp.mean(jnp.take_along_axis(log_probabilities, labels[:, None], axis=1))
 
     @jax.jit

@@ -70,15 +70,21 @@ def row_argmax(x, out):
 
 
 @numba.njit(**JIT)
+def row_log_sum_exp(x, r):
+    """log(sum_j exp(x[r, j])), with the maximum subtracted first so no exponent overflows."""
+    best = -np.inf
+    for j in range(x.shape[1]):
+        best = max(best, x[r, j])
+    total = 0.0
+    for j in range(x.shape[1]):
+        total += math.exp(x[r, j] - best)
+    return best + math.log(total)
+
+
+@numba.njit(**JIT)
 def row_log_softmax(x, out):
     for r in range(x.shape[0]):
-        best = -np.inf
-        for j in range(x.shape[1]):
-            best = max(best, x[r, j])
-        total = 0.0
-        for j in range(x.shape[1]):
-            total += math.exp(x[r, j] - best)
-        shift = best + math.log(total)
+        shift = row_log_sum_exp(x, r)
         for j in range(x.shape[1]):
             out[r, j] = x[r, j] - shift
 
@@ -94,13 +100,7 @@ def row_softmax(x, out):
 @numba.njit(**JIT)
 def row_cross_entropy(logits, labels, out):
     for r in range(logits.shape[0]):
-        best = -np.inf
-        for j in range(logits.shape[1]):
-            best = max(best, logits[r, j])
-        total = 0.0
-        for j in range(logits.shape[1]):
-            total += math.exp(logits[r, j] - best)
-        out[r] = best + math.log(total) - logits[r, labels[r]]
+        out[r] = row_log_sum_exp(logits, r) - logits[r, labels[r]]
 
 
 @numba.njit(**JIT)
