@@ -14,7 +14,6 @@ import functools
 import numpy as np
 import sympy
 
-from ..types import TensorType
 from .registry import Op, register
 from .scalar import NUMPY_FUNCTIONS
 
@@ -62,6 +61,3 @@ class Fused(Op):
             gradients.append(total)
         return gradients
 
-
-def output_types(nodes) -> tuple[TensorType, ...]:
-    return tuple(node.type for node in nodes)

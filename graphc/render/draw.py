@@ -63,7 +63,7 @@ def draw(picture: Picture) -> graphviz.Digraph:
     collapse = _within_budget(graph, picture)
     canvas = _Canvas(picture.title)
     ids = {node: f"n{index}" for index, node in enumerate(graph.nodes)}
-    kernels = _kernels(graph, ids)
+    kernels = _kernels(graph)
 
     def collapsed_scope(node: Node):
         for prefix in collapse:
@@ -147,7 +147,7 @@ def _draw_chain_rule(canvas, picture: Picture, ref, ids) -> None:
 class _Kernel:
     """A fused node drawn as a cluster of the element-wise ops it replaced."""
 
-    def __init__(self, node: Node, number: int, ids: dict):
+    def __init__(self, node: Node, number: int):
         self.node = node
         self.members = node.attr("members")
         self.member_ids = {m: f"k{number}_{j}" for j, m in enumerate(self.members)}
@@ -176,9 +176,9 @@ def _scalar_constant(node: Node) -> bool:
     return node.op.name == "constant" and node.type.shape == ()
 
 
-def _kernels(graph: Graph, ids: dict) -> dict[Node, _Kernel]:
+def _kernels(graph: Graph) -> dict[Node, _Kernel]:
     fused = [node for node in graph.nodes if node.op.name == "fused"]
-    return {node: _Kernel(node, number, ids) for number, node in enumerate(fused, start=1)}
+    return {node: _Kernel(node, number) for number, node in enumerate(fused, start=1)}
 
 
 def _within_budget(graph: Graph, picture: Picture) -> tuple[tuple[str, ...], ...]:
