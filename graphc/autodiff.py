@@ -71,10 +71,7 @@ def backward(y: Tensor, wrt=None, grad_output: Tensor | None = None) -> Backward
         raise DifferentiationError(f"cannot differentiate {y!r}: its dtype is not float", user_location())
 
     order = topological_order([y.node])
-    if wrt is None:
-        targets = {n for n in order if n.op.name in ("input", "param") and is_float(n.type.dtype)}
-    else:
-        targets = {w.node for w in wrt}
+    targets = set(variables(y)) if wrt is None else {w.node for w in wrt}
     # Only nodes on a path from a target to y need gradients.
     relevant: set[Node] = set()
     for node in order:
@@ -91,7 +88,7 @@ def backward(y: Tensor, wrt=None, grad_output: Tensor | None = None) -> Backward
         if node.op.leaf or not node.op.differentiable:
             continue
         inputs = [Tensor(i) for i in node.inputs]
-        local = node.op.vjp(inputs, Tensor(node), upstream, **dict(node.attrs))
+        local = node.op.vjp(inputs, Tensor(node), upstream, **node.attributes)
         for position, (source, downstream) in enumerate(zip(node.inputs, local)):
             if downstream is None or source not in relevant:
                 continue
@@ -106,6 +103,11 @@ def backward(y: Tensor, wrt=None, grad_output: Tensor | None = None) -> Backward
             contributions.setdefault(source, []).append(downstream)
             result.edges.append((node, position, source, downstream))
     return result
+
+
+def variables(y: Tensor) -> list[Node]:
+    """The float inputs and parameters ``y`` depends on, in topological order: what it can be differentiated by."""
+    return [n for n in topological_order([y.node]) if n.op.fed and is_float(n.type.dtype)]
 
 
 def _upstream(node: Node, received: list):

@@ -22,7 +22,7 @@ def check_grad(y: Tensor, wrt, feeds: dict, *, directions: int = 3, epsilon: flo
     wrt = [wrt] if isinstance(wrt, Tensor) else list(wrt)
     names = []
     for w in wrt:
-        if w.node.op.name not in ("input", "param"):
+        if not w.node.op.fed:
             raise DifferentiationError(f"check_grad perturbs inputs and parameters by name; {w!r} is neither",
                                        user_location())
         names.append(w.name)

@@ -80,9 +80,7 @@ def set_display_name(node: Node, name: str) -> None:
 
 def freeze(value):
     """Attributes must be hashable: lists become tuples, recursively."""
-    if isinstance(value, list):
-        return tuple(freeze(v) for v in value)
-    if isinstance(value, tuple):
+    if isinstance(value, (list, tuple)):
         return tuple(freeze(v) for v in value)
     hash(value)
     return value
@@ -133,9 +131,9 @@ def remake(node: Node, inputs: tuple[Node, ...]) -> Node:
     """``node``'s op and attributes applied to new inputs (``node`` itself when they are the same)."""
     if inputs == node.inputs:
         return node
+    attrs = node.attributes
     with built_for(node):
-        return intern(node.op, inputs, dict(node.attrs), lambda: node.op.infer([i.type for i in inputs],
-                                                                                 **dict(node.attrs)), node.location)
+        return intern(node.op, inputs, attrs, lambda: node.op.infer([i.type for i in inputs], **attrs), node.location)
 
 
 def topological_order(outputs: Iterable[Node]) -> tuple[Node, ...]:
@@ -185,9 +183,6 @@ class Graph:
                 if not users[child] or users[child][-1] is not node:
                     users[child].append(node)
         return {node: tuple(found) for node, found in users.items()}
-
-    def leaves(self, op_name: str) -> tuple[Node, ...]:
-        return tuple(node for node in self.nodes if node.op.name == op_name)
 
     def count_by_op(self) -> dict[str, int]:
         counts: dict[str, int] = {}

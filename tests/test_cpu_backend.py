@@ -94,6 +94,17 @@ def test_named_dimensions_bind_per_call_and_dtypes_are_kept():
         function({**feeds, "x": feeds["x"].astype(np.float32)})
 
 
+def test_python_numbers_and_lists_take_the_declared_dtype():
+    x = graphc.input("x", ("n",))
+    function = graphc.compile(graphc.tanh(x) * 2.0)
+    result = function({"x": [0.5, -1.0, 2.0]})
+    assert result.dtype == np.float32
+    np.testing.assert_allclose(result, 2 * np.tanh([0.5, -1.0, 2.0]), rtol=1e-6)
+    function({"x": np.array([1.0, 2.0, 3.0], np.float32)})
+    run = next(iter(function.specializations.values())).module.run
+    assert len(run.signatures) == 1  # the list was passed as float32: no second, float64 compilation
+
+
 def test_generated_source_is_readable_and_kept():
     model, feeds = mlp_feeds()
     function = graphc.compile(model.loss)

@@ -127,6 +127,16 @@ def test_extreme_values_reach_every_activation_and_loss():
     assert required <= {p.values[0].name for p in STABLE}
 
 
+def test_named_scalar_functions_are_their_textbook_formulas():
+    """Sigmoid and Softplus are named for stable evaluation; rewritten, they are 1/(1+e^-x) and log(1+e^x)."""
+    from graphc.ops.scalar import Sigmoid, Softplus
+
+    x = sympy.Symbol("x", real=True)
+    for value in (-3.0, 0.0, 0.5, 4.0):
+        assert float(Sigmoid(x).rewrite(sympy.exp).subs(x, value)) == pytest.approx(1 / (1 + np.exp(-value)))
+        assert float(Softplus(x).rewrite(sympy.log).subs(x, value)) == pytest.approx(np.log1p(np.exp(value)))
+
+
 def test_nondifferentiable_ops_pass_no_gradient():
     x = graphc.input("x", (3,), "float64")
     y = (x * graphc.stop_gradient(x)).sum()

@@ -15,7 +15,8 @@ import os
 import pathlib
 import shutil
 import sys
-import tempfile
+
+from ..files import atomic_write
 
 CHECKSUM = "# checksum "
 
@@ -43,10 +44,7 @@ def load(key: str, generate) -> tuple[object, str]:
     text = path.read_text() if path.exists() else ""
     if not _intact(text):
         text = _sealed(generate())
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.stem}.", suffix=".tmp")
-        with os.fdopen(handle, "w") as file:
-            file.write(text)
-        os.replace(temporary, path)
+        atomic_write(path, text.encode())
     name = f"graphc_kernels_{key[:40]}"
     if name in sys.modules:
         return sys.modules[name], text

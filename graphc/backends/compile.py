@@ -81,8 +81,8 @@ class Compiled:
         # Fast path: feeds shaped and typed as in an earlier, validated call need no validation again.
         signature = self._signature(feeds)
         specialization = self.by_signature.get(signature) if signature is not None else None
-        if specialization is None:
-            specialization = self._validate(feeds)
+        if specialization is None:  # validate, and take the feeds as converted to their declared dtypes
+            specialization, feeds = self._validate(feeds)
             if signature is not None:
                 self.by_signature[signature] = specialization
         arguments = [_argument(feeds[name]) for name in specialization.feeds]
@@ -100,7 +100,7 @@ class Compiled:
             signature.append((value.shape, value.dtype.char, value.flags.c_contiguous and value.flags.writeable))
         return tuple(signature)
 
-    def _validate(self, feeds: dict) -> Specialization:
+    def _validate(self, feeds: dict) -> tuple[Specialization, dict]:
         values, bindings = bind_feeds(self.graph, feeds)
         by_name = {node.attr("name"): value for node, value in values.items()}
         # Parameters updated in place must be the caller's own arrays (contiguous, so the update reaches them).
@@ -111,10 +111,10 @@ class Compiled:
                                   "in place")
             by_name[name] = feeds[name]
         dtypes = tuple(str(v.dtype) for v in by_name.values())
-        return self._specialize(bindings, dtypes)
+        return self._specialize(bindings, dtypes), by_name
 
     def workspace_bytes(self) -> int:
-        """Bytes of intermediate buffers planned for the most recent shape binding."""
+        """Bytes of intermediate buffers planned for the most recently compiled shape binding."""
         return next(reversed(self.specializations.values())).workspace_bytes if self.specializations else 0
 
 

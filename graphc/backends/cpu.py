@@ -19,8 +19,8 @@ from ..ops.fused import input_symbol
 from .lower import Lowered
 
 # Element-wise loops over at least this many elements use prange when GRAPHC_PARALLEL=1. Off by default: on the
-# 2-core machines we measure on, Numba's worker threads contend with BLAS's and W2's step took 62 ms with prange
-# against 28 ms without (benchmarks/mlp.py).
+# 2-core machines we measure on, Numba's worker threads contend with BLAS's; W2's step took 52 ms with prange
+# against 11.5 ms without (docs/benchmarks.md says how it was measured).
 PARALLEL_ELEMENTS = 1 << 15
 
 
@@ -108,7 +108,7 @@ class Emitter:
         if node.op.elementwise:
             arguments = [input_symbol(i) for i in range(len(node.inputs))]
             with sympy.evaluate(False):
-                expression = node.op.expr(*arguments, **dict(node.attrs))
+                expression = node.op.expr(*arguments, **node.attributes)
             self.kernel(node, (expression,), list(node.inputs))
         else:  # a broadcast: copy the input into every element of the result
             self.kernel(node, (input_symbol(0),), list(node.inputs[:1]))
@@ -340,7 +340,7 @@ def _in_place_updates(lowered: Lowered, writes: dict) -> dict[Node, str]:
         if kernel.op.name == "fused" and len(kernel.type) != 1:
             continue
         param = _feed(lowered, name)
-        readers = [n for n in lowered.steps if param in n.inputs and n is not kernel]
+        readers = [n for n in lowered.graph.users[param] if n is not kernel]
         if all(position[r] < position[kernel] for r in readers):
             direct[value] = lowered.names[param]
     return direct

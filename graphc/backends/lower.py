@@ -58,7 +58,7 @@ def lower(graph: Graph, binding: dict) -> Lowered:
             lowered.shapes[node] = tuple(internal_shape(resolve_shape(t.shape, binding)) for t in node.type)
         else:
             lowered.shapes[node] = internal_shape(resolve_shape(node.type.shape, binding))
-        if node.op.name in ("input", "param"):
+        if node.op.fed:
             lowered.feeds.append(node)
         elif node.op.name == "constant":
             lowered.constants.append(node)

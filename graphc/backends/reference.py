@@ -12,14 +12,12 @@ from ..ir import Graph, Node
 from ..ops.registry import node_of
 from ..types import bind_shape, format_shape, resolve_attribute, resolve_shape
 
-FEED_OPS = ("input", "param")
-
 
 def feed_nodes(graph: Graph) -> dict[str, Node]:
     """The inputs and parameters of ``graph`` by name; two different leaves with one name are an error."""
     named: dict[str, Node] = {}
     for node in graph.nodes:
-        if node.op.name in FEED_OPS:
+        if node.op.fed:
             name = node.attr("name")
             if name in named and named[name] is not node:
                 first = named[name]

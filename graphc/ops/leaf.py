@@ -46,6 +46,7 @@ class Input(Leaf):
     """Data given at each evaluation: ``feeds[name]``."""
 
     name = "input"
+    fed = True
 
     def reference(self, **attrs):
         raise RuntimeError("inputs are fed by the interpreter")
@@ -56,6 +57,7 @@ class Param(Leaf):
     """A trainable parameter: its value is fed like an input; ``init`` says how ``init_params`` fills it."""
 
     name = "param"
+    fed = True
 
     def reference(self, **attrs):
         raise RuntimeError("parameters are fed by the interpreter")

@@ -57,6 +57,7 @@ class Op:
     random = False  # never merged with an equal-looking node
     elementwise = False
     leaf = False  # inputs, parameters, constants
+    fed = False  # its value is given at each evaluation by name (inputs and parameters)
     internal = False  # built by passes (fused kernels, projections), never by users: tested through the passes
     stable_at_extremes = False  # math.md: finite values and gradients for inputs with |x| up to 1e4
     domain: tuple = (-3.0, 3.0)  # where tests draw float inputs: (low, high), or one such pair per input

@@ -21,7 +21,7 @@ def fold_constants(graph: Graph) -> Graph:
             return node
         arrays = [i.attr("value").array for i in inputs]
         with np.errstate(all="ignore"):
-            value = np.asarray(node.op.reference(*arrays, **dict(node.attrs)))
+            value = np.asarray(node.op.reference(*arrays, **node.attributes))
         if value.size > max(MAX_GROWTH_ELEMENTS, *(a.size for a in arrays)):
             return node
         return constant(value.astype(node.type.dtype), node.type.dtype).node

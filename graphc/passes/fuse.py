@@ -34,10 +34,12 @@ def fusible(node: Node) -> bool:
     return not (node.op.name == "cast" and node.inputs[0].type.dtype.kind == "b")
 
 
-def _groups(graph: Graph) -> tuple[networkx.DiGraph, dict[Node, int]]:
-    """The quotient DAG of groups (ids: a member's topological index) and each node's group."""
+def _groups(graph: Graph) -> tuple[networkx.DiGraph, dict[Node, int], dict[int, list[Node]]]:
+    """The quotient DAG of groups (ids: a member's topological index), each node's group, and each group's members
+    in topological order."""
     position = {node: index for index, node in enumerate(graph.nodes)}
     group = dict(position)
+    members = {index: [node] for node, index in position.items()}  # so a merge relabels only the merged group
     quotient = networkx.DiGraph()
     quotient.add_nodes_from(range(len(graph.nodes)))
     for node in graph.nodes:
@@ -56,33 +58,31 @@ def _groups(graph: Graph) -> tuple[networkx.DiGraph, dict[Node, int]]:
             if cycle:
                 continue
             networkx.contracted_nodes(quotient, consumer, producer, self_loops=False, copy=False)
-            for member, owner in group.items():
-                if owner == producer:
-                    group[member] = consumer
-    return quotient, group
+            for member in members[producer]:
+                group[member] = consumer
+            members[consumer] += members.pop(producer)
+    for nodes in members.values():
+        nodes.sort(key=position.__getitem__)
+    return quotient, group, members
 
 
 def fuse_elementwise(graph: Graph) -> Graph:
-    quotient, group = _groups(graph)
+    quotient, group, members = _groups(graph)
     position = {node: index for index, node in enumerate(graph.nodes)}
-    members: dict[int, list[Node]] = {}
-    for node in graph.nodes:
-        members.setdefault(group[node], []).append(node)
-    used_outside = {node for node in graph.outputs}
-    for node in graph.nodes:
-        for child in node.inputs:
-            if group[child] != group[node]:
-                used_outside.add(child)
+    outputs = set(graph.outputs)
+
+    def used_outside(node: Node) -> bool:
+        return node in outputs or any(group[user] != group[node] for user in graph.users[node])
 
     mapping: dict[Node, Node] = {}
-    order = networkx.lexicographical_topological_sort(quotient, key=lambda g: min(position[m] for m in members[g]))
+    order = networkx.lexicographical_topological_sort(quotient, key=lambda g: position[members[g][0]])
     for group_id in order:
         nodes = members[group_id]
         if len(nodes) == 1:
             node = nodes[0]
             mapping[node] = remake(node, tuple(mapping[i] for i in node.inputs))
             continue
-        results = [n for n in nodes if n in used_outside]
+        results = [n for n in nodes if used_outside(n)]
         fused = _fuse(nodes, results, mapping)
         for index, result in enumerate(results):
             with built_for(result):
@@ -108,7 +108,7 @@ def _fuse(nodes: list[Node], results: list[Node], mapping: dict[Node, Node]):
 
     with sympy.evaluate(False):  # keep each op as written: SymPy must not turn x*0 into 0 for a NaN x
         for node in nodes:
-            expressions[node] = node.op.expr(*(operand(c) for c in node.inputs), **dict(node.attrs))
+            expressions[node] = node.op.expr(*(operand(c) for c in node.inputs), **node.attributes)
     with built_for(results[0]):
         return apply("fused", *(mapping[e] for e in external), expressions=tuple(expressions[r] for r in results),
                      outputs=tuple(r.type for r in results), members=tuple(nodes), results=tuple(results))

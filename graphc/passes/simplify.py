@@ -68,7 +68,7 @@ def _absorb_broadcast(bound, node):
     from ..ops.registry import apply
 
     inputs = list(node.node.inputs)
-    attrs = dict(node.node.attrs)
+    attrs = node.node.attributes
     for position, value in enumerate(inputs):
         if value.op.name in BROADCAST_OPS:
             candidate = inputs[:position] + [value.inputs[0]] + inputs[position + 1:]

@@ -3,13 +3,12 @@ stage), writing SVG/PNG/PDF, and the inline display of tensors, models and graph
 
 from __future__ import annotations
 
-import os
 import pathlib
-import tempfile
 
 import graphviz
 
 from ..errors import GraphcError
+from ..files import atomic_write
 from ..ir import Graph, topological_order
 from .draw import Picture, draw
 
@@ -47,7 +46,7 @@ def render(outputs, *, backward: bool = False, stage: str = "raw", feeds: dict |
     has more than ``max_nodes`` nodes. ``path`` writes the picture (.svg, .png, .pdf, or .gv for DOT source).
     """
     from ..autodiff import backward as reverse_sweep
-    from ..autodiff import grad
+    from ..autodiff import grad, variables
     from ..backends.reference import evaluate
     from ..dsl import Tensor
     from ..passes import optimize
@@ -72,9 +71,7 @@ def render(outputs, *, backward: bool = False, stage: str = "raw", feeds: dict |
     else:
         joint = list(forward)
         if backward:
-            variables = [Tensor(n) for n in topological_order([forward[0].node])
-                         if n.op.name in ("input", "param") and n.type.dtype.kind == "f"]
-            joint += grad(forward[0], variables)
+            joint += grad(forward[0], [Tensor(n) for n in variables(forward[0])])
         optimized = optimize(joint)
         picture.outputs = [t.node for t in optimized]
         if backward:
@@ -101,27 +98,17 @@ def write(digraph: graphviz.Digraph, path) -> pathlib.Path:
     path = pathlib.Path(path)
     suffix = path.suffix.lstrip(".").lower()
     if suffix in ("gv", "dot"):
-        _atomic_write(path, digraph.source.encode())
-        return path
+        return atomic_write(path, digraph.source.encode())
     if suffix not in FORMATS:
         raise ValueError(f"cannot write {path}: use .svg, .png, .pdf, or .gv for DOT source")
     try:
         data = digraph.pipe(format=suffix)
     except graphviz.ExecutableNotFound:
         source = path.with_suffix(".gv")
-        _atomic_write(source, digraph.source.encode())
+        atomic_write(source, digraph.source.encode())
         raise GraphvizMissing(f"cannot draw {path}: Graphviz is not installed; the DOT source is in {source}. "
                               f"To draw pictures, {INSTALL_HINT}") from None
-    _atomic_write(path, data)
-    return path
-
-
-def _atomic_write(path: pathlib.Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "wb") as file:
-        file.write(data)
-    os.replace(temporary, path)
+    return atomic_write(path, data)
 
 
 def mimebundle(outputs, text: str) -> dict:

@@ -136,7 +136,7 @@ def _draw_chain_rule(canvas, picture: Picture, ref, ids) -> None:
         if pair[0] == pair[1]:
             continue
         names = tuple(short_name(i, picture.max_label) for i in user.inputs)
-        texts = user.op.local_derivatives(names, **dict(user.attrs))
+        texts = user.op.local_derivatives(names, **user.attributes)
         text = texts[min(position, len(texts) - 1)] if texts else ""
         label = f"× {text}" if user.op.elementwise and text else text
         if picture.edge_values is not None:

@@ -38,7 +38,7 @@ def constant_text(node: Node) -> str:
 def node_label(node: Node, limit: int) -> str:
     """What a node is called in a picture: a leaf by its name, an op by its name and key attributes."""
     name = node.op.name
-    if name in ("input", "param"):
+    if node.op.fed:
         return shorten(node.attr("name"), limit)
     if name == "constant":
         return constant_text(node)
