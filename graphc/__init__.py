@@ -78,5 +78,6 @@ from .ops import (
 )
 from .passes import optimize
 from .render import GraphvizMissing, render
+from .scan import scan
 
 __version__ = "0.1.0"

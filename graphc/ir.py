@@ -136,27 +136,38 @@ def remake(node: Node, inputs: tuple[Node, ...]) -> Node:
         return intern(node.op, inputs, attrs, lambda: node.op.infer([i.type for i in inputs], **attrs), node.location)
 
 
-def topological_order(outputs: Iterable[Node]) -> tuple[Node, ...]:
-    """Every node reachable from ``outputs``, each after its inputs; deterministic for a given graph."""
+def topological_order(outputs: Iterable[Node], stop=()) -> tuple[Node, ...]:
+    """Every node reachable from ``outputs``, each after its inputs; deterministic for a given graph.
+    Nodes in ``stop`` are taken as they are, without their inputs."""
     order: list[Node] = []
     done: set[int] = set()  # ids, used only for membership, never iterated
+    stopped = {id(node) for node in stop}
     for root in outputs:
         if id(root) in done:
             continue
-        stack = [(root, iter(root.inputs))]
+        stack = [(root, iter(() if id(root) in stopped else root.inputs))]
         entered = {id(root)}
         while stack:
             node, pending = stack[-1]
             for child in pending:
                 if id(child) not in done and id(child) not in entered:
                     entered.add(id(child))
-                    stack.append((child, iter(child.inputs)))
+                    stack.append((child, iter(() if id(child) in stopped else child.inputs)))
                     break
             else:
                 stack.pop()
                 done.add(id(node))
                 order.append(node)
     return tuple(order)
+
+
+def substitute(outputs: Iterable[Node], mapping: dict[Node, Node]) -> tuple[Node, ...]:
+    """``outputs`` rebuilt with each node of ``mapping`` replaced by its value (and nothing above them visited)."""
+    new: dict[Node, Node] = dict(mapping)
+    for node in topological_order(outputs, stop=mapping):
+        if node not in new:
+            new[node] = remake(node, tuple(new[i] for i in node.inputs))
+    return tuple(new[o] for o in outputs)
 
 
 class Graph:
@@ -185,9 +196,14 @@ class Graph:
         return {node: tuple(found) for node, found in users.items()}
 
     def count_by_op(self) -> dict[str, int]:
+        """How many nodes of each op; a loop body's nodes count as ``scan/op``."""
         counts: dict[str, int] = {}
         for node in self.nodes:
             counts[node.op.name] = counts.get(node.op.name, 0) + 1
+            body = node.attr("body")
+            if body is not None:
+                for name, count in body.graph.count_by_op().items():
+                    counts[f"{node.op.name}/{name}"] = counts.get(f"{node.op.name}/{name}", 0) + count
         return dict(sorted(counts.items()))
 
     def to_networkx(self):

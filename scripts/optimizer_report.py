@@ -49,8 +49,9 @@ def rules_table() -> list[str]:
     """Each rule's name and algebra, from the comment that follows it in simplify.py."""
     source = pathlib.Path(simplify.__file__).read_text()
     lines = ["| rule | family | algebra |", "|---|---|---|"]
-    families = {r.name: f for f, rules in (("algebra", simplify.ALGEBRA), ("stability", simplify.STABILITY),
-                                           ("unsafe (off by default)", simplify.UNSAFE)) for r in rules}
+    groups = (("algebra", simplify.ALGEBRA), ("stability", simplify.STABILITY), ("slices", simplify.SLICES),
+              ("unsafe (off by default)", simplify.UNSAFE))
+    families = {r.name: family for family, rules in groups for r in rules}
     for match in re.finditer(r'Rule\("([^"]+)".*?#\s*(.+?)\n(?=\s*(?:Rule\(|\)|#))', source, re.S):
         name, algebra = match.group(1), match.group(2).strip().replace("|", "\\|")
         lines.append(f"| `{name}` | {families[name]} | {algebra} |")

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import graphc
+from graphc.ops.registry import apply
 from graphc.ops.shape import broadcast_like, reshape_like
 from graphc.passes.simplify import RULES
 
@@ -76,6 +77,10 @@ RULE_CASES = {
     "masked-gradient": case(lambda x, y: x * graphc.where(y > 0, graphc.constant(1.0, "float64"), 0.0)),
     "where-then-mul": case(lambda x, y: graphc.where(y > 0, x, 0.0) * y),
     "where-else-mul": case(lambda x, y: graphc.where(y > 0, 0.0, x) * y),
+    "slice-elementwise": case(lambda x, y: (x * y + 1.0)[:, 1:3]),
+    "adjacent-pads": case(lambda x, y: graphc.grad((x[:, 2:] * y[:, 2:]).sum() + (x[:, :1] ** 2).sum()
+                                                   + graphc.tanh(x[:, 1:2]).sum(), x)[0]),
+    "pad-everything": case(lambda x, y: apply("pad_slice", x, y, index=((0, 3, 1), (0, 4, 1))) * y),
     "mul-zero": case(lambda x, y: x * 0.0 + y),
     "sub-self": case(lambda x, y: x - x + y),
     "div-self": case(lambda x, y: x / x + y),
@@ -172,7 +177,7 @@ def test_report_counts_nodes_by_op_before_and_after_each_pass():
     x, y, feeds = inputs()
     _, report = graphc.optimize(graphc.log(graphc.softmax(x * 1.0)).sum(), report=True)
     names = [row[0] for row in report.rows]
-    assert names[:3] == ["cse", "fold", "simplify"] and names[-2:] == ["dce", "fuse"]
+    assert names[:4] == ["cse", "fold", "simplify", "hoist"] and names[-3:] == ["bodies", "dce", "fuse"]
     assert report.before["log"] == 1 and "log" not in report.after
     assert "mul-one x1" in str(report) and "log-softmax x1" in str(report)
 

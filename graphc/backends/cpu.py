@@ -16,7 +16,7 @@ from sympy.printing.pycode import PythonCodePrinter
 
 from ..ir import Node
 from ..ops.fused import input_symbol
-from .lower import Lowered
+from .lower import VIEW_OPS, Lowered
 
 # Element-wise loops over at least this many elements use prange when GRAPHC_PARALLEL=1. Off by default: on the
 # 2-core machines we measure on, Numba's worker threads contend with BLAS's; W2's step took 52 ms with prange
@@ -155,6 +155,9 @@ class Emitter:
 
     def op_matmul(self, node, a, b):
         out = self.target(node)
+        # BLAS takes C- or F-ordered operands; a slice is neither.
+        a, b = (f"np.ascontiguousarray({name})" if value.op.name == "slice" else name
+                for name, value in zip((a, b), node.inputs))
         shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
         if len(shape_out) == 2:  # BLAS takes C- or F-ordered operands: a transposed view needs no copy
             self.emit(f"np.dot({a}, {b}, {out})")
@@ -271,7 +274,7 @@ class Emitter:
         return ", ".join(f"{a}:{'' if b < 0 else b}:{c}" for a, b, c in index)
 
     def op_slice(self, node, x, index):
-        self.alias(node, f"np.ascontiguousarray({x}[{self.slices(index)}])")
+        self.alias(node, f"{x}[{self.slices(index)}]")  # a view: kernels read it in place
 
     def op_pad_slice(self, node, x, like, index):
         self.alias(node, f"np.zeros({self.shape(node)}, np.{node.type.dtype.name})")
@@ -282,6 +285,47 @@ class Emitter:
 
     def op_stop_gradient(self, node, x):
         self.alias(node, x)
+
+    def op_scan(self, node, *arguments, body, reverse, length, recompute):
+        """The loop: carry arrays updated in place, the body's lines inside, each step's outputs copied out."""
+        inner = self.lowered.bodies[node]
+        k, m = len(body.carries), len(body.sequences)
+        state = [self.target(node, i) for i in range(k)]
+        stacks = [self.target(node, k + j) for j in range(len(body.steps))]
+        for carry, start in zip(state, arguments[:k]):
+            self.emit(f"{carry}[...] = {start}")
+        t = f"{self.lowered.names[node]}_t"
+        self.emit(f"for {t} in range({length - 1}, -1, -1):" if reverse else f"for {t} in range({length}):")
+        for placeholder, carry in zip(body.carries, state):
+            self.emit(f"    {inner.names[placeholder]} = {carry}")
+        for placeholder, sequence in zip(body.sequences, arguments[k:k + m]):
+            step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else f"{sequence}[{t}]"
+            self.emit(f"    {inner.names[placeholder]} = {step}")
+        for placeholder, value in zip(body.captures, arguments[k + m:]):
+            self.emit(f"    {inner.names[placeholder]} = {value}")
+        child = Emitter(inner)
+        for step in inner.steps:
+            child.node(step)
+        self.lines += ["    " + line for line in child.lines]
+        self.parallel |= child.parallel
+        self.random |= child.random
+        for stack, value in zip(stacks, body.steps):
+            self.emit(f"    {stack}[{t}] = {child.name(value)}{'[0]' if value.type.shape == () else ''}")
+        # A new carry that is (a view of) another carry's old value is copied before any carry is overwritten.
+        carried = set(body.carries)
+        new = []
+        for i, value in enumerate(body.outputs[:k]):
+            root = value
+            while root.op.name in VIEW_OPS and root.op.name != "item":
+                root = root.inputs[0]
+            name = child.name(value)
+            if root in carried and root is not body.carries[i]:
+                self.emit(f"    {name}_next = {name}.copy()")
+                name = f"{name}_next"
+            new.append(name)
+        for i, (carry, value) in enumerate(zip(state, new)):
+            if body.outputs[i] is not body.carries[i]:
+                self.emit(f"    {carry}[...] = {value}")
 
 
 def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) -> str:

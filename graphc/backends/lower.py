@@ -3,6 +3,10 @@ every value, and the memory plan: intermediate buffers allocated once per bindin
 dead (liveness over views, since a view keeps its buffer alive).
 
 Scalars are 1-element arrays inside compiled code (shape ``(1,)``), so every value is an array with a fixed shape.
+
+A loop's body is lowered the same way, nested: its names carry the loop's prefix, its constants and buffers join
+the enclosing function's (allocated once, reused at every step), and the values it returns at each step keep
+buffers of their own until the loop has copied them out.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from ..types import resolve_attribute, resolve_shape
 VIEW_OPS = ("reshape", "reshape_like", "item", "identity", "stop_gradient", "slice")
 # Ops that write into a buffer the plan provides; the rest allocate their own results.
 PLANNED_OPS = ("matmul", "sum", "max", "argmax", "softmax", "log_softmax", "cross_entropy", "pick", "gather",
-               "scatter_add", "one_hot", "axes_size", "uniform", "broadcast_to", "broadcast_like")
+               "scatter_add", "one_hot", "axes_size", "uniform", "broadcast_to", "broadcast_like", "scan")
 
 
 def internal_shape(shape) -> tuple[int, ...]:
@@ -37,6 +41,8 @@ class Lowered:
     steps: list[Node] = field(default_factory=list)
     buffers: dict = field(default_factory=dict)  # (node, result index) -> workspace buffer name
     workspace: list[tuple[str, tuple[int, ...], str]] = field(default_factory=list)
+    bodies: dict = field(default_factory=dict)  # loop node -> its body's Lowered
+    root: Lowered | None = None  # for a body: the function it is part of
 
     @property
     def workspace_bytes(self) -> int:
@@ -50,21 +56,31 @@ def planned(node: Node) -> bool:
     return node.op.elementwise or node.op.name in PLANNED_OPS or node.op.name == "fused"
 
 
-def lower(graph: Graph, binding: dict) -> Lowered:
-    lowered = Lowered(graph, binding)
+def lower(graph: Graph, binding: dict, prefix: str = "", root: Lowered | None = None) -> Lowered:
+    lowered = Lowered(graph, binding, root=root)
+    if root is not None:
+        lowered.workspace = root.workspace  # one list: a body's buffers are the function's
+    top = root or lowered
     for index, node in enumerate(graph.nodes):
-        lowered.names[node] = f"v{index}"
+        lowered.names[node] = f"{prefix}v{index}"
         if isinstance(node.type, tuple):
             lowered.shapes[node] = tuple(internal_shape(resolve_shape(t.shape, binding)) for t in node.type)
         else:
             lowered.shapes[node] = internal_shape(resolve_shape(node.type.shape, binding))
         if node.op.fed:
             lowered.feeds.append(node)
-        elif node.op.name == "constant":
-            lowered.constants.append(node)
-        else:
+        elif node.op.name == "constant":  # arguments of the function, so a body's are registered at the top
+            if node not in top.shapes or top is lowered:
+                top.names.setdefault(node, lowered.names[node])
+                top.shapes.setdefault(node, lowered.shapes[node])
+                top.constants.append(node)
+            lowered.names[node] = top.names[node]
+        elif node.op.name != "slot":
             lowered.steps.append(node)
     _plan_memory(lowered)
+    for node in lowered.steps:
+        if node.op.name == "scan":
+            lowered.bodies[node] = lower(node.attr("body").graph, binding, f"{lowered.names[node]}_", top)
     return lowered
 
 
@@ -97,7 +113,7 @@ def _plan_memory(lowered: Lowered) -> None:
         for index, (shape, dtype) in enumerate(zip(results, dtypes)):
             key = (node, index)
             end = last_use.get(key, position[node])
-            if end >= forever:
+            if end >= forever and lowered.root is None:
                 continue  # an output of the function: allocated fresh at each call
             pool = free.setdefault((shape, dtype), [])
             if pool:
@@ -106,7 +122,8 @@ def _plan_memory(lowered: Lowered) -> None:
                 name = f"buffer{len(lowered.workspace)}"
                 lowered.workspace.append((name, shape, dtype))
             lowered.buffers[key] = name
-            releases.setdefault(end, []).append(((shape, dtype), name))
+            if end < forever:  # a body's outputs keep their buffers: the loop copies them out after the step
+                releases.setdefault(end, []).append(((shape, dtype), name))
         for (kind, name) in releases.pop(position[node], []):
             free.setdefault(kind, []).append(name)
 
@@ -120,9 +137,11 @@ def structural_key(graph: Graph) -> str:
     for node in graph.nodes:
         attributes = []
         for key, value in node.attrs:
-            if key in ("members", "results", "init"):
+            if key in ("members", "results", "init", "tag"):
                 continue
-            attributes.append((key, value.array.tobytes().hex() if hasattr(value, "array") else repr(value)))
+            if hasattr(value, "array"):
+                value = value.array.tobytes().hex()
+            attributes.append((key, value.key() if hasattr(value, "key") else repr(value)))
         digest.update(repr((node.op.name, tuple(index[i] for i in node.inputs), attributes, str(node.type))).encode())
     digest.update(repr(tuple(index[o] for o in graph.outputs)).encode())
     return digest.hexdigest()

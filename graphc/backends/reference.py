@@ -67,11 +67,17 @@ def evaluate(outputs, feeds: dict, *, float64: bool = False, check_numerics: boo
     values, bindings = bind_feeds(graph, feeds, float64)
     rng = np.random.default_rng(seed)
     with np.errstate(all="ignore"):  # overflow in a branch that `where` discards is not an error
-        for node in graph.nodes:
-            if node not in values:
-                values[node] = _run(node, [values[i] for i in node.inputs], bindings, float64, check_numerics, rng)
+        _execute(graph, values, bindings, float64, check_numerics, rng)
     results = [values[n] for n in nodes]
     return results[0] if single else results
+
+
+def _execute(graph: Graph, values: dict, bindings, float64: bool, check_numerics: bool, rng) -> dict:
+    """Fill ``values`` with every node of ``graph`` not given in it."""
+    for node in graph.nodes:
+        if node not in values:
+            values[node] = _run(node, [values[i] for i in node.inputs], bindings, float64, check_numerics, rng)
+    return values
 
 
 def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool, rng) -> np.ndarray:
@@ -85,6 +91,11 @@ def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool, r
         attrs["dtype"] = "float64"
     if node.op.random:
         attrs["rng"] = rng
+    if node.op.nested:  # a loop runs its body with this evaluation's settings
+        def run(outputs, given):
+            done = _execute(Graph(outputs), dict(given), bindings, float64, check_numerics, rng)
+            return [done[o] for o in outputs]
+        attrs["run"] = run
     result = node.op.reference(*arguments, **attrs)
     if isinstance(node.type, tuple):  # several results: each is checked where an ``item`` takes it out
         return tuple(np.asarray(r).astype(np.float64) if float64 and np.asarray(r).dtype == np.float32 else r

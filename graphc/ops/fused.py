@@ -41,8 +41,10 @@ class Fused(Op):
 
     def reference(self, *arrays, expressions, outputs, members, results):
         results = numpy_function(expressions, len(arrays))(*arrays)
-        return tuple(np.broadcast_to(np.asarray(value), output.shape).astype(output.dtype)
-                     for value, output in zip(results, outputs))
+        wide = any(a.dtype == np.float64 for a in arrays)  # the interpreter's float64 mode: no float32 rounding
+        return tuple(np.broadcast_to(np.asarray(value), output.shape).astype(
+            np.float64 if wide and output.dtype.kind == "f" else output.dtype)
+            for value, output in zip(results, outputs))
 
     def vjp(self, inputs, out, grads, expressions, outputs, members, results):
         """d in_i = sum_j grad_j * d expr_j / d in_i, each derivative translated into nodes by the SymPy bridge."""

@@ -91,6 +91,7 @@ class AxesSize(Op):
     """The number of elements in the given axes of x, as a scalar of x's dtype (for named dimensions)."""
 
     name = "axes_size"
+    shape_only = (0,)
     differentiable = False
     cases = (Case(((3, 4),), {"axes": (0, 1)}),)
 

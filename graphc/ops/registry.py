@@ -58,6 +58,8 @@ class Op:
     elementwise = False
     leaf = False  # inputs, parameters, constants
     fed = False  # its value is given at each evaluation by name (inputs and parameters)
+    shape_only: tuple[int, ...] = ()  # inputs read for their shape only, never their values
+    nested = False  # runs a subgraph (a loop body): its reference implementation gets ``run(outputs, given)``
     internal = False  # built by passes (fused kernels, projections), never by users: tested through the passes
     stable_at_extremes = False  # math.md: finite values and gradients for inputs with |x| up to 1e4
     domain: tuple = (-3.0, 3.0)  # where tests draw float inputs: (low, high), or one such pair per input

@@ -79,6 +79,7 @@ class BroadcastLike(Op):
     """x broadcast to the shape of ``like`` (whose values are not used)."""
 
     name = "broadcast_like"
+    shape_only = (1,)
     derivative_text = ("g summed over broadcast axes", "")
     cases = (Case(((3, 1), (2, 3, 4))),)
 
@@ -100,6 +101,7 @@ class ReshapeLike(Op):
     """x reshaped to the shape of ``like`` (whose values are not used)."""
 
     name = "reshape_like"
+    shape_only = (1,)
     derivative_text = ("g reshaped back", "")
     cases = (Case(((3, 4), (2, 6))),)
 
@@ -169,6 +171,7 @@ class PadSlice(Op):
     """The adjoint of ``slice``: zeros shaped like ``like`` with x written at ``index``."""
 
     name = "pad_slice"
+    shape_only = (1,)
     derivative_text = ("g sliced", "")
     cases = (Case(((3, 2), (5, 4)), {"index": ((1, 4, 1), (0, 4, 2))}),)
 

@@ -1,24 +1,27 @@
 """The optimizer's pass order, written here and nowhere else, and ``optimize`` with its report.
 
-    [cse -> fold -> simplify] until nothing changes  ->  dce  ->  fuse
+    [cse -> fold -> simplify -> hoist] until nothing changes  ->  bodies  ->  dce  ->  fuse
 
-CSE first puts commutative inputs in order so rules match one form; folding and simplification feed each other
-(a rule can expose constants, folding can expose rules), so the three repeat to a fixed point. Fusion comes last,
-over the final graph.
+CSE first puts commutative inputs in order so rules match one form (and merges a loop with its copy from
+differentiation); folding and simplification feed each other (a rule can expose constants, folding can expose
+rules); hoisting moves batchable work out of loops, which exposes more of the same. So they repeat to a fixed
+point. ``bodies`` runs this whole pipeline over each loop body (so a step's element-wise work fuses into one kernel),
+DCE drops what hoisting and the bodies' optimization left unread, and fusion comes last, over the final graph.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..dsl import Tensor
-from ..ir import Graph
-from ..ops.registry import node_of
+from ..ir import Graph, Node, built_for, remake
+from ..ops.registry import apply, node_of
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
 from .fuse import fuse_elementwise
-from .rewrite import rewrite
+from .hoist import hoist_loop_work
+from .rewrite import rebuild, rewrite
 from .simplify import RULES
 
 MAX_ROUNDS = 8
@@ -74,12 +77,31 @@ def optimize_graph(graph: Graph, *, unsafe_math: bool = False, fuse: bool = True
         graph = run("cse", eliminate_common_subexpressions, graph)
         graph = run("fold", fold_constants, graph)
         graph = run("simplify", simplify, graph)
+        graph = run("hoist", hoist_loop_work, graph)
         if graph == start:
             break
+    graph = run("bodies", lambda current: _optimize_bodies(current, unsafe_math, fuse, report), graph)
     graph = run("dce", eliminate_dead_code, graph)
     if fuse:
         graph = run("fuse", fuse_elementwise, graph)
     return graph, report
+
+
+def _optimize_bodies(graph: Graph, unsafe_math: bool, fuse: bool, report: Report) -> Graph:
+    """Each loop with its body optimized by this pipeline (rules fired inside count in ``report``)."""
+    def transform(node: Node, inputs: tuple[Node, ...]) -> Node:
+        node = remake(node, inputs)
+        if node.op.name != "scan":
+            return node
+        body = node.attr("body")
+        optimized, inner = optimize_graph(body.graph, unsafe_math=unsafe_math, fuse=fuse)
+        for rule, count in inner.fired.items():
+            report.fired[rule] = report.fired.get(rule, 0) + count
+        attrs = {**node.attributes, "body": replace(body, outputs=optimized.outputs)}
+        with built_for(node):
+            return apply("scan", *inputs, **attrs).node
+
+    return rebuild(graph, transform)
 
 
 def optimize(outputs, *, report: bool = False, unsafe_math: bool = False, fuse: bool = True):

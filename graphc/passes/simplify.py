@@ -7,7 +7,7 @@ exact type.
 
 from __future__ import annotations
 
-from ..dsl import constant
+from ..dsl import Tensor, constant
 from ..ops import pick
 from ..ops.reduce import axes_size
 from ..ops.shape import broadcast_like, reshape_like
@@ -136,10 +136,76 @@ STABILITY = (
     # likewise for the else branch
 )
 
+def _slice_inputs(bound, node):
+    """Slice an element-wise op's inputs instead of its result; a broadcast axis of an input is not sliced."""
+    from ..ops.registry import apply
+
+    inner, index = bound["z"].node, bound["index"]
+    inputs = []
+    for value in inner.inputs:
+        offset = len(index) - len(value.type.shape)
+        own = tuple((0, d, 1) if d == 1 and inner.type.shape[offset + a] != 1 else index[offset + a]
+                    for a, d in enumerate(value.type.shape))
+        whole = all(bounds == (0, d, 1) for bounds, d in zip(own, value.type.shape))
+        inputs.append(value if whole else apply("slice", value, index=own))
+    return apply(inner.op.name, *inputs, **inner.attributes)
+
+
+def _pad_tree(node) -> bool:
+    return node.op.name == "pad_slice" or node.op.name == "add" and all(_pad_tree(i) for i in node.inputs)
+
+
+def _pads(node) -> list:
+    return [node] if node.op.name == "pad_slice" else [p for i in node.inputs for p in _pads(i)]
+
+
+def _joined_pads(bound, node):
+    """Zero-padded blocks that tile a range of one axis, summed, are that range zero-padded: their concatenation.
+    (The blocks arrive in any order, since gradients accumulate in the order the sweep meets their uses.)"""
+    from ..ops import concat
+    from ..ops.registry import apply
+
+    pads = _pads(bound["x"].node) + _pads(bound["y"].node)
+    like = pads[0].inputs[1]
+    indices = [p.attr("index") for p in pads]
+    axes = {a for index in indices for a, bounds in enumerate(index) if bounds != indices[0][a]}
+    if len(axes) != 1 or any(p.inputs[1] is not like for p in pads):
+        raise ValueError("not blocks of one axis of one shape")
+    (axis,) = axes
+    pads = sorted(pads, key=lambda p: p.attr("index")[axis][0])
+    for before, after in zip(pads, pads[1:]):
+        (_, stop, step), (start, _, other_step) = before.attr("index")[axis], after.attr("index")[axis]
+        if not (step == other_step == 1 and stop == start):
+            raise ValueError("the blocks do not tile a range")
+    parts = [part for p in pads for part in (p.inputs[0].inputs if p.inputs[0].op.name == "concat"
+                                              and p.inputs[0].attr("axis") == axis else (p.inputs[0],))]
+    first, last = pads[0].attr("index"), pads[-1].attr("index")
+    index = first[:axis] + ((first[axis][0], last[axis][1], 1),) + first[axis + 1:]
+    return apply("pad_slice", concat([Tensor(p) for p in parts], axis), like, index=index)
+
+
+def _covers(bound) -> bool:
+    return all(bounds == (0, d, 1) for bounds, d in zip(bound["index"], bound["like"].type.shape))
+
+
+ELEMENTWISE = Var("z", lambda node: node.op.elementwise and not node.op.random)
+LIKE = Var("like")
+
+# Slices move towards the inputs, so an LSTM's four gates computed from one (batch, 4·hidden) pre-activation become
+# one kernel reading four blocks; in the gradient, the four zero-padded gate gradients become one concatenation.
+SLICES = (
+    Rule("slice-elementwise", ("slice", ELEMENTWISE, {"index": Var("index")}), _slice_inputs),
+    # f(a, b)[s] = f(a[s], b[s])
+    Rule("adjacent-pads", ("add", Var("x", _pad_tree), Var("y", _pad_tree)), _joined_pads),
+    # pad(x at i) + pad(y at j) + ... = pad([x y ...] at i∪j∪...) for blocks that tile a range of one axis
+    Rule("pad-everything", ("pad_slice", X, LIKE, {"index": Var("index")}), X, when=_covers),
+    # x padded to fill exactly its own shape is x
+)
+
 UNSAFE = (
     Rule("mul-zero", ("mul", X, 0), _zeros_like, exact=False),  # x * 0 = 0 for finite x only
     Rule("sub-self", ("sub", X, X), _zeros_like, exact=False),  # x - x = 0 for finite x only
     Rule("div-self", ("div", X, X), _ones_like, exact=False),  # x / x = 1 for finite, non-zero x only
 )
 
-RULES = ALGEBRA + STABILITY + UNSAFE
+RULES = ALGEBRA + STABILITY + SLICES + UNSAFE

@@ -1,0 +1,5 @@
+"""Layers built from the DSL: ``Dense``, ``Embedding``, and the recurrent ``RNN``, ``LSTM`` and ``GRU`` (stacked
+with ``num_layers``, two-directional with ``bidirectional=True``)."""
+
+from .layers import Dense, Embedding, Layer
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, Recurrent, RNNCell

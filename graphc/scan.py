@@ -1,0 +1,117 @@
+"""``graphc.scan``: the loop construct, traced once into a body subgraph.
+
+The step function is called once on placeholders (slots) for the carry and for one step of each sequence. Whatever
+it builds that does not depend on them (a transposed weight, a bias broadcast) is computed once outside the loop
+and captured; the body keeps only the work that changes from step to step. ``close_body`` does that split, here
+for the user's loops and in autodiff for their gradients.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+from .dsl import Tensor
+from .errors import ShapeError, user_location
+from .ir import Node, display_name, substitute, topological_order
+from .ops.control import Body, item, slot
+from .ops.registry import apply
+from .types import TensorType, format_shape
+
+_tags = itertools.count()
+
+
+def new_tag() -> str:
+    """A fresh body tag: it only has to differ from every other body's (it is not part of compiled code's key)."""
+    return f"b{next(_tags)}"
+
+
+def close_body(carries: tuple, sequences: tuple, outputs: tuple, tag: str) -> tuple[Body, tuple]:
+    """The body computing ``outputs`` from the slots ``carries`` and ``sequences``, and the outside values it
+    captures: every maximal piece of ``outputs`` that does not depend on a slot (constants stay inside)."""
+    varying: set[Node] = set(carries) | set(sequences)
+    order = topological_order(outputs)
+    for node in order:
+        if node not in varying and (node.op.random or any(i in varying for i in node.inputs)):
+            varying.add(node)
+    captured: list[Node] = []
+    for node in order:
+        if node in varying:
+            candidates = node.inputs
+        elif node in outputs:
+            candidates = (node,)
+        else:
+            continue
+        for value in candidates:
+            if value not in varying and value.op.name != "constant" and value not in captured:
+                captured.append(value)
+    placeholders = [slot(display_name(c) or f"capture{i}", c.type, "capture", i, tag).node
+                    for i, c in enumerate(captured)]
+    outputs = substitute(outputs, dict(zip(captured, placeholders)))
+    return Body(tuple(carries), tuple(sequences), tuple(placeholders), outputs), tuple(captured)
+
+
+def _as_tuple(value) -> tuple[tuple, bool]:
+    if value is None:
+        return (), False
+    if isinstance(value, (list, tuple)):
+        return tuple(value), False
+    return (value,), True
+
+
+def _structure(values: tuple, single: bool):
+    return values[0] if single else tuple(values)
+
+
+def scan(step, init, xs=None, *, reverse: bool = False, length=None, recompute: bool = False):
+    """Loop ``carry, y = step(carry, x)`` over the leading axis of ``xs``; returns ``(final_carry, ys)``.
+
+    ``init`` is a tensor or a tuple of tensors (the carry); ``xs`` a tensor, a tuple of tensors (all with the same
+    leading length) or None with ``length`` given. ``step`` gets the carry and one step of ``xs`` in the same
+    structure and returns the new carry (same types as ``init``) and ``y``: None, a tensor or a tuple, stacked into
+    ``ys`` along a new leading axis. ``reverse=True`` runs from the last step to the first (``ys`` keep their
+    positions). The gradient is a reverse scan that stores each step's intermediate values, or recomputes them
+    from the stored carry with ``recompute=True`` (less memory, more arithmetic).
+    """
+    location = user_location()
+    init_values, init_single = _as_tuple(init)
+    xs_values, xs_single = _as_tuple(xs)
+    if not init_values:
+        raise ShapeError("scan: needs an initial carry (a tensor or a tuple of tensors)", location)
+    init_values = tuple(v if isinstance(v, Tensor) else Tensor(v) for v in init_values)
+    if length is None:
+        if not xs_values:
+            raise ShapeError("scan: give sequences xs or a length", location)
+        length = xs_values[0].shape[0] if xs_values[0].ndim else None
+    for x in xs_values:
+        if x.ndim == 0 or x.shape[0] != length:
+            shapes = ", ".join(format_shape(v.shape) for v in xs_values)
+            raise ShapeError(f"scan: every sequence needs the leading (time) axis of length {length}; "
+                             f"got shapes {shapes}", location)
+    if isinstance(length, int) and length < 1:
+        raise ShapeError(f"scan: the sequence length must be at least 1, got {length}", location)
+
+    tag = new_tag()
+    carries = tuple(slot(f"carry{i}", v.node.type, "carry", i, tag) for i, v in enumerate(init_values))
+    steps = tuple(slot(f"x{i}", TensorType(v.shape[1:], v.dtype), "sequence", i, tag) for i, v in enumerate(xs_values))
+    returned = step(_structure(carries, init_single), _structure(steps, xs_single) if xs_values else None)
+    if not isinstance(returned, tuple) or len(returned) != 2:
+        raise ShapeError("scan: the step function must return (new_carry, y); y may be None", location)
+    new_carry, ys = returned
+    carry_values, _ = _as_tuple(new_carry)
+    y_values, y_single = _as_tuple(ys)
+    if len(carry_values) != len(init_values):
+        raise ShapeError(f"scan: the step returned {len(carry_values)} carry values for an initial carry of "
+                         f"{len(init_values)}", location)
+    for i, (new, old) in enumerate(zip(carry_values, init_values)):
+        if not isinstance(new, Tensor) or new.node.type != old.node.type:
+            got = new.node.type if isinstance(new, Tensor) else type(new).__name__
+            raise ShapeError(f"scan: carry {i} must keep its type {old.node.type} from step to step, but the step "
+                             f"returned {got}", getattr(getattr(new, "node", None), "location", location))
+    outputs = tuple(v.node for v in carry_values) + tuple(Tensor(v).node if not isinstance(v, Tensor) else v.node
+                                                         for v in y_values)
+    body, captured = close_body(tuple(c.node for c in carries), tuple(s.node for s in steps), outputs, tag)
+    loop = apply("scan", *init_values, *xs_values, *(Tensor(c) for c in captured), body=body, reverse=bool(reverse),
+                 length=length, recompute=bool(recompute))
+    finals = tuple(item(loop, i) for i in range(len(init_values)))
+    stacked = tuple(item(loop, len(init_values) + j) for j in range(len(y_values)))
+    return _structure(finals, init_single), (_structure(stacked, y_single) if y_values else None)

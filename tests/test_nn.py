@@ -1,0 +1,163 @@
+"""graphc.nn: recurrent layers against torch.nn with the same weights (outputs, final states and every parameter's
+gradient, in float64), the LSTM variants of math.md against NumPy, and parameter counts."""
+
+import numpy as np
+import pytest
+import torch
+
+import graphc as gc
+from graphc import nn
+from graphc.interop import from_torch
+
+T, B, N, M = 5, 3, 4, 6
+X = np.random.default_rng(0).normal(size=(T, B, N))
+
+
+def torch_gradients(module, kind):
+    """Gradients of torch's parameters under graphc's names (a summed bias receives either bias's gradient)."""
+    grads = {}
+    directions = ("", "_reverse") if module.bidirectional else ("",)
+    for l in range(module.num_layers):  # noqa: E741
+        for suffix, ours in zip(directions, (".", ".reverse.")):
+            get = dict(module.named_parameters())
+            grads[f"l{l}{ours}W"] = get[f"weight_ih_l{l}{suffix}"].grad.numpy().T
+            grads[f"l{l}{ours}U"] = get[f"weight_hh_l{l}{suffix}"].grad.numpy().T
+            grads[f"l{l}{ours}b"] = get[f"bias_ih_l{l}{suffix}"].grad.numpy()
+            if kind == "GRU":
+                grads[f"l{l}{ours}b_hidden"] = get[f"bias_hh_l{l}{suffix}"].grad.numpy()
+    return grads
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+@pytest.mark.parametrize("layers,bidirectional", [(1, False), (2, False), (1, True), (2, True)])
+def test_layers_equal_torch_outputs_states_and_gradients(kind, layers, bidirectional):
+    torch.manual_seed(layers + 2 * bidirectional)
+    module = getattr(torch.nn, kind)(N, M, num_layers=layers, bidirectional=bidirectional).double()
+    layer = getattr(nn, kind)(N, M, num_layers=layers, bidirectional=bidirectional, name=kind.lower(),
+                              dtype="float64")
+    xs = gc.input("xs", (T, "batch", N), "float64")
+    outputs, finals = layer(xs)
+    weights = np.random.default_rng(1).normal(size=(T, B, layer.output_size))
+    loss = (outputs * gc.input("r", outputs.shape, "float64")).sum() + sum(f[0].sum() for f in finals)
+    params = list(layer.params.values())
+    feeds = {"xs": X, "r": weights, **from_torch(module, layer)}
+    values = gc.evaluate([outputs, *[f[0] for f in finals], *gc.grad(loss, params)], feeds)
+
+    inputs = torch.tensor(X, requires_grad=True)
+    expected, state = module(inputs)
+    h_n = state[0] if kind == "LSTM" else state
+    ((expected * torch.tensor(weights)).sum() + h_n.sum()).backward()
+    np.testing.assert_allclose(values[0], expected.detach().numpy(), atol=1e-10)
+    for i, final in enumerate(values[1:1 + len(finals)]):
+        np.testing.assert_allclose(final, h_n[i].detach().numpy(), atol=1e-10)
+    grads = torch_gradients(module, kind)
+    for short, got in zip(layer.params, values[1 + len(finals):]):
+        np.testing.assert_allclose(got, grads[short], atol=1e-5, err_msg=short)
+
+
+@pytest.mark.parametrize("kind,count", [("RNN", lambda n, m: m * (n + m) + m),
+                                        ("LSTM", lambda n, m: 4 * (m * (n + m) + m)),
+                                        ("GRU", lambda n, m: 3 * (m * (n + m) + 2 * m))])
+def test_parameter_counts_are_the_frameworks(kind, count):
+    assert getattr(nn, kind)(N, M, name=kind).parameter_count() == count(N, M)
+    assert getattr(nn, kind)(N, M, bidirectional=True, name=f"{kind}2").parameter_count() == 2 * count(N, M)
+    torch_count = sum(p.numel() for p in getattr(torch.nn, kind)(N, M).parameters())
+    two_biases = 0 if kind == "GRU" else count(N, M) // (M * (N + M) + M) * M  # torch keeps b_ih and b_hh
+    assert count(N, M) + two_biases == torch_count
+
+
+def sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+def numpy_lstm(params, name, peephole, gates):
+    order = [g for g in ("input", "forget") if g in gates] + ["cell"] + (["output"] if "output" in gates else [])
+    W, U, b = (params[f"{name}.l0.{k}"] for k in "WUb")
+    h = c = np.zeros((B, M))
+    outputs = []
+    for t in range(T):
+        z = X[t] @ W + h @ U + b
+        pre = {g: z[:, k * M:(k + 1) * M] for k, g in enumerate(order)}
+
+        def gate(g, cell, pre=pre):
+            if g not in gates:
+                return 1.0
+            return sigmoid(pre[g] + (params[f"{name}.l0.peephole_{g}"] * cell if peephole else 0))
+
+        c = gate("forget", c) * c + gate("input", c) * np.tanh(pre["cell"])
+        h = gate("output", c) * np.tanh(c)
+        outputs.append(h)
+    return np.stack(outputs)
+
+
+@pytest.mark.parametrize("peephole,gates", [(True, ("input", "forget", "output")), (False, ("forget",)),
+                                            (True, ("input", "output")), (False, ())])
+def test_lstm_variants(peephole, gates):
+    name = f"lstm_{int(peephole)}_{'_'.join(gates) or 'gateless'}"
+    layer = nn.LSTM(N, M, peephole=peephole, gates=gates, name=name, dtype="float64")
+    assert layer.parameter_count() == (len(gates) + 1) * (M * (N + M) + M) + (len(gates) * M if peephole else 0)
+    xs = gc.input("xs", (T, B, N), "float64")
+    outputs, _ = layer(xs)
+    params = gc.init_params(list(layer.params.values()), seed=3)
+    params = {k: v + 0.1 for k, v in params.items()}  # non-zero peepholes and biases
+    np.testing.assert_allclose(gc.evaluate(outputs, {"xs": X, **params}), numpy_lstm(params, name, peephole, gates),
+                               atol=1e-12)
+    assert gc.check_grad(outputs, list(layer.params.values()), {"xs": X, **params}) < 1e-7
+
+
+def test_gru_with_reset_before_the_matmul_is_math_md():
+    layer = nn.GRU(N, M, reset_after=False, name="gru_before", dtype="float64")
+    assert layer.parameter_count() == 3 * (M * (N + M) + M)
+    outputs, _ = layer(gc.input("xs", (T, B, N), "float64"))
+    params = {k: v + 0.1 for k, v in gc.init_params(list(layer.params.values()), seed=4).items()}
+    W, U, b = (params[f"gru_before.l0.{k}"] for k in "WUb")
+    h, expected = np.zeros((B, M)), []
+    for t in range(T):
+        gx = X[t] @ W + b
+        r = sigmoid(gx[:, :M] + h @ U[:, :M])
+        u = 1 - sigmoid(gx[:, M:2 * M] + h @ U[:, M:2 * M])  # math.md's update gate
+        candidate = np.tanh(gx[:, 2 * M:] + (r * h) @ U[:, 2 * M:])
+        h = (1 - u) * h + u * candidate
+        expected.append(h)
+    np.testing.assert_allclose(gc.evaluate(outputs, {"xs": X, **params}), np.stack(expected), atol=1e-12)
+    assert gc.check_grad(outputs, list(layer.params.values()), {"xs": X, **params}) < 1e-7
+
+
+@pytest.mark.parametrize("merge", ["sum", "product"])
+def test_bidirectional_merges(merge):
+    layer = nn.RNN(N, M, bidirectional=True, merge=merge, name=f"birnn_{merge}", dtype="float64")
+    forward = nn.RNN(N, M, name=f"birnn_{merge}.forward_check", dtype="float64")
+    outputs, _ = layer(gc.input("xs", (T, B, N), "float64"))
+    params = gc.init_params(list(layer.params.values()), seed=5)
+    assert outputs.shape == (T, B, M)
+    both = gc.evaluate(outputs, {"xs": X, **params})
+    single = {f"birnn_{merge}.forward_check.l0.{k}": params[f"birnn_{merge}.l0.{k}"] for k in "WUb"}
+    reverse = {f"birnn_{merge}.forward_check.l0.{k}": params[f"birnn_{merge}.l0.reverse.{k}"] for k in "WUb"}
+    xs = gc.input("xs", (T, B, N), "float64")
+    ahead = gc.evaluate(forward(xs)[0], {"xs": X, **single})
+    behind = gc.evaluate(forward(xs)[0], {"xs": X[::-1].copy(), **reverse})[::-1]
+    np.testing.assert_allclose(both, ahead + behind if merge == "sum" else ahead * behind, atol=1e-12)
+
+
+def test_dense_and_embedding_equal_torch():
+    torch.manual_seed(0)
+    linear, embedding = torch.nn.Linear(N, M).double(), torch.nn.Embedding(7, N).double()
+    dense, table = nn.Dense(N, M, "tanh", name="dense", dtype="float64"), nn.Embedding(7, N, name="emb",
+                                                                                      dtype="float64")
+    ids = np.array([[1, 6], [0, 3]])
+    out = dense(table(gc.input("ids", (2, 2), "int64")))
+    feeds = {"ids": ids, **from_torch(linear, dense), **from_torch(embedding, table)}
+    expected = torch.tanh(linear(embedding(torch.tensor(ids)))).detach().numpy()
+    np.testing.assert_allclose(gc.evaluate(out, feeds), expected, atol=1e-12)
+
+
+@pytest.mark.parametrize("kind", ["RNN", "LSTM", "GRU"])
+def test_compiled_stacked_bidirectional_layers_equal_the_reference(kind):
+    layer = getattr(nn, kind)(N, M, num_layers=2, bidirectional=True, name=f"compiled_{kind}")
+    outputs, _ = layer(gc.input("xs", (T, "batch", N)))
+    loss = (outputs * outputs).sum()
+    params = list(layer.params.values())
+    feeds = {"xs": X.astype(np.float32), **gc.init_params(params, seed=6)}
+    everything = [loss, *gc.grad(loss, params)]
+    for got, want in zip(gc.compile(everything)(feeds), gc.evaluate(everything, feeds)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)

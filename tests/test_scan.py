@@ -1,0 +1,173 @@
+"""graphc.scan: values against NumPy loops, gradients against finite differences, the optimizer's loop rewrites
+and the compiled loop against the reference interpreter."""
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.errors import ShapeError
+
+T, B, E, H = 5, 3, 4, 6
+RNG = np.random.default_rng(0)
+FEEDS = {"x": RNG.normal(size=(T, B, E)), "h0": RNG.normal(size=(B, H)), "c0": RNG.normal(size=(B, H)),
+         "W": RNG.normal(size=(E, 4 * H)) * 0.5, "U": RNG.normal(size=(H, 4 * H)) * 0.5, "b": RNG.normal(size=(4 * H,))}
+FEEDS = {k: v.astype(np.float32) for k, v in FEEDS.items()}
+
+
+def leaves():
+    return (gc.input("x", (T, B, E)), gc.input("h0", (B, H)), gc.input("c0", (B, H)), gc.param("W", (E, 4 * H)),
+            gc.param("U", (H, 4 * H)), gc.param("b", (4 * H,)))
+
+
+def lstm(reverse=False, recompute=False):
+    x, h0, c0, W, U, b = leaves()
+
+    def step(carry, xt):
+        h, c = carry
+        z = xt @ W + h @ U + b
+        i, f, g, o = (z[:, k * H:(k + 1) * H] for k in range(4))
+        c = gc.sigmoid(f) * c + gc.sigmoid(i) * gc.tanh(g)
+        h = gc.sigmoid(o) * gc.tanh(c)
+        return (h, c), h
+
+    (h, c), hs = gc.scan(step, (h0, c0), x, reverse=reverse, recompute=recompute)
+    loss = (hs * hs).sum() + (h * c).sum()
+    return loss, (x, h0, c0, W, U, b)
+
+
+def numpy_lstm(feeds, reverse=False):
+    def sigmoid(v):
+        return 1 / (1 + np.exp(-v))
+
+    f64 = {k: v.astype(np.float64) for k, v in feeds.items()}
+    h, c = f64["h0"], f64["c0"]
+    total = 0.0
+    for t in (range(T - 1, -1, -1) if reverse else range(T)):
+        z = f64["x"][t] @ f64["W"] + h @ f64["U"] + f64["b"]
+        i, f, g, o = (z[:, k * H:(k + 1) * H] for k in range(4))
+        c = sigmoid(f) * c + sigmoid(i) * np.tanh(g)
+        h = sigmoid(o) * np.tanh(c)
+        total += (h * h).sum()
+    return total + (h * c).sum()
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_values_equal_a_numpy_loop(reverse):
+    loss, _ = lstm(reverse)
+    assert np.isclose(gc.evaluate(loss, FEEDS, float64=True), numpy_lstm(FEEDS, reverse), rtol=1e-12)
+
+
+@pytest.mark.parametrize("reverse,recompute", [(False, False), (True, False), (False, True)])
+def test_backpropagation_through_time_matches_finite_differences(reverse, recompute):
+    loss, wrt = lstm(reverse, recompute)
+    for w in wrt:
+        assert gc.check_grad(loss, w, FEEDS) < 1e-7, w.name
+
+
+def test_recompute_stores_only_the_carries():
+    def stored(recompute):
+        loss, wrt = lstm(recompute=recompute)
+        gradients = gc.grad(loss, list(wrt[3:]))
+        loops = [n for n in gc.Graph([g.node for g in gradients]).nodes if n.op.name == "scan"]
+        forward = max((n for n in loops if not n.attr("reverse")), key=lambda n: len(n.attr("body").outputs))
+        return len(forward.attr("body").steps)
+
+    assert stored(True) == 1 + 2  # hs, and the carried h and c
+    assert stored(False) > stored(True)
+
+
+def test_truncated_bptt_stops_at_the_window_boundary():
+    x, h0, c0, W, U, b = leaves()
+
+    def step(h, xt):
+        h = gc.tanh(xt @ W[:, :H] + h @ U[:, :H])
+        return h, h
+
+    first, _ = gc.scan(step, h0, x)
+    carried = gc.input("carried", (B, H))
+    second, _ = gc.scan(step, gc.stop_gradient(first), x)
+    fed, _ = gc.scan(step, carried, x)
+    truncated = gc.grad(second.sum(), [W, U])
+    separate = gc.grad(fed.sum(), [W, U])
+    boundary = gc.evaluate(first, FEEDS)
+    values = gc.evaluate(truncated, FEEDS)
+    expected = gc.evaluate(separate, {**FEEDS, "carried": boundary})
+    for got, want in zip(values, expected):
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    no_path = gc.grad(second.sum(), h0)[0]  # zeros: nothing flows back through the boundary
+    assert "scan" not in gc.Graph([no_path.node]).count_by_op()
+
+
+def test_length_without_sequences_and_no_outputs():
+    h0 = gc.input("h0", (B, H))
+    final, ys = gc.scan(lambda h, _: (h * 0.5 + 1.0, None), h0, length=4)
+    assert ys is None
+    expected = FEEDS["h0"].astype(np.float64)
+    for _ in range(4):
+        expected = expected * 0.5 + 1.0
+    np.testing.assert_allclose(gc.evaluate(final, FEEDS, float64=True), expected)
+
+
+def test_optimizer_hoists_projections_and_fuses_each_step():
+    loss, wrt = lstm()
+    outputs = [loss] + gc.grad(loss, list(wrt))
+    optimized, report = gc.optimize(outputs, report=True)
+    counts = gc.Graph([t.node for t in optimized]).count_by_op()
+    assert counts["scan"] == 2  # the forward loop and its copy from differentiation merged
+    # In the loops only h @ U (forward) and dz @ Uᵀ (backward) stay; x @ W, dx, dW and dU are one GEMM each.
+    assert counts["scan/matmul"] == 2 and counts["matmul"] == 4
+    assert counts["scan/fused"] == 2 and "scan/sigmoid" not in counts  # one kernel per step each way
+    hoist = [row for row in report.rows if row[0] == "hoist"][0]
+    assert hoist[2]["matmul"] > hoist[1].get("matmul", 0)
+    reference = gc.evaluate(outputs, FEEDS, float64=True)
+    for got, want in zip(gc.evaluate(optimized, FEEDS, float64=True), reference):
+        np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-9)
+
+
+@pytest.mark.parametrize("reverse", [False, True])
+def test_compiled_loop_equals_the_reference(reverse):
+    loss, wrt = lstm(reverse)
+    outputs = [loss] + gc.grad(loss, list(wrt))
+    compiled = gc.compile(outputs)(FEEDS)
+    for got, want in zip(compiled, gc.evaluate(outputs, FEEDS)):
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
+
+
+def test_compiled_scalar_steps_and_swapped_carries():
+    h0, x = gc.input("h0", (B, H)), gc.input("x", (T, B, E))
+
+    def step(carry, xt):
+        a, b = carry
+        return (b, a + xt.sum(1, keepdims=True)), xt.sum()
+
+    (a, b), totals = gc.scan(step, (h0, h0 * 2.0), x)
+    outputs = [a, b, totals]
+    for got, want in zip(gc.compile(outputs)(FEEDS), gc.evaluate(outputs, FEEDS)):
+        np.testing.assert_allclose(got, want, rtol=1e-5)
+
+
+def test_compiled_source_does_not_grow_with_the_sequence_length():
+    def source(length):
+        x = gc.input("x", (length, B, E))
+        W = gc.param("W", (E, H))
+        final, _ = gc.scan(lambda h, xt: (gc.tanh(xt @ W + h), None), gc.input("h0", (B, H)), x)
+        loss = final.sum()
+        fn = gc.compile_step(loss, [W], lr=0.1)
+        feeds = {"x": np.zeros((length, B, E), np.float32), "h0": np.zeros((B, H), np.float32),
+                 "W": np.zeros((E, H), np.float32)}
+        fn(feeds)
+        return fn.source
+
+    short, long = source(16), source(1024)
+    assert len(short.splitlines()) == len(long.splitlines())
+    assert "range(1024)" in long and "range(1023, -1, -1)" in long
+
+
+def test_a_carry_that_changes_type_is_reported_on_the_users_line():
+    h0 = gc.input("h0", (B, H))
+    x = gc.input("x", (T, B, E))
+    with pytest.raises(ShapeError, match=r"carry 0 must keep its type float32\(3, 6\).*float32\(3, 4\)") as error:
+        gc.scan(lambda h, xt: (xt, None), h0, x)
+    assert "test_scan.py" in str(error.value)
+    with pytest.raises(ShapeError, match="leading"):
+        gc.scan(lambda h, xs: (h, None), h0, (x, gc.input("y", (T + 1, B))))
