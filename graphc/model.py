@@ -11,7 +11,8 @@ from .ir import Graph, topological_order
 @dataclass
 class Model:
     """A model as graphs: ``inputs`` and ``outputs`` by name, the scalar ``loss``, and its ``params`` (found from the
-    loss and outputs when not given)."""
+    loss and outputs when not given). ``state`` maps an input to the output that feeds it at the next call (a
+    recurrent net's final state is the next window's initial state)."""
 
     name: str
     inputs: dict[str, Tensor]
@@ -19,6 +20,7 @@ class Model:
     loss: Tensor
     params: list[Tensor] = field(default_factory=list)
     config: dict = field(default_factory=dict)
+    state: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self):
         if not self.params:

@@ -130,12 +130,13 @@ def compile(outputs, backend: str = "cpu", *, optimize: bool = True) -> Compiled
     return Compiled(outputs, optimize=optimize, backend=backend)
 
 
-def compile_step(loss: Tensor, params, lr: float, backend: str = "cpu") -> Compiled:
+def compile_step(loss: Tensor, params, lr: float, backend: str = "cpu", outputs=()) -> Compiled:
     """One training step of plain SGD in one native call: ``step(feeds)`` returns the loss (before the update) and
-    updates the parameter arrays of ``feeds`` in place: ``p <- p - lr * dloss/dp``."""
+    updates the parameter arrays of ``feeds`` in place: ``p <- p - lr * dloss/dp``. With ``outputs`` (tensors
+    computed along the way, such as a recurrent net's final state) it returns ``[loss, *outputs]``."""
     from ..autodiff import grad
 
     params = list(params)
     gradients = grad(loss, params)
     updates = {p.name: p - float(lr) * g for p, g in zip(params, gradients)}
-    return Compiled(loss, updates, backend=backend)
+    return Compiled([loss, *outputs] if outputs else loss, updates, backend=backend)

@@ -108,7 +108,14 @@ def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool, r
         raise AssertionError(f"{node.op.name} produced {result.dtype}{result.shape}, but its shape rule said "
                              f"{node.type.dtype}{format_shape(expected_shape)} ({node.location})")
     if check_numerics and result.dtype.kind == "f" and not np.all(np.isfinite(result)):
-        if all(not (a.dtype.kind == "f") or np.all(np.isfinite(a)) for a in arguments):
+        if all(_finite(a) for a in arguments):
             kind = "NaN" if np.isnan(result).any() else "Inf"
             raise NumericalError(f"{node.op.name} produced {kind} from finite inputs", node.location)
     return result
+
+
+def _finite(value) -> bool:
+    """No NaN or Inf in ``value`` (an array, or the tuple of a node with several results)."""
+    if isinstance(value, tuple):
+        return all(_finite(v) for v in value)
+    return value.dtype.kind != "f" or bool(np.all(np.isfinite(value)))

@@ -1,0 +1,99 @@
+"""Text corpora and vocabularies.
+
+The built-in corpus needs no download: the English documentation that ships inside CPython
+(``pydoc_data.topics``, the text behind ``help('if')`` and friends), one document per topic, in a fixed order.
+Any UTF-8 text file can be used instead (documents separated by blank lines).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import GraphcError
+
+END = "<end>"  # closes every document: generation stops when it is sampled
+UNKNOWN = "<unk>"
+WORD = re.compile(r"\w+|[^\w\s]")
+
+
+def builtin_documents() -> list[str]:
+    """CPython's own documentation topics, sorted by topic name."""
+    from pydoc_data.topics import topics
+
+    return [topics[name].strip() for name in sorted(topics)]
+
+
+def read_documents(path: str | None = None) -> list[str]:
+    """The documents of a text file (separated by blank lines), or the built-in corpus when ``path`` is None."""
+    if path is None:
+        return builtin_documents()
+    try:
+        with open(path, encoding="utf-8") as file:
+            text = file.read()
+    except OSError as error:
+        raise GraphcError(f"cannot read the corpus {path!r}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise GraphcError(f"the corpus {path!r} is not UTF-8 text") from None
+    documents = [d.strip() for d in re.split(r"\n\s*\n", text) if d.strip()]
+    if not documents:
+        raise GraphcError(f"the corpus {path!r} is empty")
+    return documents
+
+
+@dataclass
+class Vocabulary:
+    """Tokens <-> ids. ``level`` "char" splits text into characters, "word" into words and punctuation."""
+
+    tokens: list[str]
+    level: str = "char"
+    index: dict[str, int] = field(init=False)
+
+    def __post_init__(self):
+        if self.level not in ("char", "word"):
+            raise GraphcError(f"vocabulary level must be 'char' or 'word', not {self.level!r}")
+        self.index = {token: i for i, token in enumerate(self.tokens)}
+
+    @classmethod
+    def build(cls, documents: list[str], level: str = "char", max_size: int | None = None) -> Vocabulary:
+        """The tokens of ``documents``, most frequent first (ties by token), plus the end and unknown markers."""
+        counts = Counter(t for d in documents for t in split(d, level))
+        ranked = sorted(counts, key=lambda t: (-counts[t], t))
+        if max_size is not None:
+            ranked = ranked[:max(max_size - 2, 1)]
+        return cls([END, UNKNOWN] + ranked, level)
+
+    def __len__(self) -> int:
+        return len(self.tokens)
+
+    def encode(self, text: str) -> np.ndarray:
+        unknown = self.index[UNKNOWN]
+        return np.array([self.index.get(t, unknown) for t in split(text, self.level)], dtype=np.int64)
+
+    def decode(self, ids) -> str:
+        joiner = "" if self.level == "char" else " "
+        return joiner.join(self.tokens[int(i)] for i in ids)
+
+    def stream(self, documents: list[str]) -> np.ndarray:
+        """All documents as one id stream, each followed by the end marker."""
+        end = np.array([self.index[END]], dtype=np.int64)
+        return np.concatenate([np.concatenate([self.encode(d), end]) for d in documents])
+
+    def to_dict(self) -> dict:
+        return {"tokens": self.tokens, "level": self.level}
+
+
+def split(text: str, level: str) -> list[str]:
+    return list(text) if level == "char" else WORD.findall(text)
+
+
+def split_documents(documents: list[str], validation: float = 0.1, seed: int = 0) -> tuple[list[str], list[str]]:
+    """A seeded split into training and held-out documents (at least one of each)."""
+    if len(documents) < 2:
+        raise GraphcError("a corpus needs at least two documents to hold one out")
+    order = np.random.default_rng(seed).permutation(len(documents))
+    held = max(1, int(round(len(documents) * validation)))
+    return [documents[i] for i in sorted(order[held:])], [documents[i] for i in sorted(order[:held])]

@@ -1,0 +1,3 @@
+"""Training: language modelling (``language``)."""
+
+from . import language

@@ -1,0 +1,11 @@
+"""A language model: a character-level Elman RNN (tanh): W3 of the benchmarks (vocabulary 65, embedding 32, hidden 128).
+
+Predicts each next token from the ones before it (teacher forcing); its final state is the next window's initial
+state (truncated backpropagation through time).
+"""
+
+import graphc.nn
+
+
+def build(vocabulary=65, embed=32, hidden=128, layers=1, dtype="float32", **options) -> graphc.Model:
+    return graphc.nn.language_model("rnn", vocabulary, embed, hidden, layers, dtype, **options)
