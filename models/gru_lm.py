@@ -1,4 +1,5 @@
-"""A language model: a character-level GRU (PyTorch's form): W5 of the benchmarks (vocabulary 65, embedding 64, hidden 256).
+"""A language model: a character-level GRU, PyTorch's form (W5 of the benchmarks: vocabulary 65, embedding 64,
+hidden 256).
 
 Predicts each next token from the ones before it (teacher forcing); its final state is the next window's initial
 state (truncated backpropagation through time).

@@ -2,5 +2,5 @@
 with ``num_layers``, two-directional with ``bidirectional=True``)."""
 
 from .layers import Dense, Embedding, Layer
-from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, Recurrent, RNNCell
 from .models import language_model, sequence_classifier, sequence_tagger
+from .recurrent import GRU, LSTM, RNN, GRUCell, LSTMCell, Recurrent, RNNCell
