@@ -112,5 +112,5 @@ def init_params(tensors, seed: int = 0) -> dict[str, np.ndarray]:
         if value.shape != shape or value.dtype != dtype:
             raise InitializerError(f"initializer of {name!r} returned {value.dtype}{value.shape}, "
                                    f"expected {dtype}{shape}", node.location)
-        values[name] = np.ascontiguousarray(value)  # trainers update parameters in place
+        values[name] = value if value.flags.c_contiguous else value.copy(order="C")  # trainers update in place
     return values

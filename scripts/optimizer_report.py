@@ -49,7 +49,8 @@ def rules_table() -> list[str]:
     """Each rule's name and algebra, from the comment that follows it in simplify.py."""
     source = pathlib.Path(simplify.__file__).read_text()
     lines = ["| rule | family | algebra |", "|---|---|---|"]
-    groups = (("algebra", simplify.ALGEBRA), ("stability", simplify.STABILITY), ("slices", simplify.SLICES),
+    groups = (("algebra", simplify.ALGEBRA), ("linear algebra", simplify.LINEAR_ALGEBRA),
+              ("stability", simplify.STABILITY), ("slices", simplify.SLICES),
               ("unsafe (off by default)", simplify.UNSAFE))
     families = {r.name: family for family, rules in groups for r in rules}
     for match in re.finditer(r'Rule\("([^"]+)".*?#\s*(.+?)\n(?=\s*(?:Rule\(|\)|#))', source, re.S):

@@ -77,6 +77,8 @@ RULE_CASES = {
     "masked-gradient": case(lambda x, y: x * graphc.where(y > 0, graphc.constant(1.0, "float64"), 0.0)),
     "where-then-mul": case(lambda x, y: graphc.where(y > 0, x, 0.0) * y),
     "where-else-mul": case(lambda x, y: graphc.where(y > 0, 0.0, x) * y),
+    "matmul-rows": _symbolic(lambda h: h @ graphc.constant(RNG.normal(size=(4, 2)))),
+    "summed-block-products": _symbolic(lambda h: graphc.matmul(graphc.transpose(h, (0, 2, 1)), h * 2.0).sum(0)),
     "slice-elementwise": case(lambda x, y: (x * y + 1.0)[:, 1:3]),
     "adjacent-pads": case(lambda x, y: graphc.grad((x[:, 2:] * y[:, 2:]).sum() + (x[:, :1] ** 2).sum()
                                                    + graphc.tanh(x[:, 1:2]).sum(), x)[0]),

@@ -25,7 +25,42 @@ PARALLEL_ELEMENTS = 1 << 15
 
 
 class ScalarPrinter(PythonCodePrinter):
-    """SymPy scalar expressions as Numba-compilable Python (math.*, and the runtime's stable functions)."""
+    """SymPy scalar expressions as Numba-compilable Python (math.*, and the runtime's stable functions).
+
+    For float32 kernels (``single``) numbers are float32 constants, so nothing is promoted to float64 (an int or
+    Python float literal would be), and exp, tanh and sigmoid are the vectorizable versions of ``cpu_math``."""
+
+    def __init__(self, settings=None, single: bool = False):
+        super().__init__(settings)
+        self.single = single
+
+    def _number(self, expr):
+        text = super()._print(expr) if not self.single else repr(float(expr))
+        return f"np.float32({text})" if self.single else text
+
+    def _print_Integer(self, expr):
+        return self._number(expr) if self.single else super()._print_Integer(expr)
+
+    def _print_Rational(self, expr):
+        return self._number(expr) if self.single else super()._print_Rational(expr)
+
+    def _print_Float(self, expr):
+        return self._number(expr) if self.single else super()._print_Float(expr)
+
+    def _print_Pow(self, expr, rational=False):
+        base, exponent = expr.args
+        if self.single and exponent.is_Integer and 0 < abs(int(exponent)) <= 4:
+            product = "*".join([self.parenthesize(base, 50)] * abs(int(exponent)))
+            return f"({product})" if exponent > 0 else f"(np.float32(1.0)/({product}))"
+        if self.single and exponent == sympy.Rational(1, 2):
+            return f"np.sqrt({self._print(base)})"
+        return super()._print_Pow(expr, rational)
+
+    def _print_exp(self, expr):
+        return f"rm.exp32({self._print(expr.args[0])})" if self.single else f"math.exp({self._print(expr.args[0])})"
+
+    def _print_tanh(self, expr):
+        return f"rm.tanh32({self._print(expr.args[0])})" if self.single else f"math.tanh({self._print(expr.args[0])})"
 
     def _print_Function(self, expr):
         name = type(expr).__name__
@@ -36,6 +71,8 @@ class ScalarPrinter(PythonCodePrinter):
                    "NotEqual": "!="}
         if name in symbols:
             return f"({args[0]} {symbols[name]} {args[1]})"
+        if name == "Sigmoid" and self.single:
+            return f"rm.sigmoid32({args[0]})"
         if name in ("Sigmoid", "Softplus"):
             return f"rt.{name.lower()}({args[0]})"
         if name == "sign":
@@ -46,10 +83,13 @@ class ScalarPrinter(PythonCodePrinter):
         return f"abs({self._print(expr.args[0])})"
 
 
-def _index(shape: tuple, space: tuple, loop: list[str]) -> str:
-    """How an input of ``shape`` is read inside loops over ``space`` (NumPy broadcasting, aligned right)."""
+def _index(shape: tuple, space: tuple, loop: list[str], starts=None) -> str:
+    """How an input of ``shape`` is read inside loops over ``space`` (NumPy broadcasting, aligned right), shifted by
+    ``starts`` per axis when it is read through a slice of a larger array."""
     offset = len(space) - len(shape)
-    parts = ["0" if d == 1 and space[offset + i] != 1 else loop[offset + i] for i, d in enumerate(shape)]
+    starts = starts or [0] * len(shape)
+    parts = [str(start) if d == 1 and space[offset + i] != 1 else loop[offset + i] + (f" + {start}" if start else "")
+             for i, (d, start) in enumerate(zip(shape, starts))]
     return ", ".join(parts)
 
 
@@ -130,10 +170,13 @@ class Emitter:
             self.parallel |= parallel
             self.lines.append(f"{body}for {loop[axis]} in {'numba.prange' if parallel else 'range'}({extent}):")
             body += "    "
-        printer = ScalarPrinter({"fully_qualified_modules": True})
+        floats = {t.dtype for t in types if t.dtype.kind == "f"} | {
+            i.type.dtype for i in inputs if i.type.dtype.kind == "f"}
+        printer = ScalarPrinter({"fully_qualified_modules": True}, single=floats == {np.dtype(np.float32)})
         for position, tensor in enumerate(inputs):
-            self.lines.append(f"{body}{input_symbol(position)} = {self.name(tensor)}"
-                              f"[{_index(self.shape(tensor), space, loop)}]")
+            source, starts = self.unsliced(tensor)
+            self.lines.append(f"{body}{input_symbol(position)} = {source}"
+                              f"[{_index(self.shape(tensor), space, loop, starts)}]")
         for symbol, value in shared:
             self.lines.append(f"{body}{symbol} = {printer.doprint(value)}")
         for target, value, kind in zip(targets, results, types):
@@ -141,6 +184,15 @@ class Emitter:
             if kind.dtype.kind in "iu":
                 code = f"int({code})"
             self.lines.append(f"{body}{target}[{', '.join(loop)}] = {code}")
+
+    def unsliced(self, tensor: Node) -> tuple[str, list[int]]:
+        """The array a kernel reads ``tensor`` from, and the offsets: a slice with unit steps is read from its
+        source at shifted indices, since LLVM vectorizes loops over contiguous arrays but not over strided views."""
+        starts = [0] * len(self.shape(tensor))
+        while tensor.op.name == "slice" and all(step == 1 for _, _, step in self.lowered.attrs(tensor)["index"]):
+            starts = [s + start for s, (start, _, _) in zip(starts, self.lowered.attrs(tensor)["index"])]
+            tensor = tensor.inputs[0]
+        return self.name(tensor), starts
 
     # --- structured ops: (node, input names..., resolved attributes) ---------------------------------------------
     def rows(self, name: str, node: Node, axis: int) -> tuple[str, int]:
@@ -354,6 +406,7 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "import numba",
         "import numpy as np",
         "",
+        "from graphc.backends import cpu_math as rm",
         "from graphc.backends import cpu_runtime as rt",
         "",
         f"FEEDS = {[n.attr('name') for n in lowered.feeds]!r}",

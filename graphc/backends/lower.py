@@ -12,6 +12,7 @@ buffers of their own until the loop has copied them out.
 from __future__ import annotations
 
 import hashlib
+import pathlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -147,7 +148,20 @@ def structural_key(graph: Graph) -> str:
     return digest.hexdigest()
 
 
+def generator_key() -> str:
+    """A hash of the code generator's own source: a changed backend never loads modules an older one wrote."""
+    folder = pathlib.Path(__file__).parent
+    digest = hashlib.sha256()
+    for name in ("lower.py", "cpu.py", "cpu_runtime.py", "cpu_math.py"):
+        digest.update((folder / name).read_bytes())
+    return digest.hexdigest()
+
+
+GENERATOR_KEY = generator_key()
+
+
 def specialization_key(graph_key: str, binding: dict, dtypes: tuple, extra: str = "") -> str:
-    """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes."""
-    text = f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}"
+    """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes, and the code
+    generator's version."""
+    text = f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}|{GENERATOR_KEY}"
     return hashlib.sha256(text.encode()).hexdigest()

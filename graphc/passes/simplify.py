@@ -188,6 +188,35 @@ def _covers(bound) -> bool:
     return all(bounds == (0, d, 1) for bounds, d in zip(bound["index"], bound["like"].type.shape))
 
 
+def _rows_times_matrix(bound, node):
+    """A stack of row blocks times one matrix is one matrix product over all the rows (one GEMM, not many)."""
+    from ..ops import matmul, reshape
+
+    a, b = bound["a"], bound["b"]
+    rows = reshape(a, (-1, a.shape[-1]))
+    return reshape(matmul(rows, b), tuple(a.shape[:-1]) + (b.shape[-1],))
+
+
+def _summed_block_products(bound, node):
+    """Σ_t a_tᵀ·g_t over a leading axis is (all rows of a)ᵀ·(all rows of g): one GEMM."""
+    from ..ops import matmul, reshape, transpose
+
+    a, g = bound["a"], bound["g"]
+    return matmul(transpose(reshape(a, (-1, a.shape[-1]))), reshape(g, (-1, g.shape[-1])))
+
+
+STACKED = Var("a", lambda node: len(node.type.shape) >= 3)
+MATRIX = Var("b", lambda node: len(node.type.shape) == 2)
+BLOCKS = Var("g", lambda node: len(node.type.shape) == 3)
+
+LINEAR_ALGEBRA = (
+    Rule("matmul-rows", ("matmul", STACKED, MATRIX), _rows_times_matrix),
+    # (A_1; ...; A_T)·B = reshape((rows of all A_t)·B): a batched product with a shared matrix is one product
+    Rule("summed-block-products", ("sum", ("matmul", ("transpose", Var("a", lambda n: len(n.type.shape) == 3),
+                                                      {"axes": (0, 2, 1)}), BLOCKS), {"axes": (0,), "keepdims": False}),
+         _summed_block_products),  # Σ_t A_tᵀ·G_t = [A_1; ...; A_T]ᵀ·[G_1; ...; G_T]
+)
+
 ELEMENTWISE = Var("z", lambda node: node.op.elementwise and not node.op.random)
 LIKE = Var("like")
 
@@ -208,4 +237,4 @@ UNSAFE = (
     Rule("div-self", ("div", X, X), _ones_like, exact=False),  # x / x = 1 for finite, non-zero x only
 )
 
-RULES = ALGEBRA + STABILITY + SLICES + UNSAFE
+RULES = ALGEBRA + LINEAR_ALGEBRA + STABILITY + SLICES + UNSAFE
