@@ -21,7 +21,7 @@ import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.extending import intrinsic
+from numba.extending import intrinsic, overload
 
 JIT = {"cache": True, "error_model": "numpy", "inline": "always"}
 
@@ -87,3 +87,15 @@ def tanh32(x):
     q = ((((Q5 * square + Q4) * square + Q3) * square + Q2) * square + Q1) * square + Q0
     small = x + x * square * q
     return small if magnitude < SMALL else large
+
+
+def exp(x):
+    """e^x for the row kernels: ``exp32`` for float32 values, libm's for float64 (chosen when Numba compiles)."""
+    return math.exp(x)
+
+
+@overload(exp, inline="always")
+def _exp_by_type(x):
+    if x == types.float32:
+        return lambda x: exp32(x)
+    return lambda x: math.exp(x)

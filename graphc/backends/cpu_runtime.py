@@ -11,6 +11,8 @@ import math
 import numba
 import numpy as np
 
+from . import cpu_math as rm
+
 JIT = {"cache": True, "error_model": "numpy"}
 
 
@@ -72,12 +74,12 @@ def row_argmax(x, out):
 @numba.njit(**JIT)
 def row_log_sum_exp(x, r):
     """log(sum_j exp(x[r, j])), with the maximum subtracted first so no exponent overflows."""
-    best = -np.inf
-    for j in range(x.shape[1]):
+    best = x[r, 0]  # of x's dtype, so float32 rows take the vectorized float32 exp
+    for j in range(1, x.shape[1]):
         best = max(best, x[r, j])
     total = 0.0
     for j in range(x.shape[1]):
-        total += math.exp(x[r, j] - best)
+        total += rm.exp(x[r, j] - best)
     return best + math.log(total)
 
 
@@ -94,7 +96,7 @@ def row_softmax(x, out):
     row_log_softmax(x, out)
     for r in range(x.shape[0]):
         for j in range(x.shape[1]):
-            out[r, j] = math.exp(out[r, j])
+            out[r, j] = rm.exp(out[r, j])
 
 
 @numba.njit(**JIT)
