@@ -29,7 +29,7 @@ def render_model(arguments) -> int:
 
     model = modelfile.load(arguments.model, modelfile.parse_config(arguments.set))
     render(model, backward=arguments.backward, stage=arguments.stage, path=arguments.output,
-           collapse=arguments.collapse or (), max_nodes=arguments.max_nodes)
+           collapse=arguments.collapse or (), max_nodes=arguments.max_nodes, unroll=arguments.unroll)
     print(f"wrote {arguments.output}")
     return 0
 
@@ -61,6 +61,8 @@ def main(argv=None) -> int:
     draw.add_argument("--stage", choices=("raw", "optimized"), default="raw", help="the graph as built or optimized")
     draw.add_argument("--collapse", action="append", metavar="SCOPE", help="draw this name scope as one box")
     draw.add_argument("--max-nodes", type=int, default=150, help="collapse scopes beyond this many nodes")
+    draw.add_argument("--unroll", type=int, default=0, metavar="K",
+                      help="draw each loop's first K steps instead of its body once")
     draw.add_argument("--set", action="append", metavar="NAME=VALUE", help="configuration passed to build()")
     draw.set_defaults(run=render_model)
     kernels = commands.add_parser("cache", help="where compiled kernels are cached (GRAPHC_CACHE_DIR); --clear")

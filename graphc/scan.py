@@ -62,7 +62,7 @@ def _structure(values: tuple, single: bool):
     return values[0] if single else tuple(values)
 
 
-def scan(step, init, xs=None, *, reverse: bool = False, length=None, recompute: bool = False):
+def scan(step, init, xs=None, *, reverse: bool = False, length=None, recompute: bool = False, carry_names=None):
     """Loop ``carry, y = step(carry, x)`` over the leading axis of ``xs``; returns ``(final_carry, ys)``.
 
     ``init`` is a tensor or a tuple of tensors (the carry); ``xs`` a tensor, a tuple of tensors (all with the same
@@ -70,7 +70,8 @@ def scan(step, init, xs=None, *, reverse: bool = False, length=None, recompute: 
     structure and returns the new carry (same types as ``init``) and ``y``: None, a tensor or a tuple, stacked into
     ``ys`` along a new leading axis. ``reverse=True`` runs from the last step to the first (``ys`` keep their
     positions). The gradient is a reverse scan that stores each step's intermediate values, or recomputes them
-    from the stored carry with ``recompute=True`` (less memory, more arithmetic).
+    from the stored carry with ``recompute=True`` (less memory, more arithmetic). ``carry_names`` name the carry
+    values in pictures (default carry0, carry1, ...).
     """
     location = user_location()
     init_values, init_single = _as_tuple(init)
@@ -91,8 +92,9 @@ def scan(step, init, xs=None, *, reverse: bool = False, length=None, recompute: 
         raise ShapeError(f"scan: the sequence length must be at least 1, got {length}", location)
 
     tag = new_tag()
-    carries = tuple(slot(f"carry{i}", v.node.type, "carry", i, tag) for i, v in enumerate(init_values))
-    steps = tuple(slot(f"x{i}", TensorType(v.shape[1:], v.dtype), "sequence", i, tag) for i, v in enumerate(xs_values))
+    names = tuple(carry_names) if carry_names else tuple(f"carry{i}" for i in range(len(init_values)))
+    carries = tuple(slot(names[i], v.node.type, "carry", i, tag) for i, v in enumerate(init_values))
+    steps = tuple(slot("x" if len(xs_values) == 1 else f"x{i}", TensorType(v.shape[1:], v.dtype), "sequence", i, tag) for i, v in enumerate(xs_values))
     returned = step(_structure(carries, init_single), _structure(steps, xs_single) if xs_values else None)
     if not isinstance(returned, tuple) or len(returned) != 2:
         raise ShapeError("scan: the step function must return (new_carry, y); y may be None", location)

@@ -179,3 +179,26 @@ def test_cli_says_how_to_install_graphviz(tmp_path):
     result = cli("render", "xor", "-o", str(tmp_path / "x.png"), env=environment)
     assert result.returncode == 2 and "apt-get install graphviz" in result.stderr
     assert (tmp_path / "x.gv").exists()
+
+
+def test_a_loop_is_a_cluster_with_a_recurrent_edge_or_unrolled():
+    from graphc import nn
+
+    model = nn.language_model("lstm", 12, 4, 6)
+    once = graphc.render(model).source
+    assert "loop 1: scan over time steps" in once and "next step" in once
+    assert "h (carry)" in once and "c (carry)" in once and "x[t]" in once and "lstm.l0.U (captured)" in once
+    unrolled = graphc.render(model, unroll=3).source
+    assert "next step" not in unrolled and "x[t=2]" in unrolled and "x[t=3]" not in unrolled
+    assert unrolled.count("label=carry") >= 4  # h and c into steps 1 and 2
+    optimized = graphc.render(model, backward=True, stage="optimized").source
+    assert optimized.count("scan over time steps") == 1 and "scan backwards over time steps" in optimized
+
+
+def test_cli_render_unrolls(tmp_path):
+    from graphc import cli
+
+    target = tmp_path / "lm.gv"
+    assert cli.main(["render", "models/rnn_lm.py", "-o", str(target), "--unroll", "2",
+                     "--set", "vocabulary=10", "--set", "hidden=4", "--set", "embed=3"]) == 0
+    assert "x[t=1]" in target.read_text()

@@ -161,7 +161,8 @@ class Recurrent(Layer):
                 cell = self.cells[index]
                 start = tuple(state[index]) if state is not None else cell.zeros(xs.shape[1])
                 with scope(cell.name):
-                    final, ys = scan(cell.step, start, xs, reverse=d == 1, recompute=self.recompute)
+                    final, ys = scan(cell.step, start, xs, reverse=d == 1, recompute=self.recompute,
+                                     carry_names=("h", "c")[:cell.carries])
                 finals.append(final)
                 outputs.append(ys)
             xs = outputs[0] if directions == 1 else _merge(outputs, self.merge)

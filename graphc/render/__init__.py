@@ -35,7 +35,8 @@ def _forward_outputs(outputs) -> tuple[list, str | None]:
 
 
 def render(outputs, *, backward: bool = False, stage: str = "raw", feeds: dict | None = None, path=None,
-           collapse=(), max_nodes: int = 150, max_label: int = 32, title: str | None = None) -> graphviz.Digraph:
+           collapse=(), max_nodes: int = 150, max_label: int = 32, title: str | None = None,
+           unroll: int = 0) -> graphviz.Digraph:
     """Draw ``outputs`` (a tensor, a list, a ``Model`` or a ``Graph``) and return the ``graphviz.Digraph``.
 
     ``backward=True`` adds the chain rule: a gradient node dL/dv for every value v of the first output (the loss),
@@ -43,7 +44,9 @@ def render(outputs, *, backward: bool = False, stage: str = "raw", feeds: dict |
     the optimized graph (forward and, with ``backward``, gradients together) with fused kernels as clusters.
     ``feeds`` annotates every value (and every gradient) with what it evaluates to. ``collapse`` lists scopes
     ("encoder" or "encoder/layer1") drawn as one box; scopes are also collapsed, largest first, while the picture
-    has more than ``max_nodes`` nodes. ``path`` writes the picture (.svg, .png, .pdf, or .gv for DOT source).
+    has more than ``max_nodes`` nodes. A loop (``scan``) is a cluster with its body drawn once and a dashed edge
+    from each new carry back to its slot; ``unroll=k`` draws its first k steps instead. ``path`` writes the
+    picture (.svg, .png, .pdf, or .gv for DOT source).
     """
     from ..autodiff import backward as reverse_sweep
     from ..autodiff import grad, variables
@@ -55,7 +58,7 @@ def render(outputs, *, backward: bool = False, stage: str = "raw", feeds: dict |
         raise ValueError(f"stage must be 'raw' or 'optimized', not {stage!r}")
     forward, name = _forward_outputs(outputs)
     picture = Picture(outputs=[t.node for t in forward], collapse=tuple(collapse), max_nodes=max_nodes,
-                      max_label=max_label, title=title or name)
+                      max_label=max_label, title=title or name, unroll=unroll)
     if stage == "raw":
         if backward:
             picture.backward = reverse_sweep(forward[0])

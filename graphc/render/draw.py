@@ -14,6 +14,7 @@ import graphviz
 
 from ..ir import Graph, Node
 from .labels import node_label, short_name, shorten, summary, type_text
+from .loops import Loop
 
 FONT = "Helvetica"
 STYLES = {
@@ -56,6 +57,7 @@ class Picture:
     max_nodes: int = 150
     max_label: int = 32
     title: str | None = None
+    unroll: int = 0  # draw each loop's first k steps instead of its body once
 
 
 def draw(picture: Picture) -> graphviz.Digraph:
@@ -64,6 +66,8 @@ def draw(picture: Picture) -> graphviz.Digraph:
     canvas = _Canvas(picture.title)
     ids = {node: f"n{index}" for index, node in enumerate(graph.nodes)}
     kernels = _kernels(graph)
+    loops = {node: Loop(node, number, picture.unroll)
+             for number, node in enumerate((n for n in graph.nodes if n.op.name == "scan"), start=1)}
 
     def collapsed_scope(node: Node):
         for prefix in collapse:
@@ -74,6 +78,10 @@ def draw(picture: Picture) -> graphviz.Digraph:
     def ref(node: Node) -> str:
         if node.op.name == "item" and node.inputs[0] in kernels:
             return kernels[node.inputs[0]].result_ids[node.attr("index")]
+        if node.op.name == "item" and node.inputs[0] in loops:
+            return loops[node.inputs[0]].result_id(node.attr("index"))
+        if node in loops:
+            return loops[node].header_id
         prefix = collapsed_scope(node)
         return "scope_" + "_".join(prefix) if prefix else ids[node]
 
@@ -81,10 +89,13 @@ def draw(picture: Picture) -> graphviz.Digraph:
     for prefix in collapse:
         canvas.node("scope_" + "_".join(prefix), f"{'/'.join(prefix)}\n(collapsed)", STYLES["collapsed"], prefix[:-1])
     for node in graph.nodes:
-        if node.op.name == "item" and node.inputs[0] in kernels or collapsed_scope(node):
+        if node.op.name == "item" and node.inputs[0] in {**kernels, **loops} or collapsed_scope(node):
             continue
         if node in kernels:
             kernels[node].draw(canvas, ref, picture.max_label)
+            continue
+        if node in loops:
+            loops[node].draw(canvas, ref, picture.max_label, STYLES, FORWARD_EDGE)
             continue
         kind = node.op.name if node.op.name in ("input", "param", "constant") else "op"
         if kind == "op" and node in picture.backward_nodes:
@@ -97,7 +108,7 @@ def draw(picture: Picture) -> graphviz.Digraph:
 
     drawn_edges: set[tuple[str, str]] = set()
     for node in graph.nodes:
-        if node in kernels or (node.op.name == "item" and node.inputs[0] in kernels):
+        if node in kernels or node in loops or (node.op.name == "item" and node.inputs[0] in {**kernels, **loops}):
             continue
         for child in node.inputs:
             pair = (ref(child), ref(node))
@@ -214,8 +225,8 @@ class _Canvas:
         self.seen.add(node_id)
         cluster = self.root
         for part in path:
-            key, label_text, cluster_style = (part[0], part[1], KERNEL_CLUSTER) if isinstance(part, tuple) \
-                else (part, part, SCOPE_CLUSTER)
+            key, label_text, cluster_style = ((part + (KERNEL_CLUSTER,))[:3] if isinstance(part, tuple)
+                                              else (part, part, SCOPE_CLUSTER))
             cluster = cluster.children.setdefault(key + ":" + label_text, Cluster(label_text, cluster_style))
         cluster.items.append((node_id, {"label": label, **style, **extra}))
 
