@@ -94,7 +94,8 @@ def scan(step, init, xs=None, *, reverse: bool = False, length=None, recompute: 
     tag = new_tag()
     names = tuple(carry_names) if carry_names else tuple(f"carry{i}" for i in range(len(init_values)))
     carries = tuple(slot(names[i], v.node.type, "carry", i, tag) for i, v in enumerate(init_values))
-    steps = tuple(slot("x" if len(xs_values) == 1 else f"x{i}", TensorType(v.shape[1:], v.dtype), "sequence", i, tag) for i, v in enumerate(xs_values))
+    steps = tuple(slot("x" if len(xs_values) == 1 else f"x{i}", TensorType(v.shape[1:], v.dtype), "sequence", i, tag)
+                  for i, v in enumerate(xs_values))
     returned = step(_structure(carries, init_single), _structure(steps, xs_single) if xs_values else None)
     if not isinstance(returned, tuple) or len(returned) != 2:
         raise ShapeError("scan: the step function must return (new_carry, y); y may be None", location)

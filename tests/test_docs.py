@@ -8,7 +8,7 @@ import sys
 import pytest
 
 DOCS = pathlib.Path(__file__).resolve().parent.parent / "docs"
-PAGES = ["api.md", "optimizer.md"]
+PAGES = ["api.md", "optimizer.md", "recurrent.md"]
 
 
 def test_generated_tables_are_current():

@@ -28,3 +28,11 @@ def test_cli_version_and_op_table():
     assert run("-m", "graphc.cli", "--version").startswith("graphc ")
     table = run("-m", "graphc.cli", "ops")
     assert "matmul" in table and "cross_entropy" in table and "no gradient" in table
+
+
+def test_language_model_example_trains_and_generates():
+    result = subprocess.run([sys.executable, "examples/language_model.py", "--kind", "rnn", "--steps", "60"],
+                            capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    perplexity = float(result.stdout.split("held-out perplexity: ")[1].split()[0])
+    assert perplexity < 60 and "sample: The " in result.stdout
