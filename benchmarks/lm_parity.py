@@ -92,7 +92,7 @@ def run_torch(vocabulary, train, held, steps, weights):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-        losses.append(float(loss))
+        losses.append(float(loss.detach()))
     seconds = time.perf_counter() - start
     total, count, state = 0.0, 0, zeros()
     with torch.no_grad():

@@ -71,38 +71,65 @@ def row_argmax(x, out):
         out[r] = where
 
 
+# Reductions keep four independent partial results: LLVM may not reassociate a float sum, so one accumulator would
+# make every addition wait for the one before it.
 @numba.njit(**JIT)
-def row_log_sum_exp(x, r):
-    """log(sum_j exp(x[r, j])), with the maximum subtracted first so no exponent overflows."""
-    best = x[r, 0]  # of x's dtype, so float32 rows take the vectorized float32 exp
-    for j in range(1, x.shape[1]):
-        best = max(best, x[r, j])
-    total = 0.0
+def _maximum(values):
+    a = b = c = d = values[0]
+    whole = values.shape[0] - values.shape[0] % 4
+    for j in range(0, whole, 4):
+        a, b = max(a, values[j]), max(b, values[j + 1])
+        c, d = max(c, values[j + 2]), max(d, values[j + 3])
+    for j in range(whole, values.shape[0]):
+        a = max(a, values[j])
+    return max(max(a, b), max(c, d))
+
+
+@numba.njit(**JIT)
+def _total(values):
+    a = b = c = d = 0.0
+    whole = values.shape[0] - values.shape[0] % 4
+    for j in range(0, whole, 4):
+        a, b, c, d = a + values[j], b + values[j + 1], c + values[j + 2], d + values[j + 3]
+    for j in range(whole, values.shape[0]):
+        a += values[j]
+    return (a + b) + (c + d)
+
+
+@numba.njit(**JIT)
+def row_log_sum_exp(x, r, scratch):
+    """log(sum_j exp(x[r, j])), with the maximum subtracted first so no exponent overflows. The exponentials go to
+    ``scratch`` first: a loop that only computes them vectorizes, one that also sums them would not."""
+    best = _maximum(x[r])  # of x's dtype, so float32 rows take the vectorized float32 exp
     for j in range(x.shape[1]):
-        total += rm.exp(x[r, j] - best)
-    return best + math.log(total)
+        scratch[j] = rm.exp(x[r, j] - best)
+    return best + math.log(_total(scratch[:x.shape[1]]))
 
 
 @numba.njit(**JIT)
 def row_log_softmax(x, out):
     for r in range(x.shape[0]):
-        shift = row_log_sum_exp(x, r)
+        shift = row_log_sum_exp(x, r, out[r])
         for j in range(x.shape[1]):
             out[r, j] = x[r, j] - shift
 
 
 @numba.njit(**JIT)
 def row_softmax(x, out):
-    row_log_softmax(x, out)
     for r in range(x.shape[0]):
+        best = _maximum(x[r])
         for j in range(x.shape[1]):
-            out[r, j] = rm.exp(out[r, j])
+            out[r, j] = rm.exp(x[r, j] - best)
+        scale = out.dtype.type(1.0 / _total(out[r]))
+        for j in range(x.shape[1]):
+            out[r, j] *= scale
 
 
 @numba.njit(**JIT)
 def row_cross_entropy(logits, labels, out):
+    scratch = np.empty(logits.shape[1], logits.dtype)
     for r in range(logits.shape[0]):
-        out[r] = row_log_sum_exp(logits, r) - logits[r, labels[r]]
+        out[r] = row_log_sum_exp(logits, r, scratch) - logits[r, labels[r]]
 
 
 @numba.njit(**JIT)
