@@ -110,8 +110,10 @@ def scan(step, init, xs=None, *, reverse: bool = False, length=None, recompute: 
             got = new.node.type if isinstance(new, Tensor) else type(new).__name__
             raise ShapeError(f"scan: carry {i} must keep its type {old.node.type} from step to step, but the step "
                              f"returned {got}", getattr(getattr(new, "node", None), "location", location))
-    outputs = tuple(v.node for v in carry_values) + tuple(Tensor(v).node if not isinstance(v, Tensor) else v.node
-                                                         for v in y_values)
+    for i, y in enumerate(y_values):
+        if not isinstance(y, Tensor):
+            raise ShapeError(f"scan: the step's output {i} must be a graphc tensor, got {type(y).__name__}", location)
+    outputs = tuple(v.node for v in carry_values) + tuple(y.node for y in y_values)
     body, captured = close_body(tuple(c.node for c in carries), tuple(s.node for s in steps), outputs, tag)
     loop = apply("scan", *init_values, *xs_values, *(Tensor(c) for c in captured), body=body, reverse=bool(reverse),
                  length=length, recompute=bool(recompute))

@@ -5,6 +5,7 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 
 import graphc
+from graphc.backends.lower import VIEW_OPS
 
 from .random_graphs import random_graph
 
@@ -28,10 +29,16 @@ def test_optimized_graphs_compute_the_same_values_and_gradients(case):
         assert_same(graphc.evaluate(graphc.optimize(outputs, fuse=fuse), feeds), reference)
 
 
+def computing(counts: dict) -> int:
+    """Nodes that compute: views (slices, reshapes, result projections) are free in every backend, and the slice
+    rules add them on purpose (one sliced op per block instead of one op on the whole)."""
+    return sum(n for op, n in counts.items() if op.split("/")[-1] not in VIEW_OPS)
+
+
 @SETTINGS
 @given(random_graph(max_steps=6))
-def test_optimization_never_grows_the_graph(case):
+def test_optimization_never_adds_computation(case):
     loss, inputs, feeds = case
     outputs = [loss] + graphc.grad(loss, inputs)
     _, report = graphc.optimize(outputs, report=True, fuse=False)
-    assert sum(report.after.values()) <= sum(report.before.values())
+    assert computing(report.after) <= computing(report.before)

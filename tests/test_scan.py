@@ -169,5 +169,7 @@ def test_a_carry_that_changes_type_is_reported_on_the_users_line():
     with pytest.raises(ShapeError, match=r"carry 0 must keep its type float32\(3, 6\).*float32\(3, 4\)") as error:
         gc.scan(lambda h, xt: (xt, None), h0, x)
     assert "test_scan.py" in str(error.value)
+    with pytest.raises(ShapeError, match="output 0 must be a graphc tensor, got float"):
+        gc.scan(lambda h, xt: (h, 1.0), h0, x)
     with pytest.raises(ShapeError, match="leading"):
         gc.scan(lambda h, xs: (h, None), h0, (x, gc.input("y", (T + 1, B))))

@@ -110,11 +110,16 @@ class Rule:
     replacement: object
     exact: bool = True
     when: Callable[[dict], bool] | None = None
+    exclusive: str | None = None  # a Var whose node only nodes like the matched one may use (else it is duplicated)
 
-    def apply(self, node: Node) -> Node | None:
+    def apply(self, node: Node, users: dict | None = None) -> Node | None:
         bound = match(self.pattern, node, {})
         if bound is None or (self.when is not None and not self.when(bound)):
             return None
+        if self.exclusive is not None:
+            shared = bound[self.exclusive]
+            if users is None or shared not in users or any(u.op is not node.op for u in users[shared]):
+                return None
         with built_for(node):
             try:
                 result = instantiate(self.replacement, bound, node).node
@@ -127,16 +132,19 @@ def rewrite(graph: Graph, rules: tuple[Rule, ...], max_rounds: int = 50) -> tupl
     """Apply ``rules`` everywhere until none applies; returns the graph and how often each rule fired."""
     fired: dict[str, int] = {}
 
+    users: dict = {}
+
     def transform(node: Node, inputs: tuple[Node, ...]) -> Node:
         node = remake(node, inputs)
         for rule in rules:
-            result = rule.apply(node)
+            result = rule.apply(node, users)
             if result is not None:
                 fired[rule.name] = fired.get(rule.name, 0) + 1
                 return result
         return node
 
     for _ in range(max_rounds):
+        users = graph.users  # of this round's graph: an unchanged node's users are still these
         rewritten = rebuild(graph, transform)
         if rewritten == graph:
             break

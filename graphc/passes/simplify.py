@@ -223,8 +223,8 @@ LIKE = Var("like")
 # Slices move towards the inputs, so an LSTM's four gates computed from one (batch, 4·hidden) pre-activation become
 # one kernel reading four blocks; in the gradient, the four zero-padded gate gradients become one concatenation.
 SLICES = (
-    Rule("slice-elementwise", ("slice", ELEMENTWISE, {"index": Var("index")}), _slice_inputs),
-    # f(a, b)[s] = f(a[s], b[s])
+    Rule("slice-elementwise", ("slice", ELEMENTWISE, {"index": Var("index")}), _slice_inputs, exclusive="z"),
+    # f(a, b)[s] = f(a[s], b[s]), when f(a, b) is only ever sliced (so nothing is computed twice)
     Rule("adjacent-pads", ("add", Var("x", _pad_tree), Var("y", _pad_tree)), _joined_pads),
     # pad(x at i) + pad(y at j) + ... = pad([x y ...] at i∪j∪...) for blocks that tile a range of one axis
     Rule("pad-everything", ("pad_slice", X, LIKE, {"index": Var("index")}), X, when=_covers),
