@@ -320,7 +320,15 @@ class Emitter:
             self.alias(node, f"np.ascontiguousarray(np.transpose({x}, {tuple(axes)}))")
 
     def op_concat(self, node, *parts, axis):
-        self.alias(node, f"np.concatenate(({', '.join(parts)},), {axis})")
+        """Each part copied into its block of a planned buffer (no allocation per call, or per loop step)."""
+        out = self.target(node)
+        axis = axis % len(self.shape(node))
+        start = 0
+        for part, value in zip(parts, node.inputs):
+            stop = start + self.shape(value)[axis]
+            block = ", ".join([":"] * axis + [f"{start}:{stop}"])
+            self.emit(f"{out}[{block}] = {part}")
+            start = stop
 
     def slices(self, index) -> str:
         return ", ".join(f"{a}:{'' if b < 0 else b}:{c}" for a, b, c in index)

@@ -24,7 +24,7 @@ from ..types import resolve_attribute, resolve_shape
 VIEW_OPS = ("reshape", "reshape_like", "item", "identity", "stop_gradient", "slice")
 # Ops that write into a buffer the plan provides; the rest allocate their own results.
 PLANNED_OPS = ("matmul", "sum", "max", "argmax", "softmax", "log_softmax", "cross_entropy", "pick", "gather",
-               "scatter_add", "one_hot", "axes_size", "uniform", "broadcast_to", "broadcast_like", "scan")
+               "scatter_add", "one_hot", "axes_size", "uniform", "broadcast_to", "broadcast_like", "scan", "concat")
 
 
 def internal_shape(shape) -> tuple[int, ...]:
