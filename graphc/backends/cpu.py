@@ -12,85 +12,16 @@ import os
 
 import numpy as np
 import sympy
-from sympy.printing.pycode import PythonCodePrinter
 
 from ..ir import Node
 from ..ops.fused import input_symbol
+from .cpu_scalar import ScalarPrinter, index_expression
 from .lower import VIEW_OPS, Lowered
 
 # Element-wise loops over at least this many elements use prange when GRAPHC_PARALLEL=1. Off by default: on the
 # 2-core machines we measure on, Numba's worker threads contend with BLAS's; W2's step took 52 ms with prange
 # against 11.5 ms without (docs/benchmarks.md says how it was measured).
 PARALLEL_ELEMENTS = 1 << 15
-
-
-class ScalarPrinter(PythonCodePrinter):
-    """SymPy scalar expressions as Numba-compilable Python (math.*, and the runtime's stable functions).
-
-    For float32 kernels (``single``) numbers are float32 constants, so nothing is promoted to float64 (an int or
-    Python float literal would be), and exp, tanh and sigmoid are the vectorizable versions of ``cpu_math``."""
-
-    def __init__(self, settings=None, single: bool = False):
-        super().__init__(settings)
-        self.single = single
-
-    def _number(self, expr):
-        text = super()._print(expr) if not self.single else repr(float(expr))
-        return f"np.float32({text})" if self.single else text
-
-    def _print_Integer(self, expr):
-        return self._number(expr) if self.single else super()._print_Integer(expr)
-
-    def _print_Rational(self, expr):
-        return self._number(expr) if self.single else super()._print_Rational(expr)
-
-    def _print_Float(self, expr):
-        return self._number(expr) if self.single else super()._print_Float(expr)
-
-    def _print_Pow(self, expr, rational=False):
-        base, exponent = expr.args
-        if self.single and exponent.is_Integer and 0 < abs(int(exponent)) <= 4:
-            product = "*".join([self.parenthesize(base, 50)] * abs(int(exponent)))
-            return f"({product})" if exponent > 0 else f"(np.float32(1.0)/({product}))"
-        if self.single and exponent == sympy.Rational(1, 2):
-            return f"np.sqrt({self._print(base)})"
-        return super()._print_Pow(expr, rational)
-
-    def _print_exp(self, expr):
-        return f"rm.exp32({self._print(expr.args[0])})" if self.single else f"math.exp({self._print(expr.args[0])})"
-
-    def _print_tanh(self, expr):
-        return f"rm.tanh32({self._print(expr.args[0])})" if self.single else f"math.tanh({self._print(expr.args[0])})"
-
-    def _print_Function(self, expr):
-        name = type(expr).__name__
-        args = [self._print(a) for a in expr.args]
-        if name == "Select":
-            return f"({args[1]} if {args[0]} else {args[2]})"
-        symbols = {"Greater": ">", "GreaterEqual": ">=", "Less": "<", "LessEqual": "<=", "Equal": "==",
-                   "NotEqual": "!="}
-        if name in symbols:
-            return f"({args[0]} {symbols[name]} {args[1]})"
-        if name == "Sigmoid" and self.single:
-            return f"rm.sigmoid32({args[0]})"
-        if name in ("Sigmoid", "Softplus"):
-            return f"rt.{name.lower()}({args[0]})"
-        if name == "sign":
-            return f"rt.sign({args[0]})"
-        return super()._print_Function(expr)
-
-    def _print_Abs(self, expr):
-        return f"abs({self._print(expr.args[0])})"
-
-
-def _index(shape: tuple, space: tuple, loop: list[str], starts=None) -> str:
-    """How an input of ``shape`` is read inside loops over ``space`` (NumPy broadcasting, aligned right), shifted by
-    ``starts`` per axis when it is read through a slice of a larger array."""
-    offset = len(space) - len(shape)
-    starts = starts or [0] * len(shape)
-    parts = [str(start) if d == 1 and space[offset + i] != 1 else loop[offset + i] + (f" + {start}" if start else "")
-             for i, (d, start) in enumerate(zip(shape, starts))]
-    return ", ".join(parts)
 
 
 class Emitter:
@@ -176,7 +107,7 @@ class Emitter:
         for position, tensor in enumerate(inputs):
             source, starts = self.unsliced(tensor)
             self.lines.append(f"{body}{input_symbol(position)} = {source}"
-                              f"[{_index(self.shape(tensor), space, loop, starts)}]")
+                              f"[{index_expression(self.shape(tensor), space, loop, starts)}]")
         for symbol, value in shared:
             self.lines.append(f"{body}{symbol} = {printer.doprint(value)}")
         for target, value, kind in zip(targets, results, types):
@@ -222,9 +153,10 @@ class Emitter:
         for axis, extent in enumerate(batch):
             self.emit(f"{indent}for {loop[axis]} in range({extent}):")
             indent += "    "
-        self.emit(f"{indent}np.dot(np.ascontiguousarray(left[{_index(shape_a[:-2], batch, loop)}]), "
-                  f"np.ascontiguousarray(right[{_index(shape_b[:-2], batch, loop)}]), {out}[{', '.join(loop)}])"
-                  .replace("[]", ""))
+        left_index = index_expression(shape_a[:-2], batch, loop)
+        right_index = index_expression(shape_b[:-2], batch, loop)
+        self.emit(f"{indent}np.dot(np.ascontiguousarray(left[{left_index}]), "
+                  f"np.ascontiguousarray(right[{right_index}]), {out}[{', '.join(loop)}])".replace("[]", ""))
 
     def reduction(self, node, x, axes, kernel):
         shape = self.shape(node.inputs[0])
