@@ -178,18 +178,8 @@ def measure(make, workload, steps: int, repeats: int) -> dict:
     weights = initial_weights(workload)
     start = time.perf_counter()
     step = make(workload, weights)
-    first = step()  # includes compilation for the compiling peers
-    setup = time.perf_counter() - start
-    for _ in range(LOSS_STEPS - 1):
-        loss = step()
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        timings.append((time.perf_counter() - start) / steps * 1000)
-    return {"ms": float(np.median(timings)), "spread": float(np.max(timings) - np.min(timings)), "first": first,
-            f"loss{LOSS_STEPS}": loss, "setup": setup}
+    step()  # includes compilation for the compiling peers
+    return report.measure(step, time.perf_counter() - start, steps, repeats, LOSS_STEPS)
 
 
 def graphc_compile_times(name: str) -> tuple[float, float]:

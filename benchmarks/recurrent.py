@@ -22,8 +22,6 @@ import sys  # noqa: E402
 import tempfile  # noqa: E402
 import time  # noqa: E402
 
-import numpy as np  # noqa: E402
-
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -173,17 +171,7 @@ def measure(make, workload, steps: int, repeats: int) -> dict:
     start = time.perf_counter()
     step = make(workload, weights)
     step()  # includes compilation for the compiling peers
-    setup = time.perf_counter() - start
-    for _ in range(LOSS_STEPS - 1):
-        loss = step()
-    timings = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        for _ in range(steps):
-            step()
-        timings.append((time.perf_counter() - start) / steps * 1000)
-    return {"ms": float(np.median(timings)), "spread": float(np.max(timings) - np.min(timings)),
-            f"loss{LOSS_STEPS}": loss, "setup": setup}
+    return report.measure(step, time.perf_counter() - start, steps, repeats, LOSS_STEPS)
 
 
 def in_fresh_process(code: str, cache: str | None) -> str:
@@ -221,19 +209,9 @@ def table(results, gemm, arguments, sweep, memory) -> list[str]:
              "warm-up steps; one step is forward, backward through all T steps and an SGD update (lr 1.0).", ""]
     for name, workload in WORKLOADS.items():
         row = results[name]
-        base = row.get("PyTorch eager", {}).get("ms")
         lines += [f"### {name}: {workload['kind'].upper()} language model, vocabulary {workload['vocabulary']}, "
                   f"embedding {workload['embed']}, hidden {workload['hidden']}, T {workload['steps']}, "
-                  f"batch {workload['batch']}", "",
-                  f"| peer | ms/step | speed-up vs PyTorch eager | loss after {LOSS_STEPS} steps | first step "
-                  "(incl. compile) |", "|---|---|---|---|---|"]
-        for peer, values in row.items():
-            if "missing" in values:
-                lines.append(f"| {peer} | not installed | | | |")
-                continue
-            speedup = f"{base / values['ms']:.2f}×" if base else ""
-            lines.append(f"| {peer} | {values['ms']:.3f} ± {values['spread'] / 2:.3f} | {speedup} | "
-                         f"{values[f'loss{LOSS_STEPS}']:.5f} | {values['setup']:.2f} s |")
+                  f"batch {workload['batch']}", "", *report.peer_rows(row, LOSS_STEPS)]
         ours = row["graphc"]
         gflops = flops_per_step(workload) / (ours["ms"] / 1000) / 1e9
         lines += ["", f"graphc: {gflops:.1f} GFLOP/s in matrix products ({gflops / gemm:.0%} of the GEMM rate)"

@@ -59,6 +59,36 @@ def write_section(name: str, lines: list[str]) -> None:
     DOC.write_text(text)
 
 
+def measure(step, setup: float, steps: int, repeats: int, loss_steps: int) -> dict:
+    """Time a peer's ``step`` (already called once, ``setup`` seconds including that call): ``loss_steps - 1`` more
+    steps, whose last loss is reported, then the median ms/step of ``repeats`` runs of ``steps`` steps."""
+    for _ in range(loss_steps - 1):
+        loss = step()
+    timings = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        timings.append((time.perf_counter() - start) / steps * 1000)
+    return {"ms": float(np.median(timings)), "spread": float(np.max(timings) - np.min(timings)),
+            f"loss{loss_steps}": loss, "setup": setup}
+
+
+def peer_rows(row: dict, loss_steps: int) -> list[str]:
+    """A workload's table: ms/step, the speed-up against PyTorch eager, the loss, the first step."""
+    base = row.get("PyTorch eager", {}).get("ms")
+    lines = [f"| peer | ms/step | speed-up vs PyTorch eager | loss after {loss_steps} steps | first step "
+             "(incl. compile) |", "|---|---|---|---|---|"]
+    for peer, values in row.items():
+        if "missing" in values:
+            lines.append(f"| {peer} | not installed | | | |")
+            continue
+        speedup = f"{base / values['ms']:.2f}×" if base else ""
+        lines.append(f"| {peer} | {values['ms']:.3f} ± {values['spread'] / 2:.3f} | {speedup} | "
+                     f"{values[f'loss{loss_steps}']:.5f} | {values['setup']:.2f} s |")
+    return lines
+
+
 def mlp_table(results: dict, workloads: dict, gemm: float, arguments, loss_steps: int) -> list[str]:
     lines = ["", *environment(), f"Measured float32 GEMM rate (NumPy, 1024³): {gemm:.1f} GFLOP/s.",
              f"Command: `python benchmarks/mlp.py --steps {arguments.steps} --repeats {arguments.repeats}`; "
@@ -66,19 +96,9 @@ def mlp_table(results: dict, workloads: dict, gemm: float, arguments, loss_steps
              f"{loss_steps} warm-up steps.", ""]
     for name, workload in workloads.items():
         row = results[name]
-        base = row.get("PyTorch eager", {}).get("ms")
         sizes = " → ".join(map(str, workload["sizes"]))
         lines += [f"### {name}: MLP {sizes}, {workload['activation']}, batch {workload['batch']}, SGD lr "
-                  f"{workload['lr']}", "",
-                  f"| peer | ms/step | speed-up vs PyTorch eager | loss after {loss_steps} steps | first step "
-                  "(incl. compile) |", "|---|---|---|---|---|"]
-        for peer, values in row.items():
-            if "missing" in values:
-                lines.append(f"| {peer} | not installed | | | |")
-                continue
-            speedup = f"{base / values['ms']:.2f}×" if base else ""
-            lines.append(f"| {peer} | {values['ms']:.3f} ± {values['spread'] / 2:.3f} | {speedup} | "
-                         f"{values[f'loss{loss_steps}']:.5f} | {values['setup']:.2f} s |")
+                  f"{workload['lr']}", "", *peer_rows(row, loss_steps)]
         ours = row["graphc"]
         lines += ["", f"graphc compile + first step in a new process: {ours['cold']:.2f} s cold (empty cache), "
                       f"{ours['warm']:.2f} s warm (cache filled). graphc achieves {ours['gflops']:.1f} GFLOP/s in "
