@@ -9,21 +9,20 @@ mapped to nn.LSTM's layout with the second bias at zero and frozen), plain SGD w
 of both on the held-out documents. The target is agreement within 3%.
 """
 
-import os
-
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(variable, "2")
-
-import argparse  # noqa: E402
-import math  # noqa: E402
-import pathlib  # noqa: E402
-import sys  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
+import pathlib
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import benchmarks.threads  # noqa: E402, F401 - sets the thread variables before NumPy loads
+
+# isort: split
+
+import argparse  # noqa: E402
+import math  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 import graphc  # noqa: E402
 from benchmarks import report  # noqa: E402

@@ -7,24 +7,20 @@ Peers: PyTorch eager, torch.compile, JAX jit, and a hand-written NumPy forward+b
 weights and data. All use 2 threads. Peers are installed by `make bench`, never required by graphc.
 """
 
-import os
-
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(variable, "2")
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import pathlib  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
-
-import numpy as np  # noqa: E402
+import pathlib
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import benchmarks.threads  # noqa: E402, F401 - sets the thread variables before NumPy loads
+
+# isort: split
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
+
+import numpy as np  # noqa: E402
 
 import graphc  # noqa: E402
 from benchmarks import report  # noqa: E402
@@ -184,15 +180,10 @@ def measure(make, workload, steps: int, repeats: int) -> dict:
 
 def graphc_compile_times(name: str) -> tuple[float, float]:
     """Compile + first step in a fresh process: with an empty kernel cache, then again with it filled."""
-    code = (f"import sys, time; sys.path.insert(0, {str(ROOT)!r}); start = time.perf_counter()\n"
-            f"from benchmarks.mlp import graphc_step, initial_weights, WORKLOADS\n"
-            f"w = WORKLOADS[{name!r}]; weights = initial_weights(w); begin = time.perf_counter()\n"
-            f"graphc_step(w, weights)(); print(time.perf_counter() - begin)")
-    with tempfile.TemporaryDirectory() as folder:  # empty: graphc's modules and Numba's machine code both
-        environment = {**os.environ, "GRAPHC_CACHE_DIR": folder, "NUMBA_CACHE_DIR": os.path.join(folder, "numba")}
-        times = [float(subprocess.run([sys.executable, "-c", code], env=environment, capture_output=True, text=True,
-                                      check=True).stdout.split()[-1]) for _ in range(2)]
-    return times[0], times[1]
+    return report.cold_and_warm(
+        f"from benchmarks.mlp import graphc_step, initial_weights, WORKLOADS\n"
+        f"w = WORKLOADS[{name!r}]; weights = initial_weights(w); begin = time.perf_counter()\n"
+        f"graphc_step(w, weights)(); print(time.perf_counter() - begin)")
 
 
 def main() -> int:

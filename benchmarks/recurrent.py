@@ -8,22 +8,18 @@ Every peer starts from graphc's initial weights (mapped to PyTorch's layout) and
 built-in corpus. All use 2 threads. Peers are installed by `make bench`, never required by graphc.
 """
 
-import os
-
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(variable, "2")
-os.environ.setdefault("XLA_FLAGS", "--xla_force_host_platform_device_count=1")
-
-import argparse  # noqa: E402
-import json  # noqa: E402
-import pathlib  # noqa: E402
-import subprocess  # noqa: E402
-import sys  # noqa: E402
-import tempfile  # noqa: E402
-import time  # noqa: E402
+import pathlib
+import sys
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+import benchmarks.threads  # noqa: E402, F401 - sets the thread variables before NumPy loads
+
+# isort: split
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import time  # noqa: E402
 
 import graphc  # noqa: E402
 from benchmarks import report  # noqa: E402
@@ -174,22 +170,12 @@ def measure(make, workload, steps: int, repeats: int) -> dict:
     return report.measure(step, time.perf_counter() - start, steps, repeats, LOSS_STEPS)
 
 
-def in_fresh_process(code: str, cache: str | None) -> str:
-    environment = dict(os.environ)
-    if cache is not None:
-        environment.update(GRAPHC_CACHE_DIR=cache, NUMBA_CACHE_DIR=os.path.join(cache, "numba"))
-    prelude = f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
-    return subprocess.run([sys.executable, "-c", prelude + code], env=environment, capture_output=True, text=True,
-                          check=True).stdout.split()[-1]
-
-
 def compile_seconds(workload: dict) -> tuple[float, float]:
     """compile_step + first step in a new process: with empty caches, then again with them filled."""
     code = (f"from benchmarks.recurrent import graphc_step, initial_weights\n"
             f"w = {workload!r}; weights = initial_weights(w); begin = time.perf_counter()\n"
             f"graphc_step(w, weights)(); print(time.perf_counter() - begin)")
-    with tempfile.TemporaryDirectory() as folder:
-        return float(in_fresh_process(code, folder)), float(in_fresh_process(code, folder))
+    return report.cold_and_warm(code)
 
 
 def peak_memory_mib(peer: str, workload: dict) -> float:
@@ -199,7 +185,7 @@ def peak_memory_mib(peer: str, workload: dict) -> float:
             f"w = {workload!r}; step = PEERS[{peer!r}](w, initial_weights(w))\n"
             f"for _ in range(10): step()\n"
             f"print([int(l.split()[1]) / 1024 for l in open('/proc/self/status') if l.startswith('VmHWM')][0])")
-    return float(in_fresh_process(code, None))
+    return float(report.in_fresh_process(code))
 
 
 def table(results, gemm, arguments, sweep, memory) -> list[str]:

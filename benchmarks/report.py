@@ -1,13 +1,35 @@
 """Shared by the benchmarks: the machine's float32 GEMM rate, the environment, and docs/benchmarks.md sections."""
 
 import importlib.metadata
+import os
 import pathlib
 import platform
+import subprocess
+import sys
+import tempfile
 import time
 
 import numpy as np
 
-DOC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "benchmarks.md"
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+DOC = ROOT / "docs" / "benchmarks.md"
+
+
+def in_fresh_process(code: str, cache: str | None = None) -> str:
+    """The last word ``code`` prints, run in a new Python process (with ``time`` imported and the project on its
+    path), with graphc's and Numba's caches in ``cache`` when given."""
+    environment = dict(os.environ)
+    if cache is not None:
+        environment.update(GRAPHC_CACHE_DIR=cache, NUMBA_CACHE_DIR=os.path.join(cache, "numba"))
+    prelude = f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
+    return subprocess.run([sys.executable, "-c", prelude + code], env=environment, capture_output=True, text=True,
+                          check=True).stdout.split()[-1]
+
+
+def cold_and_warm(code: str) -> tuple[float, float]:
+    """Seconds that ``code`` prints in a new process with empty caches, then in another with them filled."""
+    with tempfile.TemporaryDirectory() as folder:
+        return float(in_fresh_process(code, folder)), float(in_fresh_process(code, folder))
 
 
 def gemm_gflops(size: int = 1024, repeats: int = 7) -> float:

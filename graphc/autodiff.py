@@ -137,7 +137,7 @@ def scan_vjp(loop: Node, grads: tuple) -> list:
     gains them as extra per-step outputs (CSE later merges it with the original loop). With ``recompute`` only the
     carries are stored and each step's forward work is done again.
     """
-    from .ops.control import Body, item, slot
+    from .ops.control import Body, item, loop_like, slot
     from .scan import close_body, new_tag
 
     body: Body = loop.attr("body")
@@ -191,8 +191,7 @@ def scan_vjp(loop: Node, grads: tuple) -> list:
             steps.append(value)
     if len(steps) > len(body.steps):
         augmented = Body(body.carries, body.sequences, body.captures, body.outputs[:k] + tuple(steps))
-        loop = apply("scan", *(Tensor(i) for i in loop.inputs), body=augmented, reverse=reverse, length=length,
-                     recompute=recompute).node
+        loop = loop_like(loop, loop.inputs, augmented)
     history = {value: item(loop, k + steps.index(value)).node for value in stored}
 
     replaced = {value: slot(f"stored {display_name(value) or value.op.name}", value.type,

@@ -94,6 +94,16 @@ class Body:
         return f"<body: {len(self.graph.nodes)} nodes>"
 
 
+def loop_like(loop, inputs, body: Body):
+    """A loop with ``loop``'s settings (direction, length, recompute) over new inputs and a new body, built as if at
+    ``loop``'s line: what every pass that reshapes a loop builds."""
+    from ..ir import built_for
+
+    settings = {key: loop.attr(key) for key in ("reverse", "length", "recompute")}
+    with built_for(loop):
+        return apply("scan", *inputs, body=body, **settings).node
+
+
 @register
 class Scan(Op):
     """``scan(init..., sequences..., captures...)``: run ``body`` over the time axis (backwards if ``reverse``).

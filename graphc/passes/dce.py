@@ -8,8 +8,8 @@ values the body no longer reads (hoisting leaves both behind).
 
 from __future__ import annotations
 
-from ..ir import Graph, Node, built_for, remake
-from ..ops.control import Body
+from ..ir import Graph, Node, remake
+from ..ops.control import Body, loop_like
 from ..ops.registry import apply
 from .rewrite import rebuild
 
@@ -47,7 +47,5 @@ def _prune_loop(loop: Node, inputs: tuple[Node, ...], used: set[int] | None) -> 
     if len(kept) == len(body.outputs) and len(sequences) + len(captures) == len(body.sequences + body.captures):
         return remake(loop, inputs), {i: i for i in kept}
     pruned = Body(body.carries, tuple(s for s, _ in sequences), tuple(s for s, _ in captures), outputs)
-    with built_for(loop):
-        new = apply("scan", *inputs[:k], *(x for _, x in sequences), *(c for _, c in captures), body=pruned,
-                    **{key: loop.attr(key) for key in ("reverse", "length", "recompute")}).node
+    new = loop_like(loop, (*inputs[:k], *(x for _, x in sequences), *(c for _, c in captures)), pruned)
     return new, {old: new_index for new_index, old in enumerate(kept)}

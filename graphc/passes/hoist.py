@@ -21,7 +21,7 @@ from dataclasses import replace
 from ..dsl import Tensor
 from ..ir import Graph, Node, built_for, remake, substitute
 from ..ops import matmul, reshape, sum, transpose
-from ..ops.control import Body, item, slot
+from ..ops.control import Body, item, loop_like, slot
 from ..ops.registry import apply
 from ..types import TensorType
 
@@ -85,8 +85,7 @@ def _hoist(loop: Node, inputs: tuple[Node, ...], graph: Graph, replacements: dic
         return remake(loop, inputs)
     sequences = tuple(outer[s] for s in body.sequences)
     captures = tuple(outer[s] for s in body.captures)
-    new = apply("scan", *inputs[:k], *sequences, *captures, body=body,
-                **{key: loop.attr(key) for key in ("reverse", "length", "recompute")}).node
+    new = loop_like(loop, (*inputs[:k], *sequences, *captures), body)
     for old, rule in requests:
         with built_for(old):
             replacements[old] = rule(lambda index: item(new, index)).node

@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 
 from ..dsl import Tensor
-from ..ir import Graph, Node, built_for, remake
-from ..ops.registry import apply, node_of
+from ..ir import Graph, Node, remake
+from ..ops.control import loop_like
+from ..ops.registry import node_of
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
@@ -97,9 +98,7 @@ def _optimize_bodies(graph: Graph, unsafe_math: bool, fuse: bool, report: Report
         optimized, inner = optimize_graph(body.graph, unsafe_math=unsafe_math, fuse=fuse)
         for rule, count in inner.fired.items():
             report.fired[rule] = report.fired.get(rule, 0) + count
-        attrs = {**node.attributes, "body": replace(body, outputs=optimized.outputs)}
-        with built_for(node):
-            return apply("scan", *inputs, **attrs).node
+        return loop_like(node, inputs, replace(body, outputs=optimized.outputs))
 
     return rebuild(graph, transform)
 
