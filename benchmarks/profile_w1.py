@@ -52,7 +52,7 @@ def main() -> int:
     feeds.update(x=x, labels=labels)
     step = graphc.compile_step(model.loss, model.params, workload["lr"])
     step(feeds)
-    specialization = next(iter(step.specializations.values()))
+    specialization = next(iter(step.compiled.specializations.values()))
     arguments = ([_argument(feeds[n]) for n in specialization.feeds] + specialization.constants
                  + specialization.workspace + [0])
     namespace = {"numba": numba}

@@ -130,13 +130,14 @@ def compile(outputs, backend: str = "cpu", *, optimize: bool = True) -> Compiled
     return Compiled(outputs, optimize=optimize, backend=backend)
 
 
-def compile_step(loss: Tensor, params, lr: float, backend: str = "cpu", outputs=()) -> Compiled:
-    """One training step of plain SGD in one native call: ``step(feeds)`` returns the loss (before the update) and
-    updates the parameter arrays of ``feeds`` in place: ``p <- p - lr * dloss/dp``. With ``outputs`` (tensors
-    computed along the way, such as a recurrent net's final state) it returns ``[loss, *outputs]``."""
-    from ..autodiff import grad
+def compile_step(loss: Tensor, params, lr: float | None = None, backend: str = "cpu", outputs=(), *,
+                 optimizer=None):
+    """One training step in one native call: ``step(feeds)`` returns the loss (before the update) and updates the
+    parameter arrays of ``feeds`` in place. The update is plain SGD ``p <- p - lr * dloss/dp`` unless an
+    ``optimizer`` from ``graphc.optim`` is given. With ``outputs`` (tensors computed along the way, such as a
+    recurrent net's final state) it returns ``[loss, *outputs]``. See ``graphc.optim.TrainingStep``."""
+    from ..optim import SGD, TrainingStep
 
-    params = list(params)
-    gradients = grad(loss, params)
-    updates = {p.name: p - float(lr) * g for p, g in zip(params, gradients)}
-    return Compiled([loss, *outputs] if outputs else loss, updates, backend=backend)
+    if optimizer is None and lr is None:
+        raise GraphcError("compile_step needs a learning rate (lr=) or an optimizer (optimizer=)")
+    return TrainingStep(loss, params, optimizer or SGD(lr), outputs=outputs, backend=backend)

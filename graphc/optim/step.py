@@ -1,0 +1,106 @@
+"""``TrainingStep``: forward, backward, gradient clipping and the optimizer's update compiled into one native call.
+
+The parameters are the caller's arrays, fed by name and updated in place; the optimizer's slots (momentum, running
+averages) are arrays this object owns, updated in place by the same call. The per-step scalars (the scheduled
+learning rate, Adam's bias corrections) are fed as 0-d arrays, so the compiled function never changes during a run.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..autodiff import grad
+from ..backends.compile import Compiled
+from ..dsl import Tensor, constant, input
+from ..errors import GraphcError
+from ..ops import cast, minimum, sqrt, stack
+from ..ops import sum as total
+from .rules import SGD, Optimizer
+
+
+class TrainingStep:
+    """``step(feeds)`` runs one training step and returns the loss from before the update (``[loss, *outputs]``
+    when ``outputs`` were given). With ``gradient_norms=True`` the norm of every parameter's gradient (before
+    clipping) is kept in ``last_gradient_norms``."""
+
+    def __init__(self, loss: Tensor, params, optimizer: Optimizer | None = None, *, outputs=(),
+                 backend: str = "cpu", gradient_norms: bool = False):
+        self.params = list(params)
+        self.optimizer = optimizer or SGD()
+        self.steps_taken = 0
+        self.outputs = len(outputs)
+        gradients = grad(loss, self.params)
+        norms = [sqrt(total(g * g)) for g in gradients]
+        if self.optimizer.clip_norm is not None:
+            gradients = _clip(gradients, norms, self.optimizer.clip_norm)
+        if self.optimizer.weight_decay:
+            gradients = [g + self.optimizer.weight_decay * p for p, g in zip(self.params, gradients)]  # L2: g + λθ
+        self._scalars = {}  # (dtype, key) -> the 0-d array fed as input "optimizer.<dtype>.<key>"
+        scalar_inputs = {}
+        for dtype in sorted({p.dtype.name for p in self.params}):
+            for key in self.optimizer.scalars(0):
+                name = f"optimizer.{dtype}.{key}"
+                scalar_inputs[dtype, key] = input(name, (), dtype)
+                self._scalars[name] = (key, np.zeros((), dtype))
+        self.state: dict[str, np.ndarray] = {}
+        writes = {}
+        for p, g in zip(self.params, gradients):
+            slots = {slot: input(f"optimizer.{slot}.{p.name}", p.shape, p.dtype) for slot in self.optimizer.slots}
+            scalars = {key: scalar_inputs[p.dtype.name, key] for key in self.optimizer.scalars(0)}
+            new_value, new_slots = self.optimizer.update(p, g, slots, scalars)
+            writes[p.name] = new_value
+            for slot, value in new_slots.items():
+                writes[slots[slot].name] = value
+                self.state[slots[slot].name] = np.zeros(tuple(p.shape), p.dtype)
+        self.gradient_norms = gradient_norms
+        extra = [stack([cast(n, "float64") for n in norms])] if gradient_norms else []
+        self.compiled = Compiled([loss, *outputs, *extra], writes, backend=backend)
+        self.last_gradient_norms: dict[str, float] = {}
+
+    def __call__(self, feeds: dict, seed: int | None = None):
+        scalars = self.optimizer.scalars(self.steps_taken)
+        for key, array in self._scalars.values():
+            array[...] = scalars[key]
+        # random ops (dropout) draw from a seed per step, so a resumed run draws what the uninterrupted one did
+        results = self.compiled({**feeds, **self.state, **{n: a for n, (_, a) in self._scalars.items()}},
+                                seed=self.steps_taken if seed is None else seed)
+        self.steps_taken += 1
+        if self.gradient_norms:
+            *results, norms = results
+            self.last_gradient_norms = {p.name: float(n) for p, n in zip(self.params, norms)}
+        return results if self.outputs else results[0]
+
+    @property
+    def source(self) -> str:
+        return self.compiled.source
+
+    def state_dict(self) -> dict[str, np.ndarray]:
+        """The optimizer's state: every slot array and the number of steps taken (for checkpoints)."""
+        return {"steps_taken": np.array(self.steps_taken, np.int64), **self.state}
+
+    def load_state_dict(self, state: dict) -> None:
+        """Restore ``state_dict()``'s arrays (copied into this step's own arrays)."""
+        expected = set(self.state) | {"steps_taken"}
+        if set(state) != expected:
+            missing, extra = sorted(expected - set(state)), sorted(set(state) - expected)
+            raise GraphcError(f"optimizer state does not match {self.optimizer.name}: missing {missing or 'nothing'}, "
+                              f"unexpected {extra or 'nothing'}")
+        for name, array in self.state.items():
+            value = np.asarray(state[name])
+            if value.shape != array.shape or value.dtype != array.dtype:
+                raise GraphcError(f"optimizer slot {name!r} is {value.dtype}{value.shape}, expected "
+                                  f"{array.dtype}{array.shape}")
+            array[...] = value
+        self.steps_taken = int(state["steps_taken"])
+
+
+def _clip(gradients: list[Tensor], norms: list[Tensor], limit: float) -> list[Tensor]:
+    """Global-norm clipping as ``torch.nn.utils.clip_grad_norm_`` does it: g ← g · min(1, τ / (‖g‖ + 1e-6))."""
+    by_dtype = {}
+    for g, n in zip(gradients, norms):
+        by_dtype.setdefault(g.dtype.name, []).append(n)
+    squares = [total(stack([n * n for n in group])) for group in by_dtype.values()]
+    squares = [cast(s, "float64") for s in squares] if len(squares) > 1 else squares
+    global_norm = sqrt(squares[0] if len(squares) == 1 else total(stack(squares)))
+    scale = minimum(constant(1.0, global_norm.dtype), limit / (global_norm + 1e-6))
+    return [g * (scale if scale.dtype == g.dtype else cast(scale, g.dtype)) for g in gradients]
