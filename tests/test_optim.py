@@ -109,7 +109,7 @@ def test_optimizer_state_round_trips_and_is_checked():
 
 @pytest.mark.parametrize("config, message", [
     ({"name": "adamw"}, "unknown optimizer 'adamw'"),
-    ({"name": "sgd", "lr": -1}, "lr must be a positive number"),
+    ({"name": "sgd", "lr": -1}, "lr must be a number >= 0"),
     ({"name": "sgd", "lr": 0.1, "nesterov": True}, "Nesterov momentum needs momentum > 0"),
     ({"name": "adam", "schedule": {"name": "step", "every": 0}}, "every must be a positive integer"),
     ({"name": "adam", "schedule": "cosine"}, "unknown schedule 'cosine'"),

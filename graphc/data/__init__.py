@@ -1,6 +1,6 @@
 """Data for the models: corpora and vocabularies (``text``), (T, B) windows of a token stream (``batches``), and
 built-in labelled tasks (``tasks``)."""
 
-from .batches import window_count, windows
+from .batches import Examples, Windows, window_count, windows
 from .tasks import TOKEN_CLASSES, snippet_task, token_class_task
 from .text import END, UNKNOWN, Vocabulary, builtin_documents, read_documents, split_documents

@@ -26,11 +26,10 @@ class Optimizer(ABC):
 
     def __init__(self, lr: float, *, weight_decay: float = 0.0, clip_norm: float | None = None,
                  schedule: Schedule | None = None):
-        _positive("lr", lr)
-        if weight_decay < 0:
-            raise GraphcError(f"{self.name}: weight_decay must be >= 0, got {weight_decay}")
+        _check("lr", lr, allow_zero=True)  # 0 leaves the parameters as they are (useful to test a pipeline)
+        _check("weight_decay", weight_decay, allow_zero=True)
         if clip_norm is not None:
-            _positive("clip_norm", clip_norm)
+            _check("clip_norm", clip_norm)
         self.lr = float(lr)
         self.weight_decay = float(weight_decay)
         self.clip_norm = None if clip_norm is None else float(clip_norm)
@@ -179,6 +178,8 @@ def from_config(config: dict) -> Optimizer:
         raise GraphcError(f"{name}: {error}") from None
 
 
-def _positive(what: str, value) -> None:
-    if not isinstance(value, (int, float)) or not value > 0 or not math.isfinite(value):
-        raise GraphcError(f"{what} must be a positive number, got {value!r}")
+def _check(what: str, value, allow_zero: bool = False) -> None:
+    if (not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value)
+            or value < 0 or (value == 0 and not allow_zero)):
+        kind = "a number >= 0" if allow_zero else "a positive number"
+        raise GraphcError(f"{what} must be {kind}, got {value!r}")

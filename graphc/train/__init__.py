@@ -1,3 +1,7 @@
-"""Training: language modelling (``language``)."""
+"""Training: the ``Trainer`` (epochs, validation, early stopping, progress, Ctrl-C), its ``History``, checkpoints,
+plots, and language modelling (``language``: perplexity, generation)."""
 
-from . import language
+from . import checkpoint, language
+from .checkpoint import CheckpointError
+from .history import History
+from .trainer import Trainer, load_params

@@ -13,13 +13,13 @@ import math
 
 import numpy as np
 
-from ..backends.compile import compile, compile_step
-from ..backends.reference import evaluate
-from ..data.batches import window_count, windows
+from ..backends.compile import compile
+from ..data.batches import Windows, windows
 from ..data.text import END, Vocabulary
-from ..errors import GraphcError, NumericalError
-from ..init import init_params
+from ..errors import GraphcError
 from ..model import Model
+from ..optim import SGD
+from .trainer import Trainer
 
 
 def zero_state(model: Model, batch: int) -> dict[str, np.ndarray]:
@@ -30,51 +30,14 @@ def zero_state(model: Model, batch: int) -> dict[str, np.ndarray]:
 def train(model: Model, stream: np.ndarray, *, steps: int, seq_len: int = 64, batch: int = 32, lr: float = 1.0,
           params: dict | None = None, seed: int = 0, callback=None,
           check_numerics: bool = True) -> tuple[dict, list[float]]:
-    """``steps`` SGD steps over windows of ``stream`` (cycling; the state restarts at zero each pass).
-
-    Returns the parameters (updated in place when given) and the loss of every step. ``callback(step, loss)``
-    is called after each step. A non-finite loss stops training; with ``check_numerics`` (a copy of the parameters
-    per step) the error names the op that produced it and the parameters are left as they were before that step.
-    """
-    params = params if params is not None else init_params(model.params, seed)
-    finals = [model.outputs[name] for name in model.state.values()]
-    step = compile_step(model.loss, model.params, lr, outputs=finals)
-    if window_count(stream, seq_len, batch) < 1:
-        raise GraphcError(f"a stream of {len(stream)} tokens has no window of {seq_len} x {batch}")
-    losses: list[float] = []
-    source = windows(stream, seq_len, batch)
-    state = zero_state(model, batch)
-    while len(losses) < steps:
-        try:
-            tokens, targets = next(source)
-        except StopIteration:
-            source, state = windows(stream, seq_len, batch), zero_state(model, batch)
-            continue
-        feeds = {"tokens": tokens, "targets": targets, **state, **params}
-        # The step updates parameters in place; a copy lets a non-finite loss be traced to its op afterwards.
-        before = {**feeds, **{k: v.copy() for k, v in params.items()}} if check_numerics else None
-        if finals:
-            loss, *carried = step(feeds)
-            state = dict(zip(model.state, carried))
-        else:
-            loss = step(feeds)
-        loss = float(loss)
-        if not math.isfinite(loss):
-            if before is not None:
-                for name, value in params.items():  # back to the last finite parameters, in the caller's arrays
-                    value[...] = before[name]
-                diagnose(model, before)
-            raise NumericalError(f"the loss is not finite at step {len(losses) + 1}", model.loss.node.location)
-        losses.append(loss)
-        if callback is not None:
-            callback(len(losses), loss)
-    return params, losses
-
-
-def diagnose(model: Model, feeds: dict):
-    """Raise NumericalError naming the op that first turns finite values into NaN or Inf."""
-    evaluate(model.loss, feeds, check_numerics=True)
-    raise NumericalError("the loss is not finite (the parameters already held NaN or Inf)", model.loss.node.location)
+    """``steps`` SGD steps over windows of ``stream`` (cycling; the state restarts at zero each pass): a
+    ``Trainer`` without its progress bar. Returns the parameters (updated in place when given) and the loss of
+    every step. A non-finite loss stops training; with ``check_numerics`` the error names the op that produced it
+    and the parameters are left as they were before that step."""
+    source = Windows(stream, seq_len, batch)
+    trainer = Trainer(model, SGD(lr), params=params, seed=seed, check_numerics=check_numerics, progress=False)
+    history = trainer.fit(source, epochs=-(-steps // len(source)), max_steps=steps, callback=callback)
+    return trainer.params, history.losses
 
 
 def perplexity(model: Model, params: dict, stream: np.ndarray, *, seq_len: int = 64, batch: int = 32) -> float:

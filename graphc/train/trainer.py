@@ -1,0 +1,287 @@
+"""``Trainer``: epochs of mini-batches through one compiled training step, with validation, early stopping,
+metrics, a progress bar, checkpoints that resume exactly, and Ctrl-C that stops after the current step.
+
+Every source of randomness is derived from the trainer's seed: the initial parameters (per parameter name), the
+order of each epoch's batches (from (seed, epoch)) and each step's dropout masks (from (seed, step)). So the same
+seed gives the same run, and a run resumed from a checkpoint continues exactly as the uninterrupted one would.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import sys
+import threading
+import time
+from contextlib import contextmanager
+
+import numpy as np
+
+from ..backends.compile import compile
+from ..backends.reference import evaluate
+from ..errors import GraphcError, NumericalError
+from ..init import init_params
+from ..model import Model
+from ..optim import SGD, Optimizer, TrainingStep, from_config
+from . import checkpoint as checkpoints
+from .history import History
+
+METRIC_OUTPUTS = ("accuracy",)  # model outputs averaged like the loss when a model has them
+
+
+class Trainer:
+    """Trains ``model``'s parameters (``trainer.params``, arrays updated in place) with ``optimizer``.
+
+    ``track_gradients=N`` records every parameter's gradient norm every N steps (``history.gradient_norms``).
+    ``metadata`` is stored in checkpoints as given (the command line keeps the model file and vocabulary there).
+    """
+
+    def __init__(self, model: Model, optimizer: Optimizer | None = None, *, params: dict | None = None, seed: int = 0,
+                 backend: str = "cpu", check_numerics: bool = True, progress: bool = True,
+                 track_gradients: int = 0, metadata: dict | None = None):
+        self.model, self.optimizer, self.seed = model, optimizer or SGD(0.1), seed
+        self.params = params if params is not None else init_params(model.params, seed)
+        self.metrics = [name for name in METRIC_OUTPUTS if name in model.outputs]
+        self.step = TrainingStep(model.loss, model.params, self.optimizer, outputs=self._extra_outputs(),
+                                 backend=backend, gradient_norms=track_gradients > 0)
+        self.backend, self.check_numerics, self.progress = backend, check_numerics, progress
+        self.track_gradients, self.metadata = track_gradients, dict(metadata or {})
+        self.history = History()
+        self.epoch, self.position = 0, 0  # the epoch under way and the batches of it already trained on
+        self.carry: dict[str, np.ndarray] = {}
+        self.sums: dict[str, float] = {}  # the current epoch's unit-weighted loss and metrics so far
+        self.best: dict[str, np.ndarray] = {}
+        self.best_loss, self.waited = math.inf, 0
+        self._evaluator = None
+
+    # --- training ------------------------------------------------------------------------------------------------
+    def fit(self, train, validation=None, *, epochs: int = 1, max_steps: int | None = None,
+            max_seconds: float | None = None, patience: int | None = None, min_delta: float = 0.0,
+            restore_best: bool = True, checkpoint=None, callback=None) -> History:
+        """Train until ``epochs`` epochs are done (counted from the start of the run, so a resumed trainer given
+        the same arguments finishes the same run), ``max_steps`` steps in all, ``max_seconds`` of this call,
+        or ``patience`` epochs without the validation loss improving by more than ``min_delta`` (then the best
+        parameters are restored). ``train`` and ``validation`` are ``graphc.data.Windows`` or ``Examples``.
+        With ``checkpoint`` (a path) a checkpoint is written after every epoch and when stopped early; Ctrl-C
+        stops after the current step and writes one (to ``<model>-interrupted.npz`` when no path is given).
+        ``callback(step, loss)`` runs after every step."""
+        if patience is not None and validation is None:
+            raise GraphcError("early stopping (patience) needs validation data")
+        started, stop = time.perf_counter(), None
+        with _progress_bar(self, train, epochs, max_steps, max_seconds) as bar, _interruptible() as interrupted:
+            while self.epoch < epochs and stop is None:
+                if self.position == 0:
+                    self.carry = self._zero_carry(train)
+                    self.sums = {}
+                for index, batch in enumerate(train.batches(self.epoch, self.seed)):
+                    if index < self.position:  # resuming in the middle of an epoch
+                        continue
+                    loss = self._train_step(batch, train.units(batch), train.carries_state)
+                    self.position += 1
+                    bar.update(train.units(batch))
+                    bar.set_postfix(epoch=self.epoch + 1, loss=f"{loss:.4f}", refresh=False)
+                    if callback is not None:
+                        callback(self.step.steps_taken, loss)
+                    if interrupted():
+                        stop = "interrupted"
+                    elif max_steps is not None and self.step.steps_taken >= max_steps:
+                        stop = "max steps"
+                    elif max_seconds is not None and time.perf_counter() - started >= max_seconds:
+                        stop = "time limit"
+                    if stop:
+                        break
+                if self.position >= len(train):
+                    stop = self._end_epoch(train, validation, patience, min_delta, restore_best) or stop
+                    if checkpoint is not None:
+                        self.save(checkpoint)
+        self.history.stopped = stop or "completed"
+        if stop == "interrupted":
+            path = self.save(checkpoint or f"{self.model.name}-interrupted.npz")
+            print(f"interrupted after step {self.step.steps_taken}; checkpoint written to {path}", file=sys.stderr)
+        elif checkpoint is not None and stop in ("max steps", "time limit"):
+            self.save(checkpoint)
+        return self.history
+
+    def _train_step(self, batch: dict, units: int, carries_state: bool) -> float:
+        feeds = {**batch, **self.carry, **self.params}
+        # The step updates parameters and optimizer state in place; a copy lets a non-finite loss be traced to its
+        # op afterwards, from the values that produced it.
+        saved = ({k: v.copy() for k, v in self.params.items()}, {k: v.copy() for k, v in self.step.state.items()}
+                 if self.check_numerics else None)
+        loss, *outputs = self.step(feeds, seed=(self.seed * 1_000_003 + self.step.steps_taken) % 2**31)
+        loss = float(loss)
+        if not math.isfinite(loss):
+            if saved is not None:
+                for name, value in saved[0].items():
+                    self.params[name][...] = value
+                for name, value in saved[1].items():
+                    self.step.state[name][...] = value
+                self.step.steps_taken -= 1
+                diagnose(self.model, {**feeds, **saved[0]})
+            raise NumericalError(f"the loss is not finite at step {self.step.steps_taken + 1}",
+                                 self.model.loss.node.location)
+        metrics, finals = outputs[:len(self.metrics)], outputs[len(self.metrics):]
+        if carries_state:
+            self.carry = dict(zip(self.model.state, finals))
+        self.history.losses.append(loss)
+        for name, value in (("loss", loss), *zip(self.metrics, (float(m) for m in metrics))):
+            self.sums[name] = self.sums.get(name, 0.0) + value * units
+        self.sums["units"] = self.sums.get("units", 0.0) + units
+        if self.track_gradients and self.step.steps_taken % self.track_gradients == 0:
+            self.history.gradient_norms.append({"step": self.step.steps_taken, **self.step.last_gradient_norms})
+        return loss
+
+    def _end_epoch(self, train, validation, patience, min_delta, restore_best) -> str | None:
+        units = self.sums.pop("units", 1.0)
+        record = {"epoch": self.epoch + 1, "steps": self.step.steps_taken,
+                  **{name: value / units for name, value in self.sums.items()}}
+        if train.unit == "tokens":
+            record["perplexity"] = math.exp(min(record["loss"], 700.0))
+        stop = None
+        if validation is not None:
+            scores = self.evaluate(validation)
+            record.update({f"validation_{name}": value for name, value in scores.items()})
+            if scores["loss"] < self.best_loss - min_delta:
+                self.best_loss, self.waited = scores["loss"], 0
+                if patience is not None and restore_best:
+                    self.best = {k: v.copy() for k, v in self.params.items()}
+            else:
+                self.waited += 1
+                if patience is not None and self.waited >= patience:
+                    stop = "early stopping"
+                    if self.best:
+                        for name, value in self.best.items():
+                            self.params[name][...] = value
+        self.history.epochs.append(record)
+        self.epoch, self.position, self.sums = self.epoch + 1, 0, {}
+        return stop
+
+    # --- evaluation ----------------------------------------------------------------------------------------------
+    def evaluate(self, data) -> dict[str, float]:
+        """The unit-weighted mean loss and metrics over ``data`` (and perplexity for token streams), the state
+        carried across windows."""
+        if self._evaluator is None:
+            self._evaluator = compile([self.model.loss, *self._extra_outputs()], backend=self.backend)
+        carry, sums, units = self._zero_carry(data), {}, 0
+        for batch in data.batches(0, self.seed):
+            loss, *outputs = self._evaluator({**batch, **carry, **self.params})
+            if data.carries_state:
+                carry = dict(zip(self.model.state, outputs[len(self.metrics):]))
+            count = data.units(batch)
+            for name, value in zip(["loss"] + self.metrics, [loss] + outputs[:len(self.metrics)]):
+                sums[name] = sums.get(name, 0.0) + float(value) * count
+            units += count
+        scores = {name: value / units for name, value in sums.items()}
+        if data.unit == "tokens":
+            scores["perplexity"] = math.exp(min(scores["loss"], 700.0))
+        return scores
+
+    def _extra_outputs(self) -> list:
+        """The metrics, then the final states that the next batch starts from."""
+        return [self.model.outputs[name] for name in self.metrics + list(self.model.state.values())]
+
+    def _zero_carry(self, data) -> dict[str, np.ndarray]:
+        if not self.model.state:
+            return {}
+        if not data.carries_state:
+            raise GraphcError(f"model {self.model.name!r} carries state from batch to batch; train it on Windows")
+        return {name: np.zeros((data.batch,) + tuple(self.model.inputs[name].shape[1:]),
+                               self.model.inputs[name].dtype) for name in self.model.state}
+
+    # --- checkpoints ---------------------------------------------------------------------------------------------
+    def save(self, path):
+        """Write a checkpoint (atomically) from which ``Trainer.resume`` continues this run exactly."""
+        from .. import __version__
+
+        metadata = {**self.metadata, "graphc": __version__,
+                    "model": {**self.metadata.get("model", {}), "name": self.model.name,
+                              "config": _jsonable(self.model.config)},
+                    "params": checkpoints.describe_params(self.model.params),
+                    "optimizer": self.optimizer.config(), "seed": self.seed,
+                    "position": {"epoch": self.epoch, "batch": self.position, "sums": self.sums},
+                    "early_stopping": {"best_loss": _finite_or_none(self.best_loss), "waited": self.waited},
+                    "history": self.history.to_dict()}
+        return checkpoints.save(path, checkpoints.Checkpoint(self.params, self.step.state_dict(), self.carry,
+                                                             self.best, metadata))
+
+    @classmethod
+    def resume(cls, path, model: Model, optimizer: Optimizer | None = None, **options) -> Trainer:
+        """A trainer in the state a checkpoint saved: parameters, optimizer state, position in the data, carried
+        state, history. The optimizer is rebuilt from the checkpoint unless one is given."""
+        saved = checkpoints.load(path)
+        checkpoints.check_matches(saved, model, source=str(path))
+        metadata = saved.metadata
+        optimizer = optimizer or from_config(metadata["optimizer"])
+        options.setdefault("metadata", {k: v for k, v in metadata.items() if k not in _OWN_METADATA})
+        trainer = cls(model, optimizer, params=saved.params, seed=metadata["seed"], **options)
+        trainer.step.load_state_dict(saved.optimizer)
+        position = metadata["position"]
+        trainer.epoch, trainer.position, trainer.sums = position["epoch"], position["batch"], position["sums"]
+        trainer.carry, trainer.best = saved.carry, saved.best
+        best = metadata["early_stopping"]["best_loss"]
+        trainer.best_loss = math.inf if best is None else best
+        trainer.waited = metadata["early_stopping"]["waited"]
+        trainer.history = History.from_dict(metadata["history"])
+        return trainer
+
+
+_OWN_METADATA = ("format", "graphc", "params", "optimizer", "seed", "position", "early_stopping", "history")
+
+
+def load_params(path, model: Model) -> tuple[dict[str, np.ndarray], dict]:
+    """A checkpoint's parameters for ``model`` (checked to fit it) and its metadata."""
+    saved = checkpoints.load(path)
+    checkpoints.check_matches(saved, model, source=str(path))
+    return saved.params, saved.metadata
+
+
+def diagnose(model: Model, feeds: dict):
+    """Raise NumericalError naming the op that first turns finite values into NaN or Inf."""
+    evaluate(model.loss, feeds, check_numerics=True)
+    raise NumericalError("the loss is not finite (the parameters already held NaN or Inf)", model.loss.node.location)
+
+
+@contextmanager
+def _interruptible():
+    """Ctrl-C sets a flag the loop reads after each step (a second Ctrl-C interrupts at once)."""
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag.is_set
+        return
+
+    def handler(signum, frame):
+        flag.set()
+        signal.signal(signal.SIGINT, previous)
+        print("\nstopping after this step (Ctrl-C again to stop at once)", file=sys.stderr)
+
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield flag.is_set
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+@contextmanager
+def _progress_bar(trainer: Trainer, train, epochs, max_steps, max_seconds):
+    from tqdm.auto import tqdm
+
+    per_batch = train.units(next(iter(train.batches(0, trainer.seed))))
+    remaining = (epochs - trainer.epoch) * len(train) - trainer.position
+    if max_steps is not None:
+        remaining = min(remaining, max_steps - trainer.step.steps_taken)
+    total = None if max_seconds is not None else max(remaining, 0) * per_batch
+    with tqdm(total=total, unit=f" {train.unit}", unit_scale=True, disable=not trainer.progress, leave=True,
+              dynamic_ncols=True, desc=trainer.model.name) as bar:
+        yield bar
+
+
+def _jsonable(value):
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool, type(None))) else str(value)
+
+
+def _finite_or_none(value: float):
+    return value if math.isfinite(value) else None

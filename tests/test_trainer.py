@@ -1,0 +1,162 @@
+"""The Trainer: seeded runs, metrics, validation, early stopping, Ctrl-C, and checkpoints that resume exactly."""
+
+import math
+import os
+import signal
+
+import numpy as np
+import pytest
+
+import graphc
+from graphc import data, nn, optim
+from graphc.train import CheckpointError, Trainer, checkpoint, language
+
+
+def classifier(classes=3, dtype="float64"):
+    x = graphc.input("x", ("batch", 4), dtype)
+    labels = graphc.input("labels", ("batch",), "int64")
+    W = graphc.param("W", (4, classes), dtype=dtype)
+    b = graphc.param("b", (classes,), init="zeros", dtype=dtype)
+    logits = x @ W + b
+    return graphc.Model("classifier", {"x": x, "labels": labels},
+                        {"logits": logits, "accuracy": graphc.accuracy(logits, labels)},
+                        graphc.cross_entropy(logits, labels))
+
+
+def examples(count=50, seed=0, batch=8):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(size=(count, 4))
+    labels = np.argmax(x @ rng.normal(size=(4, 3)), axis=1)  # learnable: a linear rule
+    return data.Examples({"x": x, "labels": labels}, batch)
+
+
+@pytest.fixture(scope="module")
+def language_data():
+    text = ["the cat sat on the mat. " * 6, "a dog ate the hat. " * 6, "one fox ran far. " * 6]
+    vocabulary = data.Vocabulary.build(text)
+    stream = vocabulary.stream(text)
+    return vocabulary, data.Windows(stream[:300], seq_len=6, batch=4), data.Windows(stream[300:], seq_len=6, batch=2)
+
+
+def small_lm(vocabulary):
+    return nn.language_model("lstm", len(vocabulary), embed=4, hidden=8)
+
+
+def test_the_same_seed_gives_the_same_run_and_another_seed_another():
+    runs = []
+    for seed in (7, 7, 8):
+        trainer = Trainer(classifier(), optim.SGD(0.5, momentum=0.5), seed=seed, progress=False)
+        runs.append((trainer.fit(examples(), epochs=3).losses, trainer.params))
+    assert runs[0][0] == runs[1][0] and len(runs[0][0]) == 3 * 7
+    assert all(np.array_equal(runs[0][1][k], runs[1][1][k]) for k in runs[0][1])
+    assert runs[0][0] != runs[2][0]
+
+
+def test_epoch_metrics_are_the_weighted_means_of_the_steps_and_validation_matches_the_interpreter():
+    model, train, validation = classifier(), examples(), examples(count=30, seed=1)
+    trainer = Trainer(model, optim.Adam(0.05), progress=False)
+    history = trainer.fit(train, validation, epochs=4)
+    assert [e["epoch"] for e in history.epochs] == [1, 2, 3, 4] and history.stopped == "completed"
+    sizes = [8] * 6 + [2]
+    assert history.epochs[0]["loss"] == pytest.approx(np.dot(history.losses[:7], sizes) / 50, rel=1e-12)
+    logits, loss = graphc.evaluate([model.outputs["logits"], model.loss], {**trainer.params, **validation.arrays})
+    last = history.epochs[-1]
+    assert last["validation_loss"] == pytest.approx(float(loss), rel=1e-10)
+    expected = np.mean(np.argmax(logits, axis=1) == validation.arrays["labels"])
+    assert last["validation_accuracy"] == pytest.approx(expected, rel=1e-12)
+    assert last["loss"] < history.epochs[0]["loss"] and last["accuracy"] > 0.8
+
+
+def test_early_stopping_waits_patience_epochs_and_restores_the_best_parameters():
+    train, validation = examples(), examples(count=30, seed=1)
+    trainer = Trainer(classifier(), optim.SGD(0.5), seed=3, progress=False)
+    # no later epoch can beat the first by 100: the run stops after 1 + patience epochs, back at epoch 1
+    history = trainer.fit(train, validation, epochs=10, patience=2, min_delta=100.0)
+    assert history.stopped == "early stopping" and len(history.epochs) == 3
+    first = Trainer(classifier(), optim.SGD(0.5), seed=3, progress=False)
+    first.fit(train, epochs=1)
+    assert all(np.array_equal(trainer.params[k], first.params[k]) for k in first.params)
+
+
+def test_ctrl_c_stops_after_the_step_and_resuming_gives_the_same_loss_curve(tmp_path, language_data):
+    vocabulary, train, validation = language_data
+    path = tmp_path / "run.npz"
+
+    def fresh():
+        return Trainer(small_lm(vocabulary), optim.Adam(0.01, clip_norm=1.0), seed=5, progress=False,
+                       metadata={"vocabulary": vocabulary.to_dict()})
+
+    whole = fresh()
+    expected = whole.fit(train, validation, epochs=3, checkpoint=tmp_path / "whole.npz")
+    steps = len(expected.losses)
+    assert steps == 3 * len(train) and math.isfinite(expected.epochs[-1]["validation_perplexity"])
+
+    def press_ctrl_c(step, loss):
+        if step == steps // 2 + 1:  # mid-epoch, with state carried from the window before
+            os.kill(os.getpid(), signal.SIGINT)
+
+    interrupted = fresh()
+    history = interrupted.fit(train, validation, epochs=3, checkpoint=path, callback=press_ctrl_c)
+    assert history.stopped == "interrupted" and len(history.losses) == steps // 2 + 1
+    resumed = Trainer.resume(path, small_lm(vocabulary), progress=False)
+    assert resumed.metadata["vocabulary"] == vocabulary.to_dict()
+    finished = resumed.fit(train, validation, epochs=3)
+    assert finished.losses == expected.losses  # exactly: same batches, same carried state, same optimizer state
+    assert finished.epochs == expected.epochs
+    assert all(np.array_equal(resumed.params[k], whole.params[k]) for k in whole.params)
+    # the validation perplexity is the one language.perplexity computes by its own loop
+    assert expected.epochs[-1]["validation_perplexity"] == pytest.approx(
+        language.perplexity(whole.model, whole.params, validation.stream, seq_len=6, batch=2), rel=1e-6)
+
+
+def test_loading_another_models_checkpoint_names_what_differs(tmp_path, language_data):
+    vocabulary, train, _ = language_data
+    trainer = Trainer(small_lm(vocabulary), progress=False)
+    trainer.fit(train, max_steps=1)
+    path = trainer.save(tmp_path / "lm.npz")
+    bigger = nn.language_model("lstm", len(vocabulary), embed=4, hidden=16)
+    with pytest.raises(CheckpointError, match=r"lstm.l0.U: float32\(8, 32\) in the checkpoint, float32\(16, 64\) "
+                                              r"in the model.*hidden.: 8"):
+        Trainer.resume(path, bigger)
+    with pytest.raises(CheckpointError, match="is of model 'lstm_lm', not 'classifier'"):
+        Trainer.resume(path, classifier())
+
+
+def test_checkpoints_are_written_atomically_and_corrupt_ones_are_refused(tmp_path, monkeypatch):
+    trainer = Trainer(classifier(), progress=False)
+    path = trainer.save(tmp_path / "c.npz")
+    good = path.read_bytes()
+
+    def failing_savez(file, **arrays):
+        file.write(b"half a checkpoint")
+        raise OSError("disk full")
+
+    monkeypatch.setattr(checkpoint.np, "savez", failing_savez)
+    with pytest.raises(OSError, match="disk full"):
+        trainer.save(path)
+    monkeypatch.undo()
+    assert path.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]
+    (tmp_path / "bad.npz").write_bytes(good[: len(good) // 2])
+    with pytest.raises(CheckpointError, match="not a readable graphc checkpoint"):
+        Trainer.resume(tmp_path / "bad.npz", classifier())
+    with pytest.raises(CheckpointError, match="no checkpoint file"):
+        checkpoint.load(tmp_path / "missing.npz")
+    np.savez(tmp_path / "other.npz", weights=np.zeros(3))
+    with pytest.raises(CheckpointError, match="not a readable graphc checkpoint"):
+        checkpoint.load(tmp_path / "other.npz")
+
+
+def test_progress_bar_shows_the_rate_and_gradient_norms_are_recorded(capsys):
+    trainer = Trainer(classifier(), progress=True, track_gradients=2)
+    history = trainer.fit(examples(), epochs=1)
+    assert "examples/s" in capsys.readouterr().err
+    assert [g["step"] for g in history.gradient_norms] == [2, 4, 6]
+    assert set(history.gradient_norms[0]) == {"step", "W", "b"} and history.gradient_norms[0]["W"] > 0
+
+
+def test_stopping_by_steps_or_time_is_recorded():
+    trainer = Trainer(classifier(), progress=False)
+    assert trainer.fit(examples(), epochs=5, max_steps=10).stopped == "max steps"
+    assert trainer.step.steps_taken == 10 and trainer.epoch == 1 and trainer.position == 3
+    assert trainer.fit(examples(), epochs=5, max_seconds=0.0).stopped == "time limit"
+    assert trainer.step.steps_taken == 11
