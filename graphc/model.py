@@ -36,6 +36,12 @@ class Model:
 
         return mimebundle(self, f"<Model {self.name}: {len(self.params)} parameters>")
 
+    def summary(self) -> str:
+        """A table of layers, output shapes and parameter counts (``print(model.summary())``)."""
+        from .summary import summary
+
+        return summary(self)
+
     def parameter_count(self) -> int:
         total = 0
         for p in self.params:

@@ -1,7 +1,7 @@
 """Training: the ``Trainer`` (epochs, validation, early stopping, progress, Ctrl-C), its ``History``, checkpoints,
 plots, and language modelling (``language``: perplexity, generation)."""
 
-from . import checkpoint, language
+from . import checkpoint, diagnostics, language, plots
 from .checkpoint import CheckpointError
 from .history import History
 from .trainer import Trainer, load_params
