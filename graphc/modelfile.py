@@ -1,9 +1,11 @@
-"""Loading a model file: a Python file defining ``build(**config)`` that returns a ``graphc.Model``."""
+"""Loading a model file: a Python file defining ``build(**config)`` that returns a ``graphc.Model`` and, optionally,
+``dataset(**options)`` that returns the ``graphc.data.Dataset`` it is trained on."""
 
 from __future__ import annotations
 
 import ast
 import importlib.util
+import inspect
 import pathlib
 
 from .errors import GraphcError
@@ -41,7 +43,8 @@ def parse_config(items) -> dict:
     return config
 
 
-def load(model: str, config: dict | None = None) -> Model:
+def load_module(model: str):
+    """The model file's module and its path."""
     path = resolve(model)
     spec = importlib.util.spec_from_file_location(f"graphc_model_{path.stem}", path)
     module = importlib.util.module_from_spec(spec)
@@ -51,10 +54,46 @@ def load(model: str, config: dict | None = None) -> Model:
         raise ModelFileError(f"{path} failed to load: {type(error).__name__}: {error}") from error
     if not callable(getattr(module, "build", None)):
         raise ModelFileError(f"{path} defines no build(**config) function")
+    return module, path
+
+
+def build(module, path, config: dict | None = None) -> Model:
+    _check_accepts(module.build, config or {}, f"{path}: build()")
     try:
         built = module.build(**(config or {}))
-    except TypeError as error:
-        raise ModelFileError(f"{path}: build() does not take that configuration: {error}") from error
+    except TypeError as error:  # a setting passed on to a layer that does not take it
+        raise ModelFileError(f"{path}: build() does not take that configuration: {error}") from None
     if not isinstance(built, Model):
         raise ModelFileError(f"{path}: build() returned {type(built).__name__}, not a graphc.Model")
     return built
+
+
+def dataset(module, path, options: dict | None = None):
+    """The model file's training data: ``dataset(**options)``."""
+    from .data import Dataset
+
+    if not callable(getattr(module, "dataset", None)):
+        raise ModelFileError(f"{path} defines no dataset(**options) function, so there is nothing to train on")
+    _check_accepts(module.dataset, options or {}, f"{path}: dataset()")
+    data = module.dataset(**(options or {}))
+    if not isinstance(data, Dataset):
+        raise ModelFileError(f"{path}: dataset() returned {type(data).__name__}, not a graphc.data.Dataset")
+    return data
+
+
+def accepts(function, name: str) -> bool:
+    parameters = inspect.signature(function).parameters
+    return name in parameters or any(p.kind is p.VAR_KEYWORD for p in parameters.values())
+
+
+def _check_accepts(function, settings: dict, what: str) -> None:
+    unknown = [name for name in settings if not accepts(function, name)]
+    if unknown:
+        known = [n for n, p in inspect.signature(function).parameters.items() if p.kind is not p.VAR_KEYWORD]
+        raise ModelFileError(f"{what} takes no setting {', '.join(map(repr, unknown))}; it takes: "
+                             f"{', '.join(known) or 'nothing'}")
+
+
+def load(model: str, config: dict | None = None) -> Model:
+    module, path = load_module(model)
+    return build(module, path, config)

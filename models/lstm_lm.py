@@ -4,8 +4,14 @@ Predicts each next token from the ones before it (teacher forcing); its final st
 state (truncated backpropagation through time).
 """
 
+import graphc.data
 import graphc.nn
 
 
 def build(vocabulary=65, embed=64, hidden=256, layers=1, dtype="float32", **options) -> graphc.Model:
     return graphc.nn.language_model("lstm", vocabulary, embed, hidden, layers, dtype, **options)
+
+
+def dataset(path=None, seq_len=32, batch=32, level="char"):
+    """The built-in corpus (or the text file ``path``) as (seq_len, batch) next-token windows."""
+    return graphc.data.language_dataset(path, seq_len, batch, level)

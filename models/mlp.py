@@ -1,6 +1,7 @@
 """A multilayer perceptron classifier: ``a_i = g(a_{i-1} W_i + b_i)``, softmax cross-entropy on the last layer."""
 
 import graphc
+import graphc.data
 
 ACTIVATIONS = {"tanh": graphc.tanh, "relu": graphc.relu, "sigmoid": graphc.sigmoid}
 
@@ -20,3 +21,8 @@ def build(sizes=(64, 128, 10), activation="tanh", dtype="float32") -> graphc.Mod
     loss = graphc.cross_entropy(h, labels)
     return graphc.Model("mlp", {"x": x, "labels": labels}, {"logits": h}, loss,
                         config={"sizes": sizes, "activation": activation})
+
+
+def dataset(sizes=(64, 128, 10), count=2000, batch=64, dtype="float32"):
+    """Points around one random centre per class (``graphc.data.cluster_dataset``), shaped for ``sizes``."""
+    return graphc.data.cluster_dataset(sizes[0], sizes[-1], count, batch, dtype=dtype)

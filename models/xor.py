@@ -1,6 +1,9 @@
 """The two-layer ReLU network that can compute XOR: ``h = relu(x W + c)``, ``y = h w + b``, trained with MSE."""
 
+import numpy as np
+
 import graphc
+import graphc.data
 
 
 def build(hidden=2, dtype="float32") -> graphc.Model:
@@ -16,3 +19,9 @@ def build(hidden=2, dtype="float32") -> graphc.Model:
         y = graphc.name(h @ w + b, "y")
     loss = graphc.mse(y, target)
     return graphc.Model("xor", {"x": x, "target": target}, {"y": y}, loss, config={"hidden": hidden})
+
+
+def dataset(dtype="float32"):
+    """The four points of XOR, each batch all of them (validation on the same four)."""
+    points = {"x": np.array([[0, 0], [0, 1], [1, 0], [1, 1]], dtype), "target": np.array([0, 1, 1, 0], dtype)}
+    return graphc.data.Dataset(graphc.data.Examples(points, 4), graphc.data.Examples(points, 4, shuffle=False))

@@ -56,7 +56,8 @@ class Optimizer(ABC):
         return {}
 
     def __repr__(self) -> str:
-        settings = ", ".join(f"{k}={v!r}" for k, v in self.config().items() if k != "name")
+        settings = ", ".join(f"{k}={v!r}" for k, v in self.config().items()
+                             if k != "name" and v not in (None, 0, False, {"name": "constant"}))
         return f"{type(self).__name__}({settings})"
 
 

@@ -67,7 +67,7 @@ class Trainer:
         ``callback(step, loss)`` runs after every step."""
         if patience is not None and validation is None:
             raise GraphcError("early stopping (patience) needs validation data")
-        started, stop = time.perf_counter(), None
+        started, stop, compiling = time.perf_counter(), None, True
         with _progress_bar(self, train, epochs, max_steps, max_seconds) as bar, _interruptible() as interrupted:
             while self.epoch < epochs and stop is None:
                 if self.position == 0:
@@ -78,6 +78,10 @@ class Trainer:
                         continue
                     loss = self._train_step(batch, train.units(batch), train.carries_state)
                     self.position += 1
+                    if compiling:  # the rate and the time left should not count compiling
+                        compiling = False
+                        bar.set_description(self.model.name, refresh=False)
+                        bar.reset(bar.total)
                     bar.update(train.units(batch))
                     bar.set_postfix(epoch=self.epoch + 1, loss=f"{loss:.4f}", refresh=False)
                     if callback is not None:
@@ -108,7 +112,8 @@ class Trainer:
         # op afterwards, from the values that produced it.
         saved = ({k: v.copy() for k, v in self.params.items()}, {k: v.copy() for k, v in self.step.state.items()}
                  if self.check_numerics else None)
-        loss, *outputs = self.step(feeds, seed=(self.seed * 1_000_003 + self.step.steps_taken) % 2**31)
+        results = self.step(feeds, seed=(self.seed * 1_000_003 + self.step.steps_taken) % 2**31)
+        loss, *outputs = results if self.step.outputs else [results]
         loss = float(loss)
         if not math.isfinite(loss):
             if saved is not None:
@@ -271,7 +276,7 @@ def _progress_bar(trainer: Trainer, train, epochs, max_steps, max_seconds):
         remaining = min(remaining, max_steps - trainer.step.steps_taken)
     total = None if max_seconds is not None else max(remaining, 0) * per_batch
     with tqdm(total=total, unit=f" {train.unit}", unit_scale=True, disable=not trainer.progress, leave=True,
-              dynamic_ncols=True, desc=trainer.model.name) as bar:
+              dynamic_ncols=True, desc=f"{trainer.model.name} (compiling)") as bar:
         yield bar
 
 

@@ -1,0 +1,177 @@
+"""``graphc render``, ``summary``, ``check``, ``bench``, ``ops`` and ``cache``: looking at a model file without
+training it."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import numpy as np
+
+from .options import UsageError, config_option, data_options, load_model, model_options, positive_int
+
+
+def add_commands(commands) -> None:
+    draw = commands.add_parser("render", help="draw a model's graph with Graphviz",
+                               description="Draw the graph of MODEL (a model file, or the name of one in ./models) "
+                                           "to FILE (.svg, .png, .pdf, or .gv for DOT source).")
+    model_options(draw)
+    draw.add_argument("-o", "--output", metavar="FILE", default="graph.svg", help="where to write (default graph.svg)")
+    draw.add_argument("--backward", action="store_true", help="also draw the gradients (the chain rule)")
+    draw.add_argument("--stage", choices=("raw", "optimized"), default="raw", help="the graph as built or optimized")
+    draw.add_argument("--collapse", action="append", metavar="SCOPE", help="draw this name scope as one box")
+    draw.add_argument("--max-nodes", type=positive_int, default=150, help="collapse scopes beyond this many nodes")
+    draw.add_argument("--unroll", type=int, default=0, metavar="K",
+                      help="draw each loop's first K steps instead of its body once")
+    config_option(draw)
+    draw.set_defaults(run=render_model)
+
+    summary = commands.add_parser("summary", help="a model's layers, output shapes and parameter counts",
+                                  description="Print MODEL's layers, their output shapes and parameter counts.")
+    model_options(summary)
+    config_option(summary)
+    summary.set_defaults(run=summarize)
+
+    check = commands.add_parser("check", help="check a model's gradients against finite differences",
+                                description="Compare the gradient of MODEL's loss with respect to every parameter "
+                                            "with central finite differences, in float64, on a batch of its data "
+                                            "(or random inputs when its file defines no dataset()).")
+    model_options(check)
+    data_options(check)
+    check.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error allowed (1e-6)")
+    check.add_argument("--seed", type=int, default=0)
+    config_option(check)
+    check.set_defaults(run=check_gradients)
+
+    bench = commands.add_parser("bench", help="time a model's compiled training step",
+                                description="Time MODEL's compiled training step (forward, backward and SGD update "
+                                            "in one native call) on a batch of its data, against graphc's own NumPy "
+                                            "interpreter. For PyTorch and JAX in the same run: make bench.")
+    model_options(bench)
+    data_options(bench)
+    bench.add_argument("--steps", type=positive_int, default=20, help="timed steps (default 20)")
+    bench.add_argument("--backend", choices=("cpu",), default="cpu")
+    config_option(bench)
+    bench.set_defaults(run=benchmark)
+
+    ops = commands.add_parser("ops", help="list the op table")
+    ops.set_defaults(run=list_ops)
+    kernels = commands.add_parser("cache", help="where compiled kernels are cached (GRAPHC_CACHE_DIR); --clear")
+    kernels.add_argument("--clear", action="store_true", help="delete every cached module")
+    kernels.set_defaults(run=manage_cache)
+
+
+def render_model(arguments) -> int:
+    from ..render import render
+
+    model, *_ = load_model(arguments)
+    render(model, backward=arguments.backward, stage=arguments.stage, path=arguments.output,
+           collapse=arguments.collapse or (), max_nodes=arguments.max_nodes, unroll=arguments.unroll)
+    print(f"wrote {arguments.output}")
+    return 0
+
+
+def summarize(arguments) -> int:
+    model, *_ = load_model(arguments)
+    print(model.summary())
+    return 0
+
+
+def sample_feeds(arguments, small: bool) -> tuple:
+    """(model, feeds, units) on the first training batch of the model's data (small ones for a gradient check), or
+    random inputs; state inputs are random too, so gradients flow through real values."""
+    from .. import modelfile
+    from ..init import init_params
+    from .options import data_settings
+
+    module, _ = modelfile.load_module(arguments.model)
+    rng = np.random.default_rng(arguments.seed if hasattr(arguments, "seed") else 0)
+    batch, units, data = {}, 0, None
+    if callable(getattr(module, "dataset", None)):
+        data = data_settings(arguments)
+        if small:
+            for name, size in (("batch", 4), ("seq_len", 8)):
+                if modelfile.accepts(module.dataset, name):
+                    data.setdefault(name, size)
+    model, _, _, dataset = load_model(arguments, with_data=data is not None, data=data)
+    if dataset is not None:
+        batch = next(iter(dataset.train.batches(0, 0)))
+        units = dataset.train.units(batch)
+    feeds = {**init_params(model.params, getattr(arguments, "seed", 0)), **batch}
+    for name, tensor in model.inputs.items():
+        if name in feeds:
+            continue
+        if tensor.dtype.kind != "f":
+            raise UsageError(f"{model.name}: input {name!r} is {tensor.dtype} and the model file defines no dataset() "
+                             "to take it from")
+        shape = [d if isinstance(d, int) else 4 for d in tensor.shape]  # named dimensions bound to 4
+        feeds[name] = (0.5 * rng.normal(size=shape)).astype(tensor.dtype)
+    return model, feeds, units
+
+
+def check_gradients(arguments) -> int:
+    from ..gradcheck import check_grad
+
+    model, feeds, _ = sample_feeds(arguments, small=True)
+    print(f"{model.name}: the gradient of the loss against central finite differences (float64)")
+    failed = 0
+    for p in model.params:
+        error = check_grad(model.loss, [p], feeds, seed=arguments.seed)
+        ok = error <= arguments.tolerance
+        failed += not ok
+        print(f"  {p.name:32} {str(tuple(p.shape)):16} relative error {error:.1e}  {'ok' if ok else 'FAILED'}")
+    print(f"{len(model.params) - failed} of {len(model.params)} parameters within {arguments.tolerance:g}")
+    return 1 if failed else 0
+
+
+def benchmark(arguments) -> int:
+    from ..autodiff import grad
+    from ..backends.compile import compile_step
+    from ..backends.reference import evaluate
+
+    model, feeds, units = sample_feeds(arguments, small=False)
+    step = compile_step(model.loss, model.params, lr=1e-3, backend=arguments.backend)
+    started = time.perf_counter()
+    step(feeds)
+    first = time.perf_counter() - started
+    times = []
+    for _ in range(arguments.steps):
+        started = time.perf_counter()
+        step(feeds)
+        times.append(time.perf_counter() - started)
+    compiled = statistics.median(times)
+    gradients = grad(model.loss, model.params)
+    started = time.perf_counter()
+    evaluate([model.loss, *gradients], feeds)
+    interpreted = time.perf_counter() - started
+    rate = f", {units / compiled:,.0f} {'units'} per second" if units else ""
+    print(f"{model.name}: {model.parameter_count():,} parameters, one batch of {units or 'random'} units")
+    print(f"  first step (compile, or load from the cache): {first:.2f} s")
+    print(f"  compiled step ({arguments.backend}): {compiled * 1e3:.3f} ms median of {arguments.steps}{rate}")
+    print(f"  NumPy interpreter (forward and gradients, no update): {interpreted * 1e3:.1f} ms "
+          f"({interpreted / compiled:.0f}x the compiled step)")
+    return 0
+
+
+def list_ops(arguments) -> int:
+    """Print the op table: name, kind and flags."""
+    from ..ops import OPS
+
+    for name, op in OPS.items():
+        kind = "leaf" if op.leaf else "element-wise" if op.elementwise else "structured"
+        flags = [flag for flag in ("commutative", "random", "stable_at_extremes") if getattr(op, flag)]
+        if not op.differentiable:
+            flags.append("no gradient")
+        print(f"{name:22} {kind:13} {', '.join(flags)}")
+    return 0
+
+
+def manage_cache(arguments) -> int:
+    """Show where compiled kernels are cached, or clear them."""
+    from ..backends import cache
+
+    if arguments.clear:
+        print(f"removed {cache.clear()} cached modules from {cache.directory()}")
+    else:
+        print(cache.directory())
+    return 0

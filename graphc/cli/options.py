@@ -1,0 +1,98 @@
+"""What the commands share: the options that name a model and its data, the optimizer flags, and configuration
+files (JSON or TOML) whose keys are the long option names."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pathlib
+import tomllib
+
+from .. import modelfile
+from ..errors import GraphcError
+
+
+class UsageError(GraphcError):
+    """A bad option or configuration value."""
+
+
+def model_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
+    parser.add_argument("model", metavar="MODEL", nargs=None if required else "?",
+                        help="a model file (a .py file defining build(**config)) or the name of one in ./models")
+    parser.add_argument("--set", action="append", metavar="NAME=VALUE", default=[],
+                        help="a build() setting, such as hidden=64 (repeatable)")
+
+
+def data_options(parser: argparse.ArgumentParser) -> None:
+    group = parser.add_argument_group("data (passed to the model file's dataset())")
+    group.add_argument("--data", metavar="PATH", help="a text file to train on (default: the built-in corpus)")
+    group.add_argument("--batch", type=positive_int, metavar="N", help="examples (or stream lanes) per batch")
+    group.add_argument("--seq-len", type=positive_int, metavar="T", help="time steps per window")
+
+
+def config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="FILE", help="read options from a JSON or TOML file (keys are the long "
+                        "option names; flags given on the command line win)")
+
+
+def apply_config_file(parser: argparse.ArgumentParser, arguments: argparse.Namespace) -> None:
+    """Fill every option not given on the command line from ``--config FILE``."""
+    path = getattr(arguments, "config", None)
+    if not path:
+        return
+    file = pathlib.Path(path)
+    if not file.is_file():
+        raise UsageError(f"no configuration file {path!r}")
+    try:
+        text = file.read_text(encoding="utf-8")
+        settings = tomllib.loads(text) if file.suffix == ".toml" else json.loads(text)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise UsageError(f"{path} is not valid {'TOML' if file.suffix == '.toml' else 'JSON'}: {error}") from None
+    if not isinstance(settings, dict):
+        raise UsageError(f"{path} must hold a table of option names and values")
+    for key, value in settings.items():
+        name = key.replace("-", "_")
+        if name in ("config", "command", "run") or not hasattr(arguments, name):
+            raise UsageError(f"{path}: unknown option {key!r}")
+        if name == "set":
+            given = {item.partition("=")[0] for item in arguments.set}
+            entries = value.items() if isinstance(value, dict) else []
+            arguments.set = [f"{k}={v!r}" for k, v in entries if k not in given] + arguments.set
+        elif getattr(arguments, name) == parser.get_default(name):
+            setattr(arguments, name, value)
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def positive_float(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a positive number, got {text}")
+    return value
+
+
+def load_model(arguments, extra: dict | None = None, with_data: bool = False, data: dict | None = None):
+    """(model, module path, build config, dataset or None) from MODEL, --set and the data options."""
+    module, path = modelfile.load_module(arguments.model)
+    config = modelfile.parse_config(arguments.set)
+    dataset = None
+    if with_data:
+        data = dict(data if data is not None else data_settings(arguments))
+        if callable(getattr(module, "dataset", None)):  # build settings the data depends on (the layer sizes)
+            data.update({k: v for k, v in config.items() if k not in data and modelfile.accepts(module.dataset, k)})
+        dataset = modelfile.dataset(module, path, data)
+        config = {**config, **dataset.config}  # the data decides the vocabulary's size and the classes
+    config.update(extra or {})
+    return modelfile.build(module, path, config), path, config, dataset
+
+
+def data_settings(arguments) -> dict:
+    """The data options given, under the names ``dataset()`` takes (``--data`` is its ``path``)."""
+    settings = {"path": getattr(arguments, "data", None), "batch": getattr(arguments, "batch", None),
+                "seq_len": getattr(arguments, "seq_len", None)}
+    return {name: value for name, value in settings.items() if value is not None}

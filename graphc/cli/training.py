@@ -1,0 +1,218 @@
+"""``graphc train``, ``graphc generate`` and ``graphc demo``: training a model file on its data, sampling text from
+a language model's checkpoint, and the end-to-end demo."""
+
+from __future__ import annotations
+
+import math
+import pathlib
+
+from .. import modelfile, optim
+from ..data import Vocabulary
+from ..train import Trainer, language, load_params, plots
+from ..train.checkpoint import CheckpointError, load
+from .options import (
+    UsageError,
+    config_option,
+    data_options,
+    data_settings,
+    load_model,
+    model_options,
+    positive_float,
+    positive_int,
+)
+
+
+def add_commands(commands) -> None:
+    train = commands.add_parser("train", help="train a model file on its data, with checkpoints and plots",
+                                description="Train MODEL on the data its file's dataset() gives, writing a "
+                                            "checkpoint and the loss curve to --out.",
+                                epilog="Ctrl-C stops after the current step and writes the checkpoint; "
+                                       "--resume CHECKPOINT continues the run exactly where it stopped.")
+    model_options(train, required=False)
+    data_options(train)
+    optimizer_options(train)
+    group = train.add_argument_group("the run")
+    group.add_argument("--epochs", type=positive_int, default=1, help="passes over the data (default 1)")
+    group.add_argument("--steps", type=positive_int, metavar="N", help="stop after N steps in all")
+    group.add_argument("--minutes", type=positive_float, metavar="M", help="stop after M minutes")
+    group.add_argument("--patience", type=positive_int, metavar="E",
+                       help="early stopping: stop after E epochs without a better validation loss")
+    group.add_argument("--seed", type=int, default=0, help="seeds initialization, shuffling and dropout (default 0)")
+    group.add_argument("--out", metavar="DIR", help="where to write checkpoint.npz and the plots "
+                       "(default runs/<model>)")
+    group.add_argument("--resume", metavar="CHECKPOINT", help="continue the run a checkpoint saved (MODEL and its "
+                       "settings are read from the checkpoint when not given)")
+    group.add_argument("--track-gradients", type=positive_int, metavar="N",
+                       help="record every parameter's gradient norm every N steps and plot them")
+    group.add_argument("--no-progress", action="store_true", help="no progress bar")
+    group.add_argument("--backend", choices=("cpu",), default="cpu")
+    config_option(train)
+    train.set_defaults(run=run_train)
+
+    generate = commands.add_parser("generate", help="sample text from a trained language model's checkpoint",
+                                   description="Continue --prime with text sampled from the language model saved "
+                                               "in CHECKPOINT.")
+    generate.add_argument("checkpoint", metavar="CHECKPOINT")
+    generate.add_argument("--prime", default="The ", help="the text to continue (default 'The ')")
+    generate.add_argument("--tokens", type=positive_int, default=200, help="at most this many tokens (default 200)")
+    generate.add_argument("--temperature", type=positive_float, default=0.8, help="softmax temperature (0.8)")
+    generate.add_argument("--top-k", type=positive_int, default=10, help="sample among the K likeliest (10)")
+    generate.add_argument("--seed", type=int, default=0)
+    config_option(generate)
+    generate.set_defaults(run=run_generate)
+
+    demo = commands.add_parser("demo", help="train a small LSTM language model for a minute, end to end",
+                               description="Train a small character-level LSTM language model on the built-in "
+                                           "corpus (CPython's documentation) for about a minute, then print the "
+                                           "validation perplexity and a generated sample, and write the graph "
+                                           "pictures, the loss curve and a checkpoint to --out.")
+    demo.add_argument("--minutes", type=positive_float, default=1.0, help="training time (default 1)")
+    demo.add_argument("--hidden", type=positive_int, default=128, help="LSTM width (default 128)")
+    demo.add_argument("--out", default="graphc-demo", metavar="DIR", help="where to write (default graphc-demo)")
+    demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    config_option(demo)
+    demo.set_defaults(run=run_demo)
+
+
+def optimizer_options(parser) -> None:
+    group = parser.add_argument_group("optimizer")
+    group.add_argument("--optimizer", choices=tuple(optim.OPTIMIZERS), default="adam", help="(default adam)")
+    group.add_argument("--lr", type=float, metavar="RATE", help="learning rate (default: the optimizer's: "
+                       "sgd 0.1, adagrad and rmsprop 0.01, adam 0.001)")
+    group.add_argument("--momentum", type=float, help="sgd and rmsprop momentum")
+    group.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum")
+    group.add_argument("--weight-decay", type=float, help="L2 penalty added to the gradient")
+    group.add_argument("--clip", type=positive_float, metavar="NORM", help="clip the global gradient norm")
+    group.add_argument("--schedule", choices=tuple(optim.SCHEDULES), default="constant",
+                       help="learning-rate schedule (default constant)")
+    group.add_argument("--gamma", type=float, default=0.5, help="decay factor of the step/exponential schedule")
+    group.add_argument("--decay-every", type=positive_int, default=1000, metavar="STEPS",
+                       help="steps between decays of the step schedule (default 1000)")
+
+
+def optimizer_from(arguments) -> optim.Optimizer:
+    settings = {"name": arguments.optimizer, "lr": arguments.lr, "momentum": arguments.momentum,
+                "weight_decay": arguments.weight_decay, "clip_norm": arguments.clip}
+    settings = {k: v for k, v in settings.items() if v is not None}
+    if arguments.nesterov:
+        settings["nesterov"] = True
+    if arguments.schedule == "step":
+        settings["schedule"] = {"name": "step", "every": arguments.decay_every, "gamma": arguments.gamma}
+    elif arguments.schedule == "exponential":
+        settings["schedule"] = {"name": "exponential", "gamma": arguments.gamma}
+    return optim.from_config(settings)
+
+
+def run_train(arguments) -> int:
+    saved = load(arguments.resume).metadata if arguments.resume else None
+    if saved is not None and arguments.model is None:
+        arguments.model = saved.get("model", {}).get("file")
+        if not arguments.model:
+            raise UsageError(f"{arguments.resume} does not say which model file it was trained from; give MODEL")
+    if arguments.model is None:
+        raise UsageError("give MODEL (a model file or the name of one in ./models), or --resume CHECKPOINT")
+    data = saved["data"] if saved is not None and not data_settings(arguments) else None
+    if saved is not None and not arguments.set:
+        arguments.set = [f"{k}={v!r}" for k, v in saved["model"].get("build", {}).items()]
+    model, path, config, dataset = load_model(arguments, with_data=True, data=data)
+    vocabulary = dataset.vocabulary.to_dict() if dataset.vocabulary else None
+    if saved is not None and saved.get("vocabulary") != vocabulary:
+        raise CheckpointError(f"{arguments.resume} was trained with another vocabulary than this data's")
+    metadata = {"model": {"file": str(path), "build": config}, "vocabulary": vocabulary,
+                "data": data if data is not None else data_settings(arguments)}
+    options = {"progress": not arguments.no_progress, "backend": arguments.backend,
+               "track_gradients": arguments.track_gradients or 0, "metadata": metadata}
+    given = any(getattr(arguments, name) not in (None, False) for name in ("lr", "momentum", "weight_decay", "clip"))
+    if saved is not None:
+        optimizer = optimizer_from(arguments) if given else None
+        trainer = Trainer.resume(arguments.resume, model, optimizer, **options)
+    else:
+        trainer = Trainer(model, optimizer_from(arguments), seed=arguments.seed, **options)
+    out = pathlib.Path(arguments.out or pathlib.Path("runs") / model.name)
+    print(f"{model.name}: {model.parameter_count():,} parameters, {len(dataset.train)} batches per epoch, "
+          f"{trainer.optimizer!r}")
+    history = trainer.fit(dataset.train, dataset.validation, epochs=arguments.epochs, max_steps=arguments.steps,
+                          max_seconds=arguments.minutes * 60 if arguments.minutes else None,
+                          patience=arguments.patience, checkpoint=out / "checkpoint.npz")
+    report(history)
+    written = [out / "checkpoint.npz", plots.loss_curve(history, out / "loss.png", model.name,
+                                                        perplexity=dataset.train.unit == "tokens")]
+    if history.gradient_norms:
+        written.append(plots.gradient_norms(history, out / "gradient_norms.png"))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 130 if history.stopped == "interrupted" else 0
+
+
+def report(history) -> None:
+    last = history.epochs[-1] if history.epochs else {}
+    shown = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k not in ("epoch", "steps") and v is not None)
+    tail = history.losses[-20:]
+    print(f"stopped ({history.stopped}) after {len(history.losses)} steps; "
+          f"last {len(tail)} steps' mean loss {sum(tail) / max(len(tail), 1):.4f}"
+          + (f"; epoch {last['epoch']}: {shown}" if last else ""))
+
+
+def model_from_checkpoint(path):
+    """The model a checkpoint was trained from (its file and settings, or the demo's built-in language model),
+    its parameters and its vocabulary."""
+    from .. import nn
+
+    metadata = load(path).metadata
+    spec = metadata.get("model", {})
+    if spec.get("file"):
+        model = modelfile.load(spec["file"], spec.get("build", {}))
+    elif spec.get("builtin") == "language_model":
+        model = nn.language_model(**spec.get("build", {}))
+    else:
+        raise CheckpointError(f"{path} does not say which model it holds")
+    params, _ = load_params(path, model)
+    saved = metadata.get("vocabulary")
+    return model, params, Vocabulary(saved["tokens"], saved["level"]) if saved else None
+
+
+def run_generate(arguments) -> int:
+    model, params, vocabulary = model_from_checkpoint(arguments.checkpoint)
+    if vocabulary is None or "logits" not in model.outputs or not model.state:
+        raise UsageError(f"{arguments.checkpoint} holds {model.name!r}, which is not a language model")
+    text = language.generate(model, params, vocabulary, arguments.prime, max_tokens=arguments.tokens,
+                             temperature=arguments.temperature, top_k=arguments.top_k, seed=arguments.seed)
+    print(arguments.prime + text)
+    return 0
+
+
+def run_demo(arguments) -> int:
+    from .. import data, nn
+    from ..render import GraphvizMissing, render
+
+    out = pathlib.Path(arguments.out)
+    dataset = data.language_dataset(seq_len=32, batch=32)
+    build = {"kind": "lstm", "vocabulary": len(dataset.vocabulary), "embed": 32, "hidden": arguments.hidden}
+    model = nn.language_model(**build)
+    print(model.summary())
+    print(f"training on {len(dataset.train.stream):,} characters of CPython's documentation for "
+          f"{arguments.minutes:g} minute(s) (compiling the training step first takes a few seconds)")
+    trainer = Trainer(model, optim.Adam(0.003, clip_norm=1.0), progress=not arguments.no_progress,
+                      metadata={"model": {"builtin": "language_model", "build": build},
+                                "vocabulary": dataset.vocabulary.to_dict()})
+    history = trainer.fit(dataset.train, dataset.validation, epochs=1000, max_seconds=arguments.minutes * 60)
+    scores = trainer.evaluate(dataset.validation)
+    uniform = len(dataset.vocabulary)
+    print(f"\nafter {len(history.losses)} steps: validation perplexity {scores['perplexity']:.2f} "
+          f"(guessing uniformly: {uniform}; the first step's: {math.exp(history.losses[0]):.1f})")
+    sample = language.generate(model, trainer.params, dataset.vocabulary, "The ", max_tokens=300, temperature=0.7,
+                               top_k=10, seed=0)
+    print(f"\na sample (temperature 0.7, top-10), primed with 'The ':\n\nThe {sample}\n")
+    written = {"checkpoint": trainer.save(out / "checkpoint.npz"),
+               "loss curve": plots.loss_curve(history, out / "loss.png", model.name, perplexity=True)}
+    try:
+        render(model, path=out / "forward.svg")
+        written["forward graph"] = out / "forward.svg"
+        render(model, backward=True, path=out / "backward.svg")
+        written["backward graph (the chain rule)"] = out / "backward.svg"
+    except GraphvizMissing as error:
+        print(f"(no graph pictures: {error})")
+    for what, path in written.items():
+        print(f"{what + ':':34} {path}")
+    print(f"\nmore text: graphc generate {out / 'checkpoint.npz'} --prime 'In Python '")
+    return 0
+

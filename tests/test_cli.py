@@ -1,0 +1,110 @@
+"""The ``graphc`` command: help, configuration files, training, checking, and one-line errors."""
+
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from graphc.cli import main
+from graphc.train import checkpoint
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+COMMANDS = ("train", "generate", "demo", "render", "summary", "check", "bench", "ops", "cache")
+
+
+@pytest.fixture(autouse=True)
+def in_repository(monkeypatch):
+    monkeypatch.chdir(ROOT)  # model names resolve against ./models
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main([command, "--help"])
+    assert stopped.value.code == 0 and f"usage: graphc {command}" in capsys.readouterr().out
+
+
+def run_failing(arguments, capsys):
+    code = main(arguments)
+    error = capsys.readouterr().err
+    assert code != 0 and len(error.strip().splitlines()) == 1 and "Traceback" not in error
+    return error
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["summary", "no_such_model"], "no model file 'no_such_model'"),
+    (["summary", "models/missing.py"], "models here: gru_lm, lstm_classifier"),
+    (["summary", "xor", "--set", "width=3"], "build() takes no setting 'width'"),
+    (["train", "xor", "--data", "x.txt", "--no-progress"], "dataset() takes no setting 'path'"),
+    (["train", "lstm_step"], "defines no dataset"),
+    (["generate", "nothing.npz"], "no checkpoint file 'nothing.npz'"),
+    (["summary", "xor", "--config", "missing.toml"], "no configuration file 'missing.toml'"),
+    (["train", "xor", "--optimizer", "sgd", "--nesterov", "--no-progress"], "Nesterov momentum needs momentum"),
+    (["train", "xor", "--schedule", "step", "--gamma", "3", "--no-progress"], "gamma must be in (0, 1]"),
+])
+def test_mistakes_are_one_line_errors(arguments, message, capsys):
+    assert message in run_failing(arguments, capsys)
+
+
+def test_bad_values_corrupt_checkpoints_and_unknown_config_keys(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(["train", "xor", "--lr", "fast"])
+    error = capsys.readouterr().err
+    assert stopped.value.code == 2 and error.count("\n") == 1 and "invalid float value: 'fast'" in error
+    (tmp_path / "broken.npz").write_bytes(b"PK\x03\x04 not really a zip file")
+    assert "not a readable graphc checkpoint" in run_failing(["generate", str(tmp_path / "broken.npz")], capsys)
+    (tmp_path / "bad.toml").write_text('epochz = 3\n')
+    assert "unknown option 'epochz'" in run_failing(["train", "xor", "--config", str(tmp_path / "bad.toml")], capsys)
+
+
+def test_the_installed_command_exits_non_zero_without_a_traceback():
+    script = pathlib.Path(sys.executable).parent / "graphc"  # the console script pip installed
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "graphc"]
+    result = subprocess.run([*command, "render", "no_such_model"], cwd=ROOT, capture_output=True, text=True)
+    assert result.returncode == 2 and result.stderr.startswith("graphc render: no model file")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_train_from_a_config_file_with_flags_winning(tmp_path, capsys):
+    config = tmp_path / "xor.toml"
+    config.write_text('model = "xor"\noptimizer = "adam"\nlr = 0.05\nepochs = 2\nno-progress = true\n'
+                      '[set]\nhidden = 8\n')
+    out = tmp_path / "run"
+    assert main(["train", "--config", str(config), "--epochs", "300", "--seed", "1", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "Adam(lr=0.05" in printed and "after 300 steps" in printed  # --epochs beat the file's 2
+    saved = checkpoint.load(out / "checkpoint.npz")
+    assert saved.metadata["model"]["build"] == {"hidden": 8} and saved.params["W"].shape == (2, 8)
+    assert saved.metadata["history"]["losses"][-1] < 0.01 < saved.metadata["history"]["losses"][0]
+    assert (out / "loss.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_check_passes_correct_gradients_and_fails_an_impossible_tolerance(capsys):
+    assert main(["check", "mlp", "--set", "sizes=(3, 5, 2)"]) == 0
+    assert "4 of 4 parameters within 1e-06" in capsys.readouterr().out
+    assert main(["check", "xor", "--tolerance", "1e-30"]) == 1
+    assert "FAILED" in capsys.readouterr().out
+
+
+def test_summary_and_bench(capsys):
+    assert main(["summary", "lstm_classifier", "--set", "hidden=16"]) == 0
+    assert "Total parameters" in capsys.readouterr().out
+    assert main(["bench", "mlp", "--set", "sizes=(8, 16, 3)", "--steps", "3"]) == 0
+    printed = capsys.readouterr().out
+    assert "compiled step (cpu)" in printed and "x the compiled step" in printed
+
+
+def test_language_model_train_generate_and_resume(tmp_path, capsys):
+    out = tmp_path / "lm"
+    small = ["--set", "hidden=16", "--set", "embed=8", "--seq-len", "8", "--batch", "4", "--no-progress"]
+    assert main(["train", "lstm_lm", *small, "--steps", "6", "--out", str(out)]) == 0
+    capsys.readouterr()
+    assert main(["generate", str(out / "checkpoint.npz"), "--prime", "def ", "--tokens", "20"]) == 0
+    printed = capsys.readouterr().out
+    assert printed.startswith("def ") and len(printed) > len("def \n")
+    assert main(["train", "--resume", str(out / "checkpoint.npz"), "--steps", "9", "--no-progress",
+                 "--out", str(out)]) == 0
+    losses = checkpoint.load(out / "checkpoint.npz").metadata["history"]["losses"]
+    assert len(losses) == 9 and np.all(np.isfinite(losses))
