@@ -24,8 +24,9 @@ setup: $(VENV)/.installed graphviz
 
 setup-dev: $(VENV)/.installed-dev graphviz
 
+# The demo: a small LSTM language model trained for about a minute, its perplexity, a sample, pictures and a plot.
 demo: setup
-	$(PY) examples/xor.py
+	$(VENV)/bin/graphc demo
 
 lint: setup-dev
 	$(PY) -m ruff check .

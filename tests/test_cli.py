@@ -108,3 +108,15 @@ def test_language_model_train_generate_and_resume(tmp_path, capsys):
                  "--out", str(out)]) == 0
     losses = checkpoint.load(out / "checkpoint.npz").metadata["history"]["losses"]
     assert len(losses) == 9 and np.all(np.isfinite(losses))
+
+
+def test_the_demo_trains_reports_and_writes_its_pictures(tmp_path, capsys):
+    out = tmp_path / "demo"
+    assert main(["demo", "--minutes", "0.05", "--hidden", "16", "--out", str(out), "--no-progress"]) == 0
+    printed = capsys.readouterr().out
+    assert "validation perplexity" in printed and "primed with 'The '" in printed
+    for name in ("checkpoint.npz", "loss.png", "forward.svg", "backward.svg"):
+        assert (out / name).stat().st_size > 0 and str(out / name) in printed
+    assert (out / "forward.svg").read_text().lstrip().startswith("<?xml")
+    assert main(["generate", str(out / "checkpoint.npz"), "--prime", "In ", "--tokens", "5"]) == 0
+    assert capsys.readouterr().out.startswith("In ")

@@ -190,7 +190,7 @@ def run_demo(arguments) -> int:
     model = nn.language_model(**build)
     print(model.summary())
     print(f"training on {len(dataset.train.stream):,} characters of CPython's documentation for "
-          f"{arguments.minutes:g} minute(s) (compiling the training step first takes a few seconds)")
+          f"{arguments.minutes:g} minute(s), after compiling the training step (15-25 s the first time)")
     trainer = Trainer(model, optim.Adam(0.003, clip_norm=1.0), progress=not arguments.no_progress,
                       metadata={"model": {"builtin": "language_model", "build": build},
                                 "vocabulary": dataset.vocabulary.to_dict()})

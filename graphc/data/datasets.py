@@ -59,7 +59,7 @@ def snippet_dataset(length: int = 64, count: int = 2000, batch: int = 32, seed: 
                    vocabulary, {"vocabulary": len(vocabulary)})
 
 
-def cluster_dataset(features: int, classes: int, count: int = 2000, batch: int = 64, spread: float = 1.5,
+def cluster_dataset(features: int, classes: int, count: int = 2000, batch: int = 64, spread: float = 6.0,
                     seed: int = 0, dtype: str = "float32") -> Dataset:
     """Points around ``classes`` random centres in ``features`` dimensions, labelled by their centre (a
     classification task with a known answer); the last tenth held out."""

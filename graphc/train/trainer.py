@@ -59,12 +59,12 @@ class Trainer:
             max_seconds: float | None = None, patience: int | None = None, min_delta: float = 0.0,
             restore_best: bool = True, checkpoint=None, callback=None) -> History:
         """Train until ``epochs`` epochs are done (counted from the start of the run, so a resumed trainer given
-        the same arguments finishes the same run), ``max_steps`` steps in all, ``max_seconds`` of this call,
-        or ``patience`` epochs without the validation loss improving by more than ``min_delta`` (then the best
-        parameters are restored). ``train`` and ``validation`` are ``graphc.data.Windows`` or ``Examples``.
-        With ``checkpoint`` (a path) a checkpoint is written after every epoch and when stopped early; Ctrl-C
-        stops after the current step and writes one (to ``<model>-interrupted.npz`` when no path is given).
-        ``callback(step, loss)`` runs after every step."""
+        the same arguments finishes the same run), ``max_steps`` steps in all, ``max_seconds`` of training (from
+        the end of the first step, which compiles), or ``patience`` epochs without the validation loss improving
+        by more than ``min_delta`` (then the best parameters are restored). ``train`` and ``validation`` are
+        ``graphc.data.Windows`` or ``Examples``. With ``checkpoint`` (a path) a checkpoint is written after every
+        epoch and when stopped early; Ctrl-C stops after the current step and writes one (to
+        ``<model>-interrupted.npz`` when no path is given). ``callback(step, loss)`` runs after every step."""
         if patience is not None and validation is None:
             raise GraphcError("early stopping (patience) needs validation data")
         started, stop, compiling = time.perf_counter(), None, True
@@ -78,8 +78,8 @@ class Trainer:
                         continue
                     loss = self._train_step(batch, train.units(batch), train.carries_state)
                     self.position += 1
-                    if compiling:  # the rate and the time left should not count compiling
-                        compiling = False
+                    if compiling:  # neither the time limit nor the rate shown should count compiling
+                        compiling, started = False, time.perf_counter()
                         bar.set_description(self.model.name, refresh=False)
                         bar.reset(bar.total)
                     bar.update(train.units(batch))
