@@ -160,7 +160,7 @@ def test_debug_prints_the_generated_source(tmp_path):
 def test_the_cache_location_is_configurable_and_clearable(tmp_path):
     assert run_python(COMPILE_MLP, tmp_path).returncode == 0
     assert list(tmp_path.glob("graphc_*.py"))
-    result = subprocess.run([sys.executable, "-m", "graphc.cli", "cache", "--clear"], cwd=ROOT, capture_output=True,
+    result = subprocess.run([sys.executable, "-m", "graphc", "cache", "--clear"], cwd=ROOT, capture_output=True,
                             text=True, env={**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path)})
     assert result.returncode == 0 and "removed 1" in result.stdout
     assert not list(tmp_path.glob("graphc_*.py"))

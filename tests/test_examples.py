@@ -25,8 +25,8 @@ def test_xor_example_computes_xor_by_hand_and_learns_it():
 
 
 def test_cli_version_and_op_table():
-    assert run("-m", "graphc.cli", "--version").startswith("graphc ")
-    table = run("-m", "graphc.cli", "ops")
+    assert run("-m", "graphc", "--version").startswith("graphc ")
+    table = run("-m", "graphc", "ops")
     assert "matmul" in table and "cross_entropy" in table and "no gradient" in table
 
 

@@ -153,7 +153,7 @@ def test_the_gallery_script_draws_every_picture_of_the_gallery(tmp_path):
 
 
 def cli(*args, env=None):
-    return subprocess.run([sys.executable, "-m", "graphc.cli", *args], cwd=ROOT, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "graphc", *args], cwd=ROOT, capture_output=True, text=True,
                           timeout=120, env=env)
 
 

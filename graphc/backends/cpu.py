@@ -48,7 +48,7 @@ class Emitter:
         name = self.lowered.names[node] + (f"_{index}" if isinstance(node.type, tuple) else "")
         types = node.type if isinstance(node.type, tuple) else (node.type,)
         for value, parameter in self.in_place.items():
-            if value is node or (value.op.name == "item" and value.inputs[0] is node):
+            if value is node or (value.op.name == "item" and value.inputs[0] is node and value.attr("index") == index):
                 self.lines.append(f"    {name} = {parameter}  # the update, in place")
                 return name
         buffer = self.lowered.buffers.get((node, index))
@@ -366,15 +366,15 @@ def _feed(lowered: Lowered, name: str) -> Node:
 
 
 def _in_place_updates(lowered: Lowered, writes: dict) -> dict[Node, str]:
-    """Updates whose kernel can write straight into the parameter: the kernel's only result is the update, and it
-    runs after every other reader of the parameter (an element-wise kernel reads each element before writing it)."""
+    """Updates whose kernel can write straight into the parameter's array: an element-wise kernel that runs after
+    every other reader of the parameter. Such a kernel reads all its inputs at an element before writing any
+    result there, and an update has its parameter's shape, so a kernel with several results (an optimizer's new
+    parameter and new slots) can write each into its own array."""
     position = {node: index for index, node in enumerate(lowered.steps)}
     direct = {}
     for name, value in writes.items():
         kernel = value.inputs[0] if value.op.name == "item" else value
         if kernel not in position or not (kernel.op.elementwise or kernel.op.name == "fused"):
-            continue
-        if kernel.op.name == "fused" and len(kernel.type) != 1:
             continue
         param = _feed(lowered, name)
         readers = [n for n in lowered.graph.users[param] if n is not kernel]

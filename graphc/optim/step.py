@@ -30,9 +30,9 @@ class TrainingStep:
         self.steps_taken = 0
         self.outputs = len(outputs)
         gradients = grad(loss, self.params)
-        norms = [sqrt(total(g * g)) for g in gradients]
+        squares = [total(g * g) for g in gradients]  # ‖g‖² per parameter
         if self.optimizer.clip_norm is not None:
-            gradients = _clip(gradients, norms, self.optimizer.clip_norm)
+            gradients = _clip(gradients, squares, self.optimizer.clip_norm)
         if self.optimizer.weight_decay:
             gradients = [g + self.optimizer.weight_decay * p for p, g in zip(self.params, gradients)]  # L2: g + λθ
         self._scalars = {}  # (dtype, key) -> the 0-d array fed as input "optimizer.<dtype>.<key>"
@@ -53,7 +53,7 @@ class TrainingStep:
                 writes[slots[slot].name] = value
                 self.state[slots[slot].name] = np.zeros(tuple(p.shape), p.dtype)
         self.gradient_norms = gradient_norms
-        extra = [stack([cast(n, "float64") for n in norms])] if gradient_norms else []
+        extra = [stack([cast(sqrt(s), "float64") for s in squares])] if gradient_norms else []
         self.compiled = Compiled([loss, *outputs, *extra], writes, backend=backend)
         self.last_gradient_norms: dict[str, float] = {}
 
@@ -94,12 +94,12 @@ class TrainingStep:
         self.steps_taken = int(state["steps_taken"])
 
 
-def _clip(gradients: list[Tensor], norms: list[Tensor], limit: float) -> list[Tensor]:
+def _clip(gradients: list[Tensor], squares: list[Tensor], limit: float) -> list[Tensor]:
     """Global-norm clipping as ``torch.nn.utils.clip_grad_norm_`` does it: g ← g · min(1, τ / (‖g‖ + 1e-6))."""
     by_dtype = {}
-    for g, n in zip(gradients, norms):
-        by_dtype.setdefault(g.dtype.name, []).append(n)
-    squares = [total(stack([n * n for n in group])) for group in by_dtype.values()]
+    for g, square in zip(gradients, squares):
+        by_dtype.setdefault(g.dtype.name, []).append(square)
+    squares = [total(stack(group)) for group in by_dtype.values()]
     squares = [cast(s, "float64") for s in squares] if len(squares) > 1 else squares
     global_norm = sqrt(squares[0] if len(squares) == 1 else total(stack(squares)))
     scale = minimum(constant(1.0, global_norm.dtype), limit / (global_norm + 1e-6))
