@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import numpy as np
 
-from .ir import topological_order
 from .types import format_shape
 
 VIEWS = ("item", "reshape", "slice", "expand_dims", "squeeze", "transpose", "broadcast_to")
 
 
 def summary(model) -> str:
-    nodes = topological_order([model.loss.node] + [t.node for t in model.outputs.values()])
+    graph = model.graph
+    nodes = graph.nodes
     layers: dict[str, list] = {}
     for node in nodes:
         if node.scope and not node.op.leaf:
@@ -26,10 +26,7 @@ def summary(model) -> str:
     for p in model.params:
         layer = _layer_of(p, layers)
         counts[layer] = counts.get(layer, 0) + int(np.prod(p.shape, dtype=np.int64))
-    users = {}
-    for node in nodes:
-        for i in node.inputs:
-            users.setdefault(i, []).append(node)
+    users = graph.users
     results = {t.node for t in model.outputs.values()} | {model.loss.node}
     rows = [(f"input {name}", f"{t.dtype.name} input", format_shape(t.shape), "0") for name, t in model.inputs.items()]
     for layer in counts:
@@ -44,11 +41,10 @@ def summary(model) -> str:
     widths = [max(len(row[i]) for row in rows + [header]) for i in range(4)]
     line = "  ".join(f"{{:<{w}}}" for w in widths[:3]) + f"  {{:>{widths[3]}}}"
     rule = "-" * (sum(widths) + 6)
-    total = sum(counts.values())
     size = sum(int(np.prod(p.shape, dtype=np.int64)) * p.dtype.itemsize for p in model.params)
     return "\n".join([f'Model "{model.name}"', rule, line.format(*header), rule,
                       *(line.format(*row) for row in rows), rule,
-                      f"Total parameters: {total:,} ({_bytes(size)})"])
+                      f"Total parameters: {model.parameter_count():,} ({_bytes(size)})"])
 
 
 def _layer_of(p, layers) -> str:
@@ -67,8 +63,6 @@ def _shapes(shapes: list[str]) -> str:
 
 
 def _bytes(count: int) -> str:
-    for unit in ("bytes", "KiB", "MiB"):
-        if count < 1024 or unit == "MiB":
-            return f"{count:,} {unit}" if unit == "bytes" else f"{count:.1f} {unit}"
-        count /= 1024
-    return ""
+    if count < 1024:
+        return f"{count:,} bytes"
+    return f"{count / 1024:.1f} KiB" if count < 1024 ** 2 else f"{count / 1024 ** 2:.1f} MiB"

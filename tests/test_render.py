@@ -146,9 +146,12 @@ def test_the_gallery_script_draws_every_picture_of_the_gallery(tmp_path):
                             text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     referenced = re.findall(r"\(gallery/([\w.]+)\)", (ROOT / "docs" / "gallery.md").read_text())
-    assert referenced
-    for name in referenced:
+    graphs = [name for name in referenced if name.endswith(".svg")]
+    assert graphs
+    for name in graphs:
         assert (tmp_path / name).read_text().count("<g id=\"node") >= 5
+    # The gallery's plots (PNG) come from the examples that measure them, not from the graph-drawing script.
+    for name in referenced:
         assert (ROOT / "docs" / "gallery" / name).exists()
 
 

@@ -160,3 +160,15 @@ def test_stopping_by_steps_or_time_is_recorded():
     assert trainer.step.steps_taken == 10 and trainer.epoch == 1 and trainer.position == 3
     assert trainer.fit(examples(), epochs=5, max_seconds=0.0).stopped == "time limit"
     assert trainer.step.steps_taken == 11
+
+
+@pytest.mark.parametrize("check_numerics", [True, False])
+def test_a_non_finite_loss_stops_training_with_a_numerical_error(check_numerics):
+    data_with_inf = examples()
+    data_with_inf.arrays["x"][:] = np.inf
+    trainer = Trainer(classifier(), progress=False, check_numerics=check_numerics)
+    before = {k: v.copy() for k, v in trainer.params.items()}
+    with pytest.raises(graphc.NumericalError, match="not finite|NaN|Inf"):
+        trainer.fit(data_with_inf, epochs=1)
+    if check_numerics:  # the step that made the NaN is undone
+        assert all(np.array_equal(trainer.params[k], before[k]) for k in before)

@@ -8,14 +8,13 @@ import time
 
 import numpy as np
 
-from .options import UsageError, config_option, data_options, load_model, model_options, positive_int
+from .options import UsageError, command, load_model, positive_int
 
 
 def add_commands(commands) -> None:
-    draw = commands.add_parser("render", help="draw a model's graph with Graphviz",
-                               description="Draw the graph of MODEL (a model file, or the name of one in ./models) "
-                                           "to FILE (.svg, .png, .pdf, or .gv for DOT source).")
-    model_options(draw)
+    draw = command(commands, "render", render_model, "draw a model's graph with Graphviz",
+                   "Draw the graph of MODEL (a model file, or the name of one in ./models) to FILE (.svg, .png, .pdf, "
+                   "or .gv for DOT source).")
     draw.add_argument("-o", "--output", metavar="FILE", default="graph.svg", help="where to write (default graph.svg)")
     draw.add_argument("--backward", action="store_true", help="also draw the gradients (the chain rule)")
     draw.add_argument("--stage", choices=("raw", "optimized"), default="raw", help="the graph as built or optimized")
@@ -23,37 +22,20 @@ def add_commands(commands) -> None:
     draw.add_argument("--max-nodes", type=positive_int, default=150, help="collapse scopes beyond this many nodes")
     draw.add_argument("--unroll", type=int, default=0, metavar="K",
                       help="draw each loop's first K steps instead of its body once")
-    config_option(draw)
-    draw.set_defaults(run=render_model)
-
-    summary = commands.add_parser("summary", help="a model's layers, output shapes and parameter counts",
-                                  description="Print MODEL's layers, their output shapes and parameter counts.")
-    model_options(summary)
-    config_option(summary)
-    summary.set_defaults(run=summarize)
-
-    check = commands.add_parser("check", help="check a model's gradients against finite differences",
-                                description="Compare the gradient of MODEL's loss with respect to every parameter "
-                                            "with central finite differences, in float64, on a batch of its data "
-                                            "(or random inputs when its file defines no dataset()).")
-    model_options(check)
-    data_options(check)
+    command(commands, "summary", summarize, "a model's layers, output shapes and parameter counts",
+            "Print MODEL's layers, their output shapes and parameter counts.")
+    check = command(commands, "check", check_gradients, "check a model's gradients against finite differences",
+                    "Compare the gradient of MODEL's loss with respect to every parameter with central finite "
+                    "differences, in float64, on a batch of its data (or random inputs when its file defines no "
+                    "dataset()).", data=True)
     check.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error allowed (1e-6)")
     check.add_argument("--seed", type=int, default=0)
-    config_option(check)
-    check.set_defaults(run=check_gradients)
-
-    bench = commands.add_parser("bench", help="time a model's compiled training step",
-                                description="Time MODEL's compiled training step (forward, backward and SGD update "
-                                            "in one native call) on a batch of its data, against graphc's own NumPy "
-                                            "interpreter. For PyTorch and JAX in the same run: make bench.")
-    model_options(bench)
-    data_options(bench)
+    bench = command(commands, "bench", benchmark, "time a model's compiled training step",
+                    "Time MODEL's compiled training step (forward, backward and SGD update in one native call) on a "
+                    "batch of its data, against graphc's own NumPy interpreter. For PyTorch and JAX in the same run: "
+                    "make bench.", data=True)
     bench.add_argument("--steps", type=positive_int, default=20, help="timed steps (default 20)")
     bench.add_argument("--backend", choices=("cpu",), default="cpu")
-    config_option(bench)
-    bench.set_defaults(run=benchmark)
-
     ops = commands.add_parser("ops", help="list the op table")
     ops.set_defaults(run=list_ops)
     kernels = commands.add_parser("cache", help="where compiled kernels are cached (GRAPHC_CACHE_DIR); --clear")

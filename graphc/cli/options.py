@@ -16,6 +16,20 @@ class UsageError(GraphcError):
     """A bad option or configuration value."""
 
 
+def command(commands, name: str, run, summary: str, description: str, *, model: bool | str = True,
+            data: bool = False, **extra) -> argparse.ArgumentParser:
+    """A subcommand reading ``--config``; with ``model`` (``"optional"`` for a MODEL that may be left out) it takes
+    MODEL and ``--set``, with ``data`` the options passed to the model file's ``dataset()``."""
+    parser = commands.add_parser(name, help=summary, description=description, **extra)
+    if model:
+        model_options(parser, required=model is True)
+    if data:
+        data_options(parser)
+    config_option(parser)
+    parser.set_defaults(run=run)
+    return parser
+
+
 def model_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument("model", metavar="MODEL", nargs=None if required else "?",
                         help="a model file (a .py file defining build(**config)) or the name of one in ./models")

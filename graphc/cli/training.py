@@ -8,28 +8,17 @@ import pathlib
 
 from .. import modelfile, optim
 from ..data import Vocabulary
-from ..train import Trainer, language, load_params, plots
-from ..train.checkpoint import CheckpointError, load
-from .options import (
-    UsageError,
-    config_option,
-    data_options,
-    data_settings,
-    load_model,
-    model_options,
-    positive_float,
-    positive_int,
-)
+from ..train import Trainer, language, plots
+from ..train.checkpoint import CheckpointError, check_matches, load
+from .options import UsageError, command, data_settings, load_model, positive_float, positive_int
 
 
 def add_commands(commands) -> None:
-    train = commands.add_parser("train", help="train a model file on its data, with checkpoints and plots",
-                                description="Train MODEL on the data its file's dataset() gives, writing a "
-                                            "checkpoint and the loss curve to --out.",
-                                epilog="Ctrl-C stops after the current step and writes the checkpoint; "
-                                       "--resume CHECKPOINT continues the run exactly where it stopped.")
-    model_options(train, required=False)
-    data_options(train)
+    train = command(commands, "train", run_train, "train a model file on its data, with checkpoints and plots",
+                    "Train MODEL on the data its file's dataset() gives, writing a checkpoint and the loss curve to "
+                    "--out.", model="optional", data=True,
+                    epilog="Ctrl-C stops after the current step and writes the checkpoint; --resume CHECKPOINT "
+                           "continues the run exactly where it stopped.")
     optimizer_options(train)
     group = train.add_argument_group("the run")
     group.add_argument("--epochs", type=positive_int, default=1, help="passes over the data (default 1)")
@@ -46,32 +35,24 @@ def add_commands(commands) -> None:
                        help="record every parameter's gradient norm every N steps and plot them")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
     group.add_argument("--backend", choices=("cpu",), default="cpu")
-    config_option(train)
-    train.set_defaults(run=run_train)
 
-    generate = commands.add_parser("generate", help="sample text from a trained language model's checkpoint",
-                                   description="Continue --prime with text sampled from the language model saved "
-                                               "in CHECKPOINT.")
+    generate = command(commands, "generate", run_generate, "sample text from a trained language model's checkpoint",
+                       "Continue --prime with text sampled from the language model saved in CHECKPOINT.", model=False)
     generate.add_argument("checkpoint", metavar="CHECKPOINT")
     generate.add_argument("--prime", default="The ", help="the text to continue (default 'The ')")
     generate.add_argument("--tokens", type=positive_int, default=200, help="at most this many tokens (default 200)")
     generate.add_argument("--temperature", type=positive_float, default=0.8, help="softmax temperature (0.8)")
     generate.add_argument("--top-k", type=positive_int, default=10, help="sample among the K likeliest (10)")
     generate.add_argument("--seed", type=int, default=0)
-    config_option(generate)
-    generate.set_defaults(run=run_generate)
 
-    demo = commands.add_parser("demo", help="train a small LSTM language model for a minute, end to end",
-                               description="Train a small character-level LSTM language model on the built-in "
-                                           "corpus (CPython's documentation) for about a minute, then print the "
-                                           "validation perplexity and a generated sample, and write the graph "
-                                           "pictures, the loss curve and a checkpoint to --out.")
+    demo = command(commands, "demo", run_demo, "train a small LSTM language model for a minute, end to end",
+                   "Train a small character-level LSTM language model on the built-in corpus (CPython's "
+                   "documentation) for about a minute, then print the validation perplexity and a generated sample, "
+                   "and write the graph pictures, the loss curve and a checkpoint to --out.", model=False)
     demo.add_argument("--minutes", type=positive_float, default=1.0, help="training time (default 1)")
     demo.add_argument("--hidden", type=positive_int, default=128, help="LSTM width (default 128)")
     demo.add_argument("--out", default="graphc-demo", metavar="DIR", help="where to write (default graphc-demo)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
-    config_option(demo)
-    demo.set_defaults(run=run_demo)
 
 
 def optimizer_options(parser) -> None:
@@ -104,7 +85,7 @@ def optimizer_from(arguments) -> optim.Optimizer:
 
 
 def run_train(arguments) -> int:
-    saved = load(arguments.resume).metadata if arguments.resume else None
+    saved = load(arguments.resume, metadata_only=True).metadata if arguments.resume else None
     if saved is not None and arguments.model is None:
         arguments.model = saved.get("model", {}).get("file")
         if not arguments.model:
@@ -157,17 +138,17 @@ def model_from_checkpoint(path):
     its parameters and its vocabulary."""
     from .. import nn
 
-    metadata = load(path).metadata
-    spec = metadata.get("model", {})
+    saved = load(path)
+    spec = saved.metadata.get("model", {})
     if spec.get("file"):
         model = modelfile.load(spec["file"], spec.get("build", {}))
     elif spec.get("builtin") == "language_model":
         model = nn.language_model(**spec.get("build", {}))
     else:
         raise CheckpointError(f"{path} does not say which model it holds")
-    params, _ = load_params(path, model)
-    saved = metadata.get("vocabulary")
-    return model, params, Vocabulary(saved["tokens"], saved["level"]) if saved else None
+    check_matches(saved, model, source=str(path))
+    vocabulary = saved.metadata.get("vocabulary")
+    return model, saved.params, Vocabulary(vocabulary["tokens"], vocabulary["level"]) if vocabulary else None
 
 
 def run_generate(arguments) -> int:

@@ -35,18 +35,21 @@ class TrainingStep:
             gradients = _clip(gradients, squares, self.optimizer.clip_norm)
         if self.optimizer.weight_decay:
             gradients = [g + self.optimizer.weight_decay * p for p, g in zip(self.params, gradients)]  # L2: g + λθ
-        self._scalars = {}  # (dtype, key) -> the 0-d array fed as input "optimizer.<dtype>.<key>"
+        keys = list(self.optimizer.scalars(0))
+        self._scalars: list[tuple[str, np.ndarray]] = []  # (key, the 0-d array refilled every step)
+        self._scalar_feeds: dict[str, np.ndarray] = {}  # the same arrays by input name "optimizer.<dtype>.<key>"
         scalar_inputs = {}
         for dtype in sorted({p.dtype.name for p in self.params}):
-            for key in self.optimizer.scalars(0):
+            for key in keys:
                 name = f"optimizer.{dtype}.{key}"
                 scalar_inputs[dtype, key] = input(name, (), dtype)
-                self._scalars[name] = (key, np.zeros((), dtype))
+                self._scalars.append((key, np.zeros((), dtype)))
+                self._scalar_feeds[name] = self._scalars[-1][1]
         self.state: dict[str, np.ndarray] = {}
         writes = {}
         for p, g in zip(self.params, gradients):
             slots = {slot: input(f"optimizer.{slot}.{p.name}", p.shape, p.dtype) for slot in self.optimizer.slots}
-            scalars = {key: scalar_inputs[p.dtype.name, key] for key in self.optimizer.scalars(0)}
+            scalars = {key: scalar_inputs[p.dtype.name, key] for key in keys}
             new_value, new_slots = self.optimizer.update(p, g, slots, scalars)
             writes[p.name] = new_value
             for slot, value in new_slots.items():
@@ -59,10 +62,10 @@ class TrainingStep:
 
     def __call__(self, feeds: dict, seed: int | None = None):
         scalars = self.optimizer.scalars(self.steps_taken)
-        for key, array in self._scalars.values():
+        for key, array in self._scalars:
             array[...] = scalars[key]
         # random ops (dropout) draw from a seed per step, so a resumed run draws what the uninterrupted one did
-        results = self.compiled({**feeds, **self.state, **{n: a for n, (_, a) in self._scalars.items()}},
+        results = self.compiled({**feeds, **self.state, **self._scalar_feeds},
                                 seed=self.steps_taken if seed is None else seed)
         self.steps_taken += 1
         if self.gradient_norms:

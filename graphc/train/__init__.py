@@ -4,4 +4,4 @@ plots, and language modelling (``language``: perplexity, generation)."""
 from . import checkpoint, diagnostics, language, plots
 from .checkpoint import CheckpointError
 from .history import History
-from .trainer import Trainer, load_params
+from .trainer import Trainer, zero_state

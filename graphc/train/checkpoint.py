@@ -54,13 +54,15 @@ def save(path, checkpoint: Checkpoint) -> pathlib.Path:
     return path
 
 
-def load(path) -> Checkpoint:
+def load(path, metadata_only: bool = False) -> Checkpoint:
+    """The checkpoint at ``path``; with ``metadata_only`` its description without reading the arrays."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file {str(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:
-            arrays = {name: archive[name] for name in archive.files}
+        with np.load(path, allow_pickle=False) as archive:  # members are read on access
+            names = ["metadata"] if metadata_only else archive.files
+            arrays = {name: archive[name] for name in names}
         metadata = json.loads(str(arrays.pop("metadata")))
     except (zipfile.BadZipFile, ValueError, KeyError, OSError, EOFError) as error:
         raise CheckpointError(f"{path} is not a readable graphc checkpoint ({type(error).__name__}: {error})") from None

@@ -15,6 +15,7 @@ from ..backends.reference import evaluate
 from ..errors import GraphcError
 from ..model import Model
 from ..ops import cross_entropy
+from .trainer import zero_state
 
 
 def hidden_gradient_norms(model: Model, params: dict, tokens: np.ndarray, targets: np.ndarray,
@@ -34,8 +35,7 @@ def hidden_gradient_norms(model: Model, params: dict, tokens: np.ndarray, target
     gradients = grad(last_loss, [model.inputs[s] for s in states])
     finals = [model.outputs[name] for name in model.state.values()]
     steps, batch = tokens.shape
-    carry = {name: np.zeros((batch,) + tuple(model.inputs[name].shape[1:]), model.inputs[name].dtype)
-             for name in names}
+    carry = zero_state(model, batch)
     norms = np.zeros(steps)
     for t in range(steps):
         rest = {"tokens": tokens[t:], "targets": targets[t:]}

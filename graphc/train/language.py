@@ -19,12 +19,7 @@ from ..data.text import END, Vocabulary
 from ..errors import GraphcError
 from ..model import Model
 from ..optim import SGD
-from .trainer import Trainer
-
-
-def zero_state(model: Model, batch: int) -> dict[str, np.ndarray]:
-    return {name: np.zeros((batch,) + tuple(model.inputs[name].shape[1:]), model.inputs[name].dtype)
-            for name in model.state}
+from .trainer import Trainer, zero_state
 
 
 def train(model: Model, stream: np.ndarray, *, steps: int, seq_len: int = 64, batch: int = 32, lr: float = 1.0,

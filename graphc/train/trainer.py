@@ -76,13 +76,14 @@ class Trainer:
                 for index, batch in enumerate(train.batches(self.epoch, self.seed)):
                     if index < self.position:  # resuming in the middle of an epoch
                         continue
-                    loss = self._train_step(batch, train.units(batch), train.carries_state)
+                    units = train.units(batch)
+                    loss = self._train_step(batch, units, train.carries_state)
                     self.position += 1
                     if compiling:  # neither the time limit nor the rate shown should count compiling
                         compiling, started = False, time.perf_counter()
                         bar.set_description(self.model.name, refresh=False)
                         bar.reset(bar.total)
-                    bar.update(train.units(batch))
+                    bar.update(units)
                     bar.set_postfix(epoch=self.epoch + 1, loss=f"{loss:.4f}", refresh=False)
                     if callback is not None:
                         callback(self.step.steps_taken, loss)
@@ -110,7 +111,7 @@ class Trainer:
         feeds = {**batch, **self.carry, **self.params}
         # The step updates parameters and optimizer state in place; a copy lets a non-finite loss be traced to its
         # op afterwards, from the values that produced it.
-        saved = ({k: v.copy() for k, v in self.params.items()}, {k: v.copy() for k, v in self.step.state.items()}
+        saved = (({k: v.copy() for k, v in self.params.items()}, {k: v.copy() for k, v in self.step.state.items()})
                  if self.check_numerics else None)
         results = self.step(feeds, seed=(self.seed * 1_000_003 + self.step.steps_taken) % 2**31)
         loss, *outputs = results if self.step.outputs else [results]
@@ -125,23 +126,16 @@ class Trainer:
                 diagnose(self.model, {**feeds, **saved[0]})
             raise NumericalError(f"the loss is not finite at step {self.step.steps_taken + 1}",
                                  self.model.loss.node.location)
-        metrics, finals = outputs[:len(self.metrics)], outputs[len(self.metrics):]
+        finals = self._accumulate(self.sums, loss, outputs, units)
         if carries_state:
             self.carry = dict(zip(self.model.state, finals))
         self.history.losses.append(loss)
-        for name, value in (("loss", loss), *zip(self.metrics, (float(m) for m in metrics))):
-            self.sums[name] = self.sums.get(name, 0.0) + value * units
-        self.sums["units"] = self.sums.get("units", 0.0) + units
         if self.track_gradients and self.step.steps_taken % self.track_gradients == 0:
             self.history.gradient_norms.append({"step": self.step.steps_taken, **self.step.last_gradient_norms})
         return loss
 
     def _end_epoch(self, train, validation, patience, min_delta, restore_best) -> str | None:
-        units = self.sums.pop("units", 1.0)
-        record = {"epoch": self.epoch + 1, "steps": self.step.steps_taken,
-                  **{name: value / units for name, value in self.sums.items()}}
-        if train.unit == "tokens":
-            record["perplexity"] = math.exp(min(record["loss"], 700.0))
+        record = {"epoch": self.epoch + 1, "steps": self.step.steps_taken, **_means(self.sums, train.unit)}
         stop = None
         if validation is not None:
             scores = self.evaluate(validation)
@@ -167,31 +161,29 @@ class Trainer:
         carried across windows."""
         if self._evaluator is None:
             self._evaluator = compile([self.model.loss, *self._extra_outputs()], backend=self.backend)
-        carry, sums, units = self._zero_carry(data), {}, 0
+        carry, sums = self._zero_carry(data), {}
         for batch in data.batches(0, self.seed):
             loss, *outputs = self._evaluator({**batch, **carry, **self.params})
+            finals = self._accumulate(sums, float(loss), outputs, data.units(batch))
             if data.carries_state:
-                carry = dict(zip(self.model.state, outputs[len(self.metrics):]))
-            count = data.units(batch)
-            for name, value in zip(["loss"] + self.metrics, [loss] + outputs[:len(self.metrics)]):
-                sums[name] = sums.get(name, 0.0) + float(value) * count
-            units += count
-        scores = {name: value / units for name, value in sums.items()}
-        if data.unit == "tokens":
-            scores["perplexity"] = math.exp(min(scores["loss"], 700.0))
-        return scores
+                carry = dict(zip(self.model.state, finals))
+        return _means(sums, data.unit)
+
+    def _accumulate(self, sums: dict, loss: float, outputs: list, units: int) -> list:
+        """Add a batch's loss and metrics, weighted by its units, to ``sums``; return the final states."""
+        for name, value in zip(["loss", *self.metrics], [loss, *outputs[:len(self.metrics)]]):
+            sums[name] = sums.get(name, 0.0) + float(value) * units
+        sums["units"] = sums.get("units", 0) + units
+        return outputs[len(self.metrics):]
 
     def _extra_outputs(self) -> list:
         """The metrics, then the final states that the next batch starts from."""
         return [self.model.outputs[name] for name in self.metrics + list(self.model.state.values())]
 
     def _zero_carry(self, data) -> dict[str, np.ndarray]:
-        if not self.model.state:
-            return {}
-        if not data.carries_state:
+        if self.model.state and not data.carries_state:
             raise GraphcError(f"model {self.model.name!r} carries state from batch to batch; train it on Windows")
-        return {name: np.zeros((data.batch,) + tuple(self.model.inputs[name].shape[1:]),
-                               self.model.inputs[name].dtype) for name in self.model.state}
+        return zero_state(self.model, data.batch) if self.model.state else {}
 
     # --- checkpoints ---------------------------------------------------------------------------------------------
     def save(self, path):
@@ -233,11 +225,19 @@ class Trainer:
 _OWN_METADATA = ("format", "graphc", "params", "optimizer", "seed", "position", "early_stopping", "history")
 
 
-def load_params(path, model: Model) -> tuple[dict[str, np.ndarray], dict]:
-    """A checkpoint's parameters for ``model`` (checked to fit it) and its metadata."""
-    saved = checkpoints.load(path)
-    checkpoints.check_matches(saved, model, source=str(path))
-    return saved.params, saved.metadata
+def zero_state(model: Model, batch: int) -> dict[str, np.ndarray]:
+    """The all-zero initial state of a model that carries state (``model.state``) for ``batch`` lanes."""
+    return {name: np.zeros((batch,) + tuple(model.inputs[name].shape[1:]), model.inputs[name].dtype)
+            for name in model.state}
+
+
+def _means(sums: dict, unit: str) -> dict[str, float]:
+    """The unit-weighted means of ``_accumulate``'s sums, and perplexity for token streams."""
+    units = sums.get("units") or 1
+    means = {name: value / units for name, value in sums.items() if name != "units"}
+    if unit == "tokens" and "loss" in means:
+        means["perplexity"] = math.exp(min(means["loss"], 700.0))
+    return means
 
 
 def diagnose(model: Model, feeds: dict):
