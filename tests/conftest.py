@@ -1,12 +1,16 @@
-"""Test-wide settings: compiled kernels go to a fresh cache folder, never the user's own."""
+"""Test-wide settings: compiled kernels go to a fresh cache folder, never the user's own; CUDA code runs under
+Numba's CUDA simulator unless ``GRAPHC_TEST_GPU=1`` asks for the real GPU."""
+
+import os
 
 import pytest
+
+if os.environ.get("GRAPHC_TEST_GPU") != "1":
+    os.environ["NUMBA_ENABLE_CUDASIM"] = "1"  # read when numba is first imported, which is after this
 
 
 @pytest.fixture(autouse=True, scope="session")
 def private_kernel_cache(tmp_path_factory):
-    import os
-
     folder = tmp_path_factory.mktemp("graphc-cache")
     previous = os.environ.get("GRAPHC_CACHE_DIR")
     os.environ["GRAPHC_CACHE_DIR"] = str(folder)
@@ -15,3 +19,9 @@ def private_kernel_cache(tmp_path_factory):
         os.environ.pop("GRAPHC_CACHE_DIR", None)
     else:
         os.environ["GRAPHC_CACHE_DIR"] = previous
+
+
+@pytest.fixture(params=["cpu", "cuda"])
+def backend(request):
+    """Each compiled backend in turn: the same parity tests hold for both (CUDA under the simulator in CI)."""
+    return request.param

@@ -1,4 +1,5 @@
-"""The Numba CPU backend against the reference interpreter: every op, random graphs, training steps, the cache."""
+"""The compiled backends (Numba CPU, numba-cuda) against the reference interpreter: every op, random graphs,
+training steps; and the CPU backend's disk cache."""
 
 import os
 import pathlib
@@ -19,7 +20,7 @@ from .test_ops import CASES, build
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def test_every_op_and_its_gradient_matches_the_reference():
+def test_every_op_and_its_gradient_matches_the_reference(backend):
     """All the op table's cases (float64, with their gradients) compiled as one program."""
     outputs, feeds, names = [], {}, []
     for index, parameter in enumerate(CASES):
@@ -37,7 +38,7 @@ def test_every_op_and_its_gradient_matches_the_reference():
                 outputs += graphc.grad((out * out).sum(), floats)
                 names += [f"d {op.name} case {parameter.id} / input {i}" for i in range(len(floats))]
     expected = graphc.evaluate(outputs, feeds)
-    got = graphc.compile(outputs)(feeds)
+    got = graphc.compile(outputs, backend=backend)(feeds)
     for name, ours, reference in zip(names, got, expected):
         assert ours.shape == reference.shape and ours.dtype == reference.dtype, name
         if name.endswith("(random)"):  # another generator: same distribution, not the same numbers
@@ -48,11 +49,12 @@ def test_every_op_and_its_gradient_matches_the_reference():
 
 @settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(random_graph(max_steps=8))
-def test_random_graphs_match_the_reference(case):
+@pytest.mark.parametrize("target", ["cpu", "cuda"])  # hypothesis takes no function-scoped fixture
+def test_random_graphs_match_the_reference(target, case):
     loss, inputs, feeds = case
     outputs = [loss] + graphc.grad(loss, inputs)
     reference = graphc.evaluate(outputs, feeds)
-    for ours, expected in zip(graphc.compile(outputs)(feeds), reference):
+    for ours, expected in zip(graphc.compile(outputs, backend=target)(feeds), reference):
         finite = np.isfinite(expected)
         np.testing.assert_allclose(np.asarray(ours)[finite], np.asarray(expected)[finite], rtol=1e-8, atol=1e-9)
 
@@ -65,10 +67,10 @@ def mlp_feeds(batch=8, dtype=np.float32, sizes=(6, 16, 4)):
     return model, feeds
 
 
-def test_a_training_step_is_one_call_that_updates_parameters_in_place():
+def test_a_training_step_is_one_call_that_updates_parameters_in_place(backend):
     model, feeds = mlp_feeds()
     reference = {k: v.copy() for k, v in feeds.items()}
-    step = graphc.compile_step(model.loss, model.params, lr=0.1)
+    step = graphc.compile_step(model.loss, model.params, lr=0.1, backend=backend)
     arrays = {p.name: feeds[p.name] for p in model.params}
     for _ in range(3):
         loss = step(feeds)
@@ -76,14 +78,15 @@ def test_a_training_step_is_one_call_that_updates_parameters_in_place():
         np.testing.assert_allclose(loss, gradients[0], rtol=1e-5)
         for p, g in zip(model.params, gradients[1:]):
             reference[p.name] = reference[p.name] - np.float32(0.1) * g
+    step.synchronize()  # the GPU backend updates its device copies; the caller's arrays on request
     for p in model.params:
         assert feeds[p.name] is arrays[p.name]  # the same arrays, updated in place
         np.testing.assert_allclose(feeds[p.name], reference[p.name], rtol=1e-4, atol=1e-6)
 
 
-def test_named_dimensions_bind_per_call_and_dtypes_are_kept():
+def test_named_dimensions_bind_per_call_and_dtypes_are_kept(backend):
     model, feeds = mlp_feeds(dtype=np.float64)
-    function = graphc.compile(model.loss)
+    function = graphc.compile(model.loss, backend=backend)
     for batch in (3, 9, 3):
         model_feeds = {**feeds, "x": feeds["x"][:1].repeat(batch, 0), "labels": np.zeros(batch, np.int64)}
         result = function(model_feeds)
@@ -94,22 +97,25 @@ def test_named_dimensions_bind_per_call_and_dtypes_are_kept():
         function({**feeds, "x": feeds["x"].astype(np.float32)})
 
 
-def test_python_numbers_and_lists_take_the_declared_dtype():
+def test_python_numbers_and_lists_take_the_declared_dtype(backend):
     x = graphc.input("x", ("n",))
-    function = graphc.compile(graphc.tanh(x) * 2.0)
+    function = graphc.compile(graphc.tanh(x) * 2.0, backend=backend)
     result = function({"x": [0.5, -1.0, 2.0]})
     assert result.dtype == np.float32
     np.testing.assert_allclose(result, 2 * np.tanh([0.5, -1.0, 2.0]), rtol=1e-6)
     function({"x": np.array([1.0, 2.0, 3.0], np.float32)})
+    if backend == "cuda":  # its run is host Python; its kernels are compiled per argument type as Numba's are
+        return
     run = next(iter(function.specializations.values())).module.run
     assert len(run.signatures) == 1  # the list was passed as float32: no second, float64 compilation
 
 
-def test_generated_source_is_readable_and_kept():
+@pytest.mark.parametrize("backend, product", [("cpu", "np.dot("), ("cuda", "rt.matmul(")])
+def test_generated_source_is_readable_and_kept(backend, product):
     model, feeds = mlp_feeds()
-    function = graphc.compile(model.loss)
+    function = graphc.compile(model.loss, backend=backend)
     function(feeds)
-    assert "def run(" in function.source and "np.dot(" in function.source
+    assert "def run(" in function.source and product in function.source
     assert "# v" in function.source and "models/mlp.py" in function.source  # one commented line per node
     assert function.workspace_bytes() > 0
 

@@ -21,7 +21,7 @@ from . import cache
 from .lower import lower, specialization_key, structural_key
 from .reference import bind_feeds, feed_nodes
 
-BACKENDS = ("cpu",)
+BACKENDS = ("cpu", "cuda")
 
 
 @dataclass
@@ -35,14 +35,28 @@ class Specialization:
     workspace_bytes: int
 
 
-class Compiled:
-    """A graph compiled for the CPU; call it like ``evaluate``: ``fn(feeds)`` -> array(s)."""
+def compiled(outputs, writes: dict | None = None, *, optimize: bool = True, backend: str = "cpu") -> Compiled:
+    """``outputs`` compiled for ``backend``; ``writes`` maps parameter names to values written into them in place."""
+    if backend not in BACKENDS:
+        raise GraphcError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
+    if backend == "cuda":  # imported only when asked for: the CPU path never loads CUDA code
+        from .cuda_device import CudaCompiled
 
-    def __init__(self, outputs, writes: dict | None = None, *, optimize: bool = True, backend: str = "cpu"):
+        return CudaCompiled(outputs, writes, optimize=optimize)
+    return Compiled(outputs, writes, optimize=optimize)
+
+
+class Compiled:
+    """A graph compiled for the CPU; call it like ``evaluate``: ``fn(feeds)`` -> array(s).
+
+    Parameters named in ``writes`` are updated in place in the caller's arrays. With ``keep_previous`` set, the
+    values they had before the latest call are kept, and ``rollback()`` puts them back."""
+
+    backend = "cpu"
+
+    def __init__(self, outputs, writes: dict | None = None, *, optimize: bool = True):
         from ..passes import optimize as run_optimizer
 
-        if backend not in BACKENDS:
-            raise GraphcError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
         self.single = not isinstance(outputs, (list, tuple))
         results = [node_of(o) for o in ([outputs] if self.single else outputs)]
         self.write_names = list((writes or {}).keys())
@@ -55,19 +69,48 @@ class Compiled:
         self.by_signature: dict[tuple, Specialization] = {}
         self.specializations: dict[tuple, Specialization] = {}  # by (binding, dtypes): no hashing per call
         self.source = ""
+        self.keep_previous = False
+        self.previous: dict[str, tuple] = {}  # write name -> (where it lives, its value before the latest call)
 
-    def _specialize(self, binding: dict, dtypes: tuple) -> Specialization:
+    # --- what a backend does its own way ----------------------------------------------------------------------------
+    def generator(self):
         from .cpu import generate
 
+        return generate
+
+    def place(self, array: np.ndarray):
+        """An array as the compiled code takes it (constants, workspace buffers)."""
+        return array
+
+    def launch(self, specialization: Specialization, feeds: dict, seed: int) -> list[np.ndarray]:
+        arguments = [_argument(feeds[name]) for name in specialization.feeds]
+        if self.keep_previous:
+            self.previous = {name: (feeds[name], feeds[name].copy()) for name in self.write_names}
+        return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
+
+    def rollback(self) -> None:
+        """Put every written parameter back to its value before the latest call (needs ``keep_previous``)."""
+        for target, value in self.previous.values():
+            target[...] = value
+
+    def synchronize(self) -> None:
+        """Make the caller's parameter arrays current (a device backend keeps its own copies while training)."""
+
+    def invalidate(self) -> None:
+        """The caller changed parameter arrays in place: a device backend must copy them again."""
+
+    # --- specializations ----------------------------------------------------------------------------------------
+    def _specialize(self, binding: dict, dtypes: tuple) -> Specialization:
         local = (tuple(sorted((str(k), v) for k, v in binding.items())), dtypes)
         if local in self.specializations:
             return self.specializations[local]
-        key = specialization_key(self.graph_key, binding, dtypes, extra=str(self.write_names))
+        key = specialization_key(self.graph_key, binding, dtypes, extra=f"{self.write_names} {self.backend}")
         lowered = lower(self.graph, binding)
         writes = dict(zip(self.write_names, self.graph.outputs[self.results:]))
-        module, source = cache.load(key, lambda: generate(lowered, key, writes))
-        constants = [np.ascontiguousarray(n.attr("value").array).reshape(lowered.shapes[n]) for n in lowered.constants]
-        workspace = [np.empty(shape, dtype) for _, shape, dtype in lowered.workspace]
+        module, source = cache.load(key, lambda: self.generator()(lowered, key, writes))
+        constants = [self.place(np.ascontiguousarray(n.attr("value").array).reshape(lowered.shapes[n]))
+                     for n in lowered.constants]
+        workspace = [self.place(np.empty(shape, dtype)) for _, shape, dtype in lowered.workspace]
         scalars = [o.type.shape == () for o in self.graph.outputs[: self.results]]
         specialization = Specialization(module, source, list(module.FEEDS), constants, workspace, scalars,
                                         lowered.workspace_bytes)
@@ -85,8 +128,7 @@ class Compiled:
             specialization, feeds = self._validate(feeds)
             if signature is not None:
                 self.by_signature[signature] = specialization
-        arguments = [_argument(feeds[name]) for name in specialization.feeds]
-        returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
+        returned = self.launch(specialization, feeds, seed)
         results = [r.reshape(()) if scalar else r for r, scalar in zip(returned, specialization.scalar_outputs)]
         return results[0] if self.single else results
 
@@ -126,8 +168,9 @@ def _argument(value):
 
 
 def compile(outputs, backend: str = "cpu", *, optimize: bool = True) -> Compiled:  # noqa: A001 - the public name
-    """Compile ``outputs`` (a tensor or a list) into a native function with the contract of ``evaluate``."""
-    return Compiled(outputs, optimize=optimize, backend=backend)
+    """Compile ``outputs`` (a tensor or a list) into a native function with the contract of ``evaluate``:
+    ``backend="cpu"`` (Numba) or ``"cuda"`` (numba-cuda, an NVIDIA GPU)."""
+    return compiled(outputs, optimize=optimize, backend=backend)
 
 
 def compile_step(loss: Tensor, params, lr: float | None = None, backend: str = "cpu", outputs=(), *,

@@ -27,6 +27,8 @@ PARALLEL_ELEMENTS = 1 << 15
 class Emitter:
     """Prints the body of ``run`` for one lowered program."""
 
+    product = "np.dot"  # the matrix product into a given result: BLAS
+
     def __init__(self, lowered: Lowered):
         self.lowered = lowered
         self.in_place: dict[Node, str] = {}  # update values written straight into their parameter's array
@@ -56,11 +58,35 @@ class Emitter:
             self.lines.append(f"    {name} = {buffer}")
         else:
             shape = shape or (self.shape(node)[index] if isinstance(node.type, tuple) else self.shape(node))
-            self.lines.append(f"    {name} = np.empty({shape}, np.{dtype or types[index].dtype.name})")
+            self.lines.append(f"    {name} = {self.allocate(shape, dtype or types[index].dtype.name)}")
         return name
 
     def emit(self, line: str) -> None:
         self.lines.append(f"    {line}")
+
+    # --- how arrays are made and moved: what another target (CUDA) prints differently ------------------------------
+    def allocate(self, shape, dtype: str) -> str:
+        return f"np.empty({shape}, np.{dtype})"
+
+    def contiguous(self, value: str) -> str:
+        return f"np.ascontiguousarray({value})"
+
+    def permuted(self, value: str, shape: tuple, order: tuple) -> str:
+        """``value`` (of ``shape``) with its axes in ``order``, contiguous."""
+        return f"np.ascontiguousarray(np.transpose({value}, {tuple(order)}))"
+
+    def assign(self, target: str, value: str, indent: str = "") -> None:
+        self.emit(f"{indent}{target}[...] = {value}")
+
+    def duplicate(self, value: str) -> str:
+        return f"{value}.copy()"
+
+    def store_step(self, stack: str, t: str, value: str, scalar: bool) -> None:
+        self.emit(f"    {stack}[{t}] = {value}{'[0]' if scalar else ''}")
+
+    def child(self, lowered: Lowered) -> Emitter:
+        """The emitter of a loop's body."""
+        return type(self)(lowered)
 
     # --- nodes ---------------------------------------------------------------------------------------------------
     def node(self, node: Node) -> None:
@@ -132,20 +158,18 @@ class Emitter:
         axis = axis % len(shape)
         n = shape[axis]
         if axis != len(shape) - 1:
-            order = [a for a in range(len(shape)) if a != axis] + [axis]
-            name = f"np.transpose({name}, {tuple(order)})"
-        return f"np.ascontiguousarray({name}).reshape(({int(np.prod(shape)) // n}, {n}))", n
+            name = self.permuted(name, shape, tuple(a for a in range(len(shape)) if a != axis) + (axis,))
+        return f"{self.contiguous(name)}.reshape(({int(np.prod(shape)) // n}, {n}))", n
 
     def op_matmul(self, node, a, b):
         out = self.target(node)
         # BLAS takes C- or F-ordered operands; a slice is neither.
-        a, b = (f"np.ascontiguousarray({name})" if value.op.name == "slice" else name
-                for name, value in zip((a, b), node.inputs))
+        a, b = (self.contiguous(name) if value.op.name == "slice" else name for name, value in zip((a, b), node.inputs))
         shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
         if len(shape_out) == 2:  # BLAS takes C- or F-ordered operands: a transposed view needs no copy
-            self.emit(f"np.dot({a}, {b}, {out})")
+            self.emit(f"{self.product}({a}, {b}, {out})")
             return
-        a, b = f"np.ascontiguousarray({a})", f"np.ascontiguousarray({b})"
+        a, b = self.contiguous(a), self.contiguous(b)
         self.emit(f"left, right = {a}, {b}")
         batch = shape_out[:-2]
         loop = [f"b{i}" for i in range(len(batch))]
@@ -155,8 +179,8 @@ class Emitter:
             indent += "    "
         left_index = index_expression(shape_a[:-2], batch, loop)
         right_index = index_expression(shape_b[:-2], batch, loop)
-        self.emit(f"{indent}np.dot(np.ascontiguousarray(left[{left_index}]), "
-                  f"np.ascontiguousarray(right[{right_index}]), {out}[{', '.join(loop)}])".replace("[]", ""))
+        self.emit(f"{indent}{self.product}({self.contiguous(f'left[{left_index}]')}, "
+                  f"{self.contiguous(f'right[{right_index}]')}, {out}[{', '.join(loop)}])".replace("[]", ""))
 
     def reduction(self, node, x, axes, kernel):
         shape = self.shape(node.inputs[0])
@@ -164,11 +188,11 @@ class Emitter:
         out = self.target(node)
         count = int(np.prod([shape[a] for a in axes])) if axes else 1
         if kernel == "row_sum" and list(axes) == list(range(len(axes))) and kept:  # leading axes: no transpose
-            self.emit(f"rt.column_sum(np.ascontiguousarray({x}).reshape(({count}, {int(np.prod(shape)) // count})),"
+            self.emit(f"rt.column_sum({self.contiguous(x)}.reshape(({count}, {int(np.prod(shape)) // count})),"
                       f" {out}.reshape(-1))")
             return
-        view = f"np.ascontiguousarray(np.transpose({x}, {tuple(kept + list(axes))}))" if kept + list(axes) != list(
-            range(len(shape))) else f"np.ascontiguousarray({x})"
+        order = tuple(kept + list(axes))
+        view = self.permuted(x, shape, order) if order != tuple(range(len(shape))) else self.contiguous(x)
         self.emit(f"rt.{kernel}({view}.reshape(({int(np.prod(shape)) // count}, {count})), {out}.reshape(-1))")
 
     def op_sum(self, node, x, axes, keepdims):
@@ -182,7 +206,7 @@ class Emitter:
 
     def op_axes_size(self, node, x, axes):
         out = self.target(node)
-        self.emit(f"{out}[0] = {int(np.prod([self.shape(node.inputs[0])[a] for a in axes]))}")
+        self.emit(f"rt.fill({out}, {int(np.prod([self.shape(node.inputs[0])[a] for a in axes]))})")
 
     def axis_op(self, node, x, axis, kernel):
         out = self.target(node)
@@ -194,9 +218,9 @@ class Emitter:
             return
         moved = tuple(d for a, d in enumerate(shape) if a != axis) + (n,)
         inverse = tuple(int(a) for a in np.argsort([a for a in range(len(shape)) if a != axis] + [axis]))
-        self.emit(f"moved = np.empty({moved}, {out}.dtype)")
+        self.emit(f"moved = {self.allocate(moved, node.type.dtype.name)}")
         self.emit(f"rt.{kernel}({view}, moved.reshape(({int(np.prod(shape)) // n}, {n})))")
-        self.emit(f"{out}[...] = np.transpose(moved, {inverse})")
+        self.assign(out, self.permuted("moved", moved, inverse))
 
     def op_softmax(self, node, x, axis):
         self.axis_op(node, x, axis, "row_softmax")
@@ -207,7 +231,7 @@ class Emitter:
     def labelled(self, node, values, labels, kernel):
         out = self.target(node)
         view, n = self.rows(values, node.inputs[0], -1)
-        self.emit(f"rt.{kernel}({view}, np.ascontiguousarray({labels}).reshape(-1), {out}.reshape(-1))")
+        self.emit(f"rt.{kernel}({view}, {self.contiguous(labels)}.reshape(-1), {out}.reshape(-1))")
 
     def op_cross_entropy(self, node, logits, labels):
         self.labelled(node, logits, labels, "row_cross_entropy")
@@ -218,18 +242,18 @@ class Emitter:
     def op_gather(self, node, table, indices):
         out = self.target(node)
         rows, width = self.shape(node.inputs[0])[0], int(np.prod(self.shape(node.inputs[0])[1:]))
-        self.emit(f"rt.gather_rows(np.ascontiguousarray({table}).reshape(({rows}, {width})), "
-                  f"np.ascontiguousarray({indices}).reshape(-1), {out}.reshape((-1, {width})))")
+        self.emit(f"rt.gather_rows({self.contiguous(table)}.reshape(({rows}, {width})), "
+                  f"{self.contiguous(indices)}.reshape(-1), {out}.reshape((-1, {width})))")
 
     def op_scatter_add(self, node, indices, updates, rows):
         out = self.target(node)
         width = int(np.prod(self.shape(node)[1:]))
-        self.emit(f"rt.scatter_add_rows(np.ascontiguousarray({indices}).reshape(-1), "
-                  f"np.ascontiguousarray({updates}).reshape((-1, {width})), {out}.reshape(({rows}, {width})))")
+        self.emit(f"rt.scatter_add_rows({self.contiguous(indices)}.reshape(-1), "
+                  f"{self.contiguous(updates)}.reshape((-1, {width})), {out}.reshape(({rows}, {width})))")
 
     def op_one_hot(self, node, labels, depth, dtype):
         out = self.target(node)
-        self.emit(f"rt.one_hot_rows(np.ascontiguousarray({labels}).reshape(-1), {out}.reshape((-1, {depth})))")
+        self.emit(f"rt.one_hot_rows({self.contiguous(labels)}.reshape(-1), {out}.reshape((-1, {depth})))")
 
     def op_uniform(self, node, like, instance):
         self.random = True
@@ -240,7 +264,7 @@ class Emitter:
         self.emit(f"{self.name(node)} = {value}")
 
     def op_reshape(self, node, x, shape):
-        self.alias(node, f"np.ascontiguousarray({x}).reshape({self.shape(node)})")
+        self.alias(node, f"{self.contiguous(x)}.reshape({self.shape(node)})")
 
     def op_reshape_like(self, node, x, like):
         self.op_reshape(node, x, None)
@@ -249,7 +273,7 @@ class Emitter:
         if len(axes) == 2:  # a view (F-ordered); matmul reads it as it is, loops index it
             self.alias(node, f"np.transpose({x})")
         else:
-            self.alias(node, f"np.ascontiguousarray(np.transpose({x}, {tuple(axes)}))")
+            self.alias(node, self.permuted(x, self.shape(node.inputs[0]), tuple(axes)))
 
     def op_concat(self, node, *parts, axis):
         """Each part copied into its block of a planned buffer (no allocation per call, or per loop step)."""
@@ -259,7 +283,7 @@ class Emitter:
         for part, value in zip(parts, node.inputs):
             stop = start + self.shape(value)[axis]
             block = ", ".join([":"] * axis + [f"{start}:{stop}"])
-            self.emit(f"{out}[{block}] = {part}")
+            self.assign(f"{out}[{block}]", part)
             start = stop
 
     def slices(self, index) -> str:
@@ -269,8 +293,9 @@ class Emitter:
         self.alias(node, f"{x}[{self.slices(index)}]")  # a view: kernels read it in place
 
     def op_pad_slice(self, node, x, like, index):
-        self.alias(node, f"np.zeros({self.shape(node)}, np.{node.type.dtype.name})")
-        self.emit(f"{self.name(node)}[{self.slices(index)}] = {x}")
+        self.alias(node, self.allocate(self.shape(node), node.type.dtype.name))
+        self.emit(f"rt.fill({self.name(node)}, 0)")
+        self.assign(f"{self.name(node)}[{self.slices(index)}]", x)
 
     def op_item(self, node, values, index):
         pass  # a fused kernel's results are named v<k>_<index> already
@@ -285,7 +310,7 @@ class Emitter:
         state = [self.target(node, i) for i in range(k)]
         stacks = [self.target(node, k + j) for j in range(len(body.steps))]
         for carry, start in zip(state, arguments[:k]):
-            self.emit(f"{carry}[...] = {start}")
+            self.assign(carry, start)
         t = f"{self.lowered.names[node]}_t"
         self.emit(f"for {t} in range({length - 1}, -1, -1):" if reverse else f"for {t} in range({length}):")
         for placeholder, carry in zip(body.carries, state):
@@ -295,14 +320,14 @@ class Emitter:
             self.emit(f"    {inner.names[placeholder]} = {step}")
         for placeholder, value in zip(body.captures, arguments[k + m:]):
             self.emit(f"    {inner.names[placeholder]} = {value}")
-        child = Emitter(inner)
+        child = self.child(inner)
         for step in inner.steps:
             child.node(step)
         self.lines += ["    " + line for line in child.lines]
         self.parallel |= child.parallel
         self.random |= child.random
         for stack, value in zip(stacks, body.steps):
-            self.emit(f"    {stack}[{t}] = {child.name(value)}{'[0]' if value.type.shape == () else ''}")
+            self.store_step(stack, t, child.name(value), value.type.shape == ())
         # A new carry that is (a view of) another carry's old value is copied before any carry is overwritten.
         carried = set(body.carries)
         new = []
@@ -312,33 +337,18 @@ class Emitter:
                 root = root.inputs[0]
             name = child.name(value)
             if root in carried and root is not body.carries[i]:
-                self.emit(f"    {name}_next = {name}.copy()")
+                self.emit(f"    {name}_next = {self.duplicate(name)}")
                 name = f"{name}_next"
             new.append(name)
         for i, (carry, value) in enumerate(zip(state, new)):
             if body.outputs[i] is not body.carries[i]:
-                self.emit(f"    {carry}[...] = {value}")
+                self.assign(carry, value, indent="    ")
 
 
 def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) -> str:
-    """The module source: the entry point ``run`` and what the caller needs to call it.
-
-    ``writes`` maps parameter names to their new values (a training step): each is written into the parameter's
-    own array, by its kernel directly when every other reader of the parameter has run by then, else copied at
-    the end.
-    """
-    writes = writes or {}
+    """The module source: the entry point ``run`` and what the caller needs to call it."""
     emitter = Emitter(lowered)
-    emitter.in_place = _in_place_updates(lowered, writes)
-    for node in lowered.steps:
-        emitter.node(node)
-    for name, value in writes.items():
-        if value not in emitter.in_place:
-            emitter.emit(f"# {name} <- {emitter.name(value)} (in place, after every reader)")
-            emitter.emit(f"{lowered.names[_feed(lowered, name)]}[...] = {emitter.name(value)}")
-    returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
-    arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
-                 + [name for name, _, _ in lowered.workspace] + ["seed"])
+    arguments, returned = program(emitter, writes or {})
     header = [
         f'"""graphc CPU kernels. Generated; do not edit. key {key}"""',
         "import math",
@@ -349,16 +359,42 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "from graphc.backends import cpu_math as rm",
         "from graphc.backends import cpu_runtime as rt",
         "",
-        f"FEEDS = {[n.attr('name') for n in lowered.feeds]!r}",
-        f"WORKSPACE = {[(shape, dtype) for _, shape, dtype in lowered.workspace]!r}",
+        *preamble(lowered),
         "",
         "",
         f"@numba.njit(cache=True, error_model='numpy', parallel={emitter.parallel})",
         f"def run({', '.join(arguments)}):",
     ]
     seeding = ["    np.random.seed(seed)"] if emitter.random else []
-    footer = [f"    return ({''.join(r + ', ' for r in returned)})"]
-    return "\n".join(header + seeding + emitter.lines + footer) + "\n"
+    return "\n".join(header + seeding + emitter.lines + [f"    return ({''.join(r + ', ' for r in returned)})"]) + "\n"
+
+
+def preamble(lowered: Lowered) -> list[str]:
+    """What the caller of a generated module reads: the feeds' order and the workspace's buffers."""
+    return [f"FEEDS = {[n.attr('name') for n in lowered.feeds]!r}",
+            f"WORKSPACE = {[(shape, dtype) for _, shape, dtype in lowered.workspace]!r}"]
+
+
+def program(emitter: Emitter, writes: dict[str, Node]) -> tuple[list[str], list[str]]:
+    """Emit every step of the lowered program, then the parameter updates; returns the entry point's arguments
+    and the names it returns.
+
+    ``writes`` maps parameter names to their new values (a training step): each is written into the parameter's
+    own array, by its kernel directly when every other reader of the parameter has run by then, else copied at
+    the end.
+    """
+    lowered = emitter.lowered
+    emitter.in_place = _in_place_updates(lowered, writes)
+    for node in lowered.steps:
+        emitter.node(node)
+    for name, value in writes.items():
+        if value not in emitter.in_place:
+            emitter.emit(f"# {name} <- {emitter.name(value)} (in place, after every reader)")
+            emitter.assign(lowered.names[_feed(lowered, name)], emitter.name(value))
+    returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
+    arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
+                 + [name for name, _, _ in lowered.workspace] + ["seed"])
+    return arguments, returned
 
 
 def _feed(lowered: Lowered, name: str) -> Node:

@@ -35,6 +35,11 @@ def sign(x):
 
 
 @numba.njit(**JIT)
+def fill(x, value):
+    x.fill(value)
+
+
+@numba.njit(**JIT)
 def row_sum(x, out):
     for r in range(x.shape[0]):
         total = 0.0

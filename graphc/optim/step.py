@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import grad
-from ..backends.compile import Compiled
+from ..backends.compile import compiled
 from ..dsl import Tensor, constant, input
 from ..errors import GraphcError
 from ..ops import cast, minimum, sqrt, stack
@@ -24,7 +24,7 @@ class TrainingStep:
     clipping) is kept in ``last_gradient_norms``."""
 
     def __init__(self, loss: Tensor, params, optimizer: Optimizer | None = None, *, outputs=(),
-                 backend: str = "cpu", gradient_norms: bool = False):
+                 backend: str = "cpu", gradient_norms: bool = False, keep_previous: bool = False):
         self.params = list(params)
         self.optimizer = optimizer or SGD()
         self.steps_taken = 0
@@ -57,7 +57,8 @@ class TrainingStep:
                 self.state[slots[slot].name] = np.zeros(tuple(p.shape), p.dtype)
         self.gradient_norms = gradient_norms
         extra = [stack([cast(sqrt(s), "float64") for s in squares])] if gradient_norms else []
-        self.compiled = Compiled([loss, *outputs, *extra], writes, backend=backend)
+        self.compiled = compiled([loss, *outputs, *extra], writes, backend=backend)
+        self.compiled.keep_previous = keep_previous
         self.last_gradient_norms: dict[str, float] = {}
 
     def __call__(self, feeds: dict, seed: int | None = None):
@@ -73,12 +74,27 @@ class TrainingStep:
             self.last_gradient_norms = {p.name: float(n) for p, n in zip(self.params, norms)}
         return results if self.outputs else results[0]
 
+    def rollback(self) -> None:
+        """Undo the latest step: parameters and optimizer state as they were before it (needs ``keep_previous``)."""
+        self.compiled.rollback()
+        self.steps_taken -= 1
+
+    def synchronize(self) -> None:
+        """Bring the caller's parameter arrays and ``state`` up to date; on the CPU they always are, a GPU backend
+        updates its own copies on the device and copies them back only when asked."""
+        self.compiled.synchronize()
+
+    def invalidate(self) -> None:
+        """Say that the caller changed parameter arrays in place (a GPU backend copies them again)."""
+        self.compiled.invalidate()
+
     @property
     def source(self) -> str:
         return self.compiled.source
 
     def state_dict(self) -> dict[str, np.ndarray]:
         """The optimizer's state: every slot array and the number of steps taken (for checkpoints)."""
+        self.synchronize()
         return {"steps_taken": np.array(self.steps_taken, np.int64), **self.state}
 
     def load_state_dict(self, state: dict) -> None:
@@ -94,6 +110,7 @@ class TrainingStep:
                 raise GraphcError(f"optimizer slot {name!r} is {value.dtype}{value.shape}, expected "
                                   f"{array.dtype}{array.shape}")
             array[...] = value
+        self.invalidate()
         self.steps_taken = int(state["steps_taken"])
 
 

@@ -43,7 +43,7 @@ class Trainer:
         self.params = params if params is not None else init_params(model.params, seed)
         self.metrics = [name for name in METRIC_OUTPUTS if name in model.outputs]
         self.step = TrainingStep(model.loss, model.params, self.optimizer, outputs=self._extra_outputs(),
-                                 backend=backend, gradient_norms=track_gradients > 0)
+                                 backend=backend, gradient_norms=track_gradients > 0, keep_previous=check_numerics)
         self.backend, self.check_numerics, self.progress = backend, check_numerics, progress
         self.track_gradients, self.metadata = track_gradients, dict(metadata or {})
         self.history = History()
@@ -99,6 +99,7 @@ class Trainer:
                     stop = self._end_epoch(train, validation, patience, min_delta, restore_best) or stop
                     if checkpoint is not None:
                         self.save(checkpoint)
+        self.step.synchronize()  # a GPU backend's parameters are copied back here, not at every step
         self.history.stopped = stop or "completed"
         if stop == "interrupted":
             path = self.save(checkpoint or f"{self.model.name}-interrupted.npz")
@@ -109,21 +110,13 @@ class Trainer:
 
     def _train_step(self, batch: dict, units: int, carries_state: bool) -> float:
         feeds = {**batch, **self.carry, **self.params}
-        # The step updates parameters and optimizer state in place; a copy lets a non-finite loss be traced to its
-        # op afterwards, from the values that produced it.
-        saved = (({k: v.copy() for k, v in self.params.items()}, {k: v.copy() for k, v in self.step.state.items()})
-                 if self.check_numerics else None)
         results = self.step(feeds, seed=(self.seed * 1_000_003 + self.step.steps_taken) % 2**31)
         loss, *outputs = results if self.step.outputs else [results]
         loss = float(loss)
         if not math.isfinite(loss):
-            if saved is not None:
-                for name, value in saved[0].items():
-                    self.params[name][...] = value
-                for name, value in saved[1].items():
-                    self.step.state[name][...] = value
-                self.step.steps_taken -= 1
-                diagnose(self.model, {**feeds, **saved[0]})
+            if self.check_numerics:  # the step kept the values before it: trace the non-finite loss to its op
+                self.step.rollback()
+                diagnose(self.model, feeds)
             raise NumericalError(f"the loss is not finite at step {self.step.steps_taken + 1}",
                                  self.model.loss.node.location)
         finals = self._accumulate(self.sums, loss, outputs, units)
@@ -137,6 +130,7 @@ class Trainer:
     def _end_epoch(self, train, validation, patience, min_delta, restore_best) -> str | None:
         record = {"epoch": self.epoch + 1, "steps": self.step.steps_taken, **_means(self.sums, train.unit)}
         stop = None
+        self.step.synchronize()
         if validation is not None:
             scores = self.evaluate(validation)
             record.update({f"validation_{name}": value for name, value in scores.items()})
@@ -151,6 +145,7 @@ class Trainer:
                     if self.best:
                         for name, value in self.best.items():
                             self.params[name][...] = value
+                        self.step.invalidate()
         self.history.epochs.append(record)
         self.epoch, self.position, self.sums = self.epoch + 1, 0, {}
         return stop
@@ -159,6 +154,7 @@ class Trainer:
     def evaluate(self, data) -> dict[str, float]:
         """The unit-weighted mean loss and metrics over ``data`` (and perplexity for token streams), the state
         carried across windows."""
+        self.step.synchronize()
         if self._evaluator is None:
             self._evaluator = compile([self.model.loss, *self._extra_outputs()], backend=self.backend)
         carry, sums = self._zero_carry(data), {}
@@ -190,6 +186,7 @@ class Trainer:
         """Write a checkpoint (atomically) from which ``Trainer.resume`` continues this run exactly."""
         from .. import __version__
 
+        self.step.synchronize()
         metadata = {**self.metadata, "graphc": __version__,
                     "model": {**self.metadata.get("model", {}), "name": self.model.name,
                               "config": _jsonable(self.model.config)},

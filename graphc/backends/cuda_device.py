@@ -1,0 +1,81 @@
+"""The CUDA backend's compiled function: feeds copied to the GPU, results copied back, and the parameters it updates
+(a training step's parameters and optimizer slots) kept on the GPU between calls.
+
+A parameter array is copied to the device the first time it is fed (or when the caller feeds another array under
+its name) and stays there: each step updates the device copy in place, and the caller's array is brought up to date
+only by ``synchronize()``. The trainer synchronizes before it reads parameters (evaluation, checkpoints, the end of
+training) and calls ``invalidate()`` after it writes them.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+
+import numpy as np
+
+from ..errors import GraphcError
+from .compile import Compiled, Specialization, _argument
+
+INSTALL = "pip install 'graphc[cuda]' (or: pip install numba-cuda)"
+
+
+def require_cuda():
+    """``numba.cuda``, or a GraphcError saying what is missing and how to get it."""
+    if importlib.util.find_spec("numba_cuda") is None:
+        raise GraphcError(f"the cuda backend needs numba-cuda, which is not installed: {INSTALL}")
+    from numba import cuda
+
+    if not cuda.is_available():
+        raise GraphcError("the cuda backend found no usable NVIDIA GPU (no device, or no CUDA driver); "
+                          "to run the CUDA code on the CPU for testing (slowly), set NUMBA_ENABLE_CUDASIM=1")
+    return cuda
+
+
+class CudaCompiled(Compiled):
+    """A graph compiled for an NVIDIA GPU with numba-cuda, with the contract of ``Compiled``."""
+
+    backend = "cuda"
+
+    def __init__(self, outputs, writes: dict | None = None, *, optimize: bool = True):
+        self.cuda = require_cuda()
+        super().__init__(outputs, writes, optimize=optimize)
+        self.mirrors: dict[str, tuple[np.ndarray, object]] = {}  # write name -> (the caller's array, its copy)
+
+    def generator(self):
+        from .cuda import generate
+
+        return generate
+
+    def place(self, array: np.ndarray):
+        return self.cuda.to_device(array)
+
+    def launch(self, specialization: Specialization, feeds: dict, seed: int) -> list[np.ndarray]:
+        from . import cuda_runtime as runtime
+
+        writes = set(self.write_names)
+        arguments = [self._mirror(name, feeds[name]) if name in writes else self.cuda.to_device(_argument(feeds[name]))
+                     for name in specialization.feeds]
+        if self.keep_previous:
+            self.previous = {name: (device, runtime.duplicate(device)) for name, (_, device) in self.mirrors.items()}
+        returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
+        return [value.copy_to_host() for value in returned]
+
+    def _mirror(self, name: str, array: np.ndarray):
+        held = self.mirrors.get(name)
+        if held is None or held[0] is not array:
+            held = self.mirrors[name] = (array, self.cuda.to_device(array))
+        return held[1]
+
+    def rollback(self) -> None:
+        from . import cuda_runtime as runtime
+
+        for device, value in self.previous.values():
+            runtime.copy(value, device)
+        self.synchronize()
+
+    def synchronize(self) -> None:
+        for array, device in self.mirrors.values():
+            device.copy_to_host(array)
+
+    def invalidate(self) -> None:
+        self.mirrors.clear()
