@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 $(VENV)/.installed-dev: $(VENV)/.installed
-	$(PY) -m pip install --quiet -e '.[dev]' '$(TORCH)'
+	$(PY) -m pip install --quiet -e '.[dev,cuda]' '$(TORCH)'
 	touch $@
 
 graphviz:

@@ -20,8 +20,8 @@ from .test_ops import CASES, build
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def test_every_op_and_its_gradient_matches_the_reference(backend):
-    """All the op table's cases (float64, with their gradients) compiled as one program."""
+def op_table_program() -> tuple[list, dict, list[str]]:
+    """Every case of the op table (float64) and its gradients, as one program: outputs, feeds, names."""
     outputs, feeds, names = [], {}, []
     for index, parameter in enumerate(CASES):
         op, case = parameter.values
@@ -37,6 +37,12 @@ def test_every_op_and_its_gradient_matches_the_reference(backend):
             if floats:
                 outputs += graphc.grad((out * out).sum(), floats)
                 names += [f"d {op.name} case {parameter.id} / input {i}" for i in range(len(floats))]
+    return outputs, feeds, names
+
+
+def test_every_op_and_its_gradient_matches_the_reference(backend):
+    """All the op table's cases (float64, with their gradients) compiled as one program."""
+    outputs, feeds, names = op_table_program()
     expected = graphc.evaluate(outputs, feeds)
     got = graphc.compile(outputs, backend=backend)(feeds)
     for name, ours, reference in zip(names, got, expected):

@@ -163,10 +163,10 @@ def test_stopping_by_steps_or_time_is_recorded():
 
 
 @pytest.mark.parametrize("check_numerics", [True, False])
-def test_a_non_finite_loss_stops_training_with_a_numerical_error(check_numerics):
+def test_a_non_finite_loss_stops_training_with_a_numerical_error(check_numerics, backend):
     data_with_inf = examples()
     data_with_inf.arrays["x"][:] = np.inf
-    trainer = Trainer(classifier(), progress=False, check_numerics=check_numerics)
+    trainer = Trainer(classifier(), progress=False, check_numerics=check_numerics, backend=backend)
     before = {k: v.copy() for k, v in trainer.params.items()}
     with pytest.raises(graphc.NumericalError, match="not finite|NaN|Inf"):
         trainer.fit(data_with_inf, epochs=1)

@@ -20,6 +20,7 @@ SIMULATED = bool(numba.config.ENABLE_CUDASIM)
 THREADS = 8 if SIMULATED else 256  # threads per block; a power of two (the tree reductions halve it)
 MAX_BLOCKS = 2 if SIMULATED else 1024
 TILE = 4 if SIMULATED else 16  # the matrix product's square tile (TILE × TILE threads per block)
+MAX_TILES = 2 if SIMULATED else 65535  # blocks per axis of the matrix product's grid
 
 
 def grid(elements: int) -> tuple[int, int]:
@@ -267,7 +268,8 @@ _COPY = {1: _copy1, 2: _copy2, 3: _copy3, 4: _copy4}
 
 
 def _matmul_kernel(dtype):
-    """C = A @ B through TILE × TILE tiles in shared memory; A and B may be strided (a transposed view)."""
+    """C = A @ B through TILE × TILE tiles in shared memory; A and B may be strided (a transposed view). Blocks
+    grid-stride over C's tiles; every thread of a block takes the same loop trips, so the barriers are uniform."""
     zero = dtype(0)
 
     @cuda.jit
@@ -275,17 +277,19 @@ def _matmul_kernel(dtype):
         a_tile = cuda.shared.array((TILE, TILE), dtype)
         b_tile = cuda.shared.array((TILE, TILE), dtype)
         tx, ty = cuda.threadIdx.x, cuda.threadIdx.y
-        row, column = cuda.blockIdx.y * TILE + ty, cuda.blockIdx.x * TILE + tx
-        total = zero
-        for start in range(0, a.shape[1], TILE):
-            a_tile[ty, tx] = a[row, start + tx] if row < a.shape[0] and start + tx < a.shape[1] else zero
-            b_tile[ty, tx] = b[start + ty, column] if start + ty < b.shape[0] and column < b.shape[1] else zero
-            cuda.syncthreads()
-            for k in range(TILE):
-                total += a_tile[ty, k] * b_tile[k, tx]
-            cuda.syncthreads()
-        if row < c.shape[0] and column < c.shape[1]:
-            c[row, column] = total
+        for tile_row in range(cuda.blockIdx.y, (c.shape[0] + TILE - 1) // TILE, cuda.gridDim.y):
+            for tile_column in range(cuda.blockIdx.x, (c.shape[1] + TILE - 1) // TILE, cuda.gridDim.x):
+                row, column = tile_row * TILE + ty, tile_column * TILE + tx
+                total = zero
+                for start in range(0, a.shape[1], TILE):
+                    a_tile[ty, tx] = a[row, start + tx] if row < a.shape[0] and start + tx < a.shape[1] else zero
+                    b_tile[ty, tx] = b[start + ty, column] if start + ty < b.shape[0] and column < b.shape[1] else zero
+                    cuda.syncthreads()
+                    for k in range(TILE):
+                        total += a_tile[ty, k] * b_tile[k, tx]
+                    cuda.syncthreads()
+                if row < c.shape[0] and column < c.shape[1]:
+                    c[row, column] = total
     return product
 
 
@@ -294,7 +298,7 @@ _MATMUL = {np.dtype(np.float32): _matmul_kernel(numba.float32), np.dtype(np.floa
 
 # --- host launchers ---------------------------------------------------------------------------------------------------
 def matmul(a, b, out):
-    blocks = (-(-out.shape[1] // TILE), -(-out.shape[0] // TILE))
+    blocks = (min(MAX_TILES, -(-out.shape[1] // TILE)), min(MAX_TILES, -(-out.shape[0] // TILE)))
     _MATMUL[np.dtype(out.dtype)][blocks, (TILE, TILE)](a, b, out)
 
 

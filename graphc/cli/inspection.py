@@ -8,7 +8,7 @@ import time
 
 import numpy as np
 
-from .options import UsageError, command, load_model, positive_int
+from .options import UsageError, backend_option, command, load_model, positive_int
 
 
 def add_commands(commands) -> None:
@@ -35,7 +35,7 @@ def add_commands(commands) -> None:
                     "batch of its data, against graphc's own NumPy interpreter. For PyTorch and JAX in the same run: "
                     "make bench.", data=True)
     bench.add_argument("--steps", type=positive_int, default=20, help="timed steps (default 20)")
-    bench.add_argument("--backend", choices=("cpu",), default="cpu")
+    backend_option(bench)
     ops = commands.add_parser("ops", help="list the op table")
     ops.set_defaults(run=list_ops)
     kernels = commands.add_parser("cache", help="where compiled kernels are cached (GRAPHC_CACHE_DIR); --clear")

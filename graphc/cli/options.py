@@ -76,6 +76,13 @@ def apply_config_file(parser: argparse.ArgumentParser, arguments: argparse.Names
             setattr(arguments, name, value)
 
 
+def backend_option(parser: argparse.ArgumentParser) -> None:
+    from ..backends.compile import BACKENDS
+
+    parser.add_argument("--backend", choices=BACKENDS, default="cpu",
+                        help="cpu (Numba), or cuda (numba-cuda on an NVIDIA GPU; pip install 'graphc[cuda]')")
+
+
 def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:

@@ -10,7 +10,7 @@ from .. import modelfile, optim
 from ..data import Vocabulary
 from ..train import Trainer, language, plots
 from ..train.checkpoint import CheckpointError, check_matches, load
-from .options import UsageError, command, data_settings, load_model, positive_float, positive_int
+from .options import UsageError, backend_option, command, data_settings, load_model, positive_float, positive_int
 
 
 def add_commands(commands) -> None:
@@ -34,7 +34,7 @@ def add_commands(commands) -> None:
     group.add_argument("--track-gradients", type=positive_int, metavar="N",
                        help="record every parameter's gradient norm every N steps and plot them")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
-    group.add_argument("--backend", choices=("cpu",), default="cpu")
+    backend_option(group)
 
     generate = command(commands, "generate", run_generate, "sample text from a trained language model's checkpoint",
                        "Continue --prime with text sampled from the language model saved in CHECKPOINT.", model=False)
@@ -44,6 +44,7 @@ def add_commands(commands) -> None:
     generate.add_argument("--temperature", type=positive_float, default=0.8, help="softmax temperature (0.8)")
     generate.add_argument("--top-k", type=positive_int, default=10, help="sample among the K likeliest (10)")
     generate.add_argument("--seed", type=int, default=0)
+    backend_option(generate)
 
     demo = command(commands, "demo", run_demo, "train a small LSTM language model for a minute, end to end",
                    "Train a small character-level LSTM language model on the built-in corpus (CPython's "
@@ -53,6 +54,7 @@ def add_commands(commands) -> None:
     demo.add_argument("--hidden", type=positive_int, default=128, help="LSTM width (default 128)")
     demo.add_argument("--out", default="graphc-demo", metavar="DIR", help="where to write (default graphc-demo)")
     demo.add_argument("--no-progress", action="store_true", help="no progress bar")
+    backend_option(demo)
 
 
 def optimizer_options(parser) -> None:
@@ -156,7 +158,8 @@ def run_generate(arguments) -> int:
     if vocabulary is None or "logits" not in model.outputs or not model.state:
         raise UsageError(f"{arguments.checkpoint} holds {model.name!r}, which is not a language model")
     text = language.generate(model, params, vocabulary, arguments.prime, max_tokens=arguments.tokens,
-                             temperature=arguments.temperature, top_k=arguments.top_k, seed=arguments.seed)
+                             temperature=arguments.temperature, top_k=arguments.top_k, seed=arguments.seed,
+                             backend=arguments.backend)
     print(arguments.prime + text)
     return 0
 
@@ -173,6 +176,7 @@ def run_demo(arguments) -> int:
     print(f"training on {len(dataset.train.stream):,} characters of CPython's documentation for "
           f"{arguments.minutes:g} minute(s), after compiling the training step (15-25 s the first time)")
     trainer = Trainer(model, optim.Adam(0.003, clip_norm=1.0), progress=not arguments.no_progress,
+                      backend=arguments.backend,
                       metadata={"model": {"builtin": "language_model", "build": build},
                                 "vocabulary": dataset.vocabulary.to_dict()})
     history = trainer.fit(dataset.train, dataset.validation, epochs=1000, max_seconds=arguments.minutes * 60)
@@ -181,7 +185,7 @@ def run_demo(arguments) -> int:
     print(f"\nafter {len(history.losses)} steps: validation perplexity {scores['perplexity']:.2f} "
           f"(guessing uniformly: {uniform}; the first step's: {math.exp(history.losses[0]):.1f})")
     sample = language.generate(model, trainer.params, dataset.vocabulary, "The ", max_tokens=300, temperature=0.7,
-                               top_k=10, seed=0)
+                               top_k=10, seed=0, backend=arguments.backend)
     print(f"\na sample (temperature 0.7, top-10), primed with 'The ':\n\nThe {sample}\n")
     written = {"checkpoint": trainer.save(out / "checkpoint.npz"),
                "loss curve": plots.loss_curve(history, out / "loss.png", model.name, perplexity=True)}

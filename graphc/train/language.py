@@ -50,13 +50,14 @@ def perplexity(model: Model, params: dict, stream: np.ndarray, *, seq_len: int =
 
 
 def generate(model: Model, params: dict, vocabulary: Vocabulary, prime: str, *, max_tokens: int = 200,
-             temperature: float = 1.0, top_k: int | None = None, seed: int = 0) -> str:
+             temperature: float = 1.0, top_k: int | None = None, seed: int = 0, backend: str = "cpu") -> str:
     """Text continuing ``prime``: each token sampled from softmax(logits / temperature) over the ``top_k`` most
     likely (all when None), fed back in; stops at the end marker or after ``max_tokens`` tokens."""
     if temperature <= 0:
         raise GraphcError(f"temperature must be positive, got {temperature}")
     rng = np.random.default_rng(seed)
-    function = compile([model.outputs["logits"], *(model.outputs[name] for name in model.state.values())])
+    function = compile([model.outputs["logits"], *(model.outputs[name] for name in model.state.values())],
+                       backend=backend)
     state = zero_state(model, 1)
     primed = vocabulary.encode(prime) if prime else np.array([vocabulary.index[END]])
     end = vocabulary.index[END]
