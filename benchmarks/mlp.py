@@ -65,22 +65,22 @@ def logits(params, x, activation):
 
 
 # --- peers: each returns step() -> loss (as a float, after the update) ----------------------------------------------
-def graphc_step(workload, weights):
+def graphc_step(workload, weights, device="cpu"):
     model = mlp.build(sizes=workload["sizes"], activation=workload["activation"])
     x, labels = data(workload)
     feeds = {p.name: w.copy() for p, w in zip(model.params, weights)}
     feeds.update(x=x, labels=labels)
-    step = graphc.compile_step(model.loss, model.params, workload["lr"])
+    step = graphc.compile_step(model.loss, model.params, workload["lr"], backend=device)
     return lambda: float(step(feeds))
 
 
-def torch_step(workload, weights, compiled=False):
+def torch_step(workload, weights, compiled=False, device="cpu"):
     import torch
 
     torch.set_num_threads(2)
     x, labels = data(workload)
-    x, labels = torch.tensor(x), torch.tensor(labels)
-    params = [torch.tensor(w, requires_grad=True) for w in weights]
+    x, labels = torch.tensor(x, device=device), torch.tensor(labels, device=device)
+    params = [torch.tensor(w, requires_grad=True, device=device) for w in weights]
     activation = torch.tanh if workload["activation"] == "tanh" else torch.relu
 
     def loss_of(params, x, labels):

@@ -62,16 +62,17 @@ def flops_per_step(workload) -> float:
 
 
 # --- peers: each returns step() -> loss (before the update) ---------------------------------------------------------
-def graphc_step(workload, weights):
+def graphc_step(workload, weights, device="cpu"):
     model = build(workload)
     tokens, targets = window(workload)
     feeds = {"tokens": tokens, "targets": targets, **{k: v.copy() for k, v in weights.items()},
              **language.zero_state(model, workload["batch"])}
-    step = graphc.compile_step(model.loss, model.params, LR)
+    step = graphc.compile_step(model.loss, model.params, LR, backend=device)
     return lambda: float(step(feeds))
 
 
-def torch_step(workload, weights):
+def torch_step(workload, weights, device="cpu"):
+    """On CUDA, PyTorch's nn.LSTM/GRU/RNN run cuDNN's fused recurrent kernels."""
     import torch
 
     torch.set_num_threads(2)
@@ -91,8 +92,10 @@ def torch_step(workload, weights):
                                    torch.zeros_like(recurrent.bias_hh_l0))
     if kind != "gru":  # graphc's RNN and LSTM have one bias per block: PyTorch's second one stays zero
         recurrent.bias_hh_l0.requires_grad_(False)
+    for module in (recurrent, embedding, output):
+        module.to(device)
     params = [p for p in (*recurrent.parameters(), *embedding.parameters(), *output.parameters()) if p.requires_grad]
-    tokens, targets = (torch.tensor(a) for a in window(workload))
+    tokens, targets = (torch.tensor(a, device=device) for a in window(workload))
 
     def step():
         sequence, _ = recurrent(embedding(tokens))

@@ -2,7 +2,7 @@
 
 The CUDA simulator runs kernels as Python, so it cannot catch what only Numba's CUDA compiler rejects (typing,
 unsupported functions). This script, run in a process without the simulator, calls a generated module's ``run``
-over NumPy arrays with every kernel launch replaced by a recorder of its argument types, then compiles each
+over NumPy arrays with every kernel launch replaced by a record of its argument types, then compiles each
 recorded kernel with ``numba.cuda.compile_ptx`` for a Hopper GPU (NVVM from the CUDA toolkit wheels; no driver).
 Usage: python -m tests.cuda_ptx [ops] MODEL_FILE ... ("ops": the op table's program; a model file: its training
 step with Adam and clipping); prints one line per kernel and exits 1 if any fails to compile.
@@ -35,23 +35,12 @@ runtime.contiguous = np.ascontiguousarray
 launches: dict[object, set] = {}
 
 
-class Recorder:
-    """Stands for a kernel: ``kernel[config](*arguments)`` records the argument types and runs nothing."""
-
-    def __init__(self, kernel):
-        self.kernel = kernel
-
-    def __getitem__(self, configuration):
-        return lambda *arguments: launches.setdefault(self.kernel, set()).add(
-            tuple(numba.typeof(a) for a in arguments))
+def record(kernel, configuration):
+    """Stands for ``kernel[configuration]``: the launch records its argument types and runs nothing."""
+    return lambda *arguments: launches.setdefault(kernel, set()).add(tuple(numba.typeof(a) for a in arguments))
 
 
-def record(module) -> None:
-    for name, value in vars(module).items():
-        if hasattr(value, "py_func") and hasattr(value, "configure") and not value.targetoptions.get("device"):
-            setattr(module, name, Recorder(value))
-        elif isinstance(value, dict) and name in ("_COPY", "_MATMUL"):
-            setattr(module, name, {key: Recorder(kernel) for key, kernel in value.items()})
+dispatcher.CUDADispatcher.__getitem__ = record
 
 
 def sample_feeds(path: str) -> tuple:
@@ -80,10 +69,8 @@ def programs(paths: list[str]):
 
 
 def main(paths: list[str]) -> int:
-    record(runtime)
     for function, feeds in programs(paths):
         specialization, named = function._validate(feeds)
-        record(specialization.module)
         arrays = [np.asarray(named[n]).reshape(np.shape(named[n]) or (1,)) for n in specialization.feeds]
         specialization.module.run(*arrays, *specialization.constants, *specialization.workspace, 0)
     failures = 0

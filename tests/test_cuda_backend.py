@@ -117,7 +117,7 @@ print(loaded)
     assert result.stdout.strip() == "[]"
 
 
-def test_the_command_line_trains_and_generates_on_the_gpu(tmp_path):
+def test_the_command_line_trains_generates_and_benchmarks_on_the_gpu(tmp_path):
     environment = {**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path / "cache")}  # the simulator, from conftest
     train = subprocess.run([sys.executable, "-m", "graphc", "train", "models/lstm_lm.py", "--set", "embed=4",
                             "--set", "hidden=8", "--batch", "2", "--seq-len", "4", "--steps", "2", "--no-progress",
@@ -130,3 +130,8 @@ def test_the_command_line_trains_and_generates_on_the_gpu(tmp_path):
                               capture_output=True, text=True, timeout=600)
     assert generate.returncode == 0, generate.stderr
     assert generate.stdout.startswith("The ") and len(generate.stdout) > len("The ")
+    bench = subprocess.run([sys.executable, "-m", "graphc", "bench", "models/mlp.py", "--set", "sizes=(6, 8, 3)",
+                            "--batch", "8", "--steps", "2", "--backend", "cuda"], cwd=ROOT, env=environment,
+                           capture_output=True, text=True, timeout=600)
+    assert bench.returncode == 0, bench.stderr
+    assert "compiled step (cuda):" in bench.stdout

@@ -9,6 +9,7 @@ subexpressions shared; matrix products go through BLAS (``np.dot``); structured 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 import numpy as np
 import sympy
@@ -17,6 +18,7 @@ from ..ir import Node
 from ..ops.fused import input_symbol
 from .cpu_scalar import ScalarPrinter, index_expression
 from .lower import VIEW_OPS, Lowered
+from .program import preamble, program
 
 # Element-wise loops over at least this many elements use prange when GRAPHC_PARALLEL=1. Off by default: on the
 # 2-core machines we measure on, Numba's worker threads contend with BLAS's; W2's step took 52 ms with prange
@@ -24,10 +26,24 @@ from .lower import VIEW_OPS, Lowered
 PARALLEL_ELEMENTS = 1 << 15
 
 
+@dataclass
+class Kernel:
+    """An element-wise kernel, printed: loop variables over ``space``, the arrays it writes, each input's array and
+    index, the statements per element, and the value written to each target."""
+
+    space: tuple
+    loop: list[str]
+    targets: list[str]
+    reads: list[tuple[str, str]]
+    statements: list[str]
+    values: list[str]
+
+
 class Emitter:
     """Prints the body of ``run`` for one lowered program."""
 
     product = "np.dot"  # the matrix product into a given result: BLAS
+    printer = ScalarPrinter
 
     def __init__(self, lowered: Lowered):
         self.lowered = lowered
@@ -110,37 +126,43 @@ class Emitter:
         else:  # a broadcast: copy the input into every element of the result
             self.kernel(node, (input_symbol(0),), list(node.inputs[:1]))
 
-    def kernel(self, node: Node, expressions, inputs: list[Node]) -> None:
-        """One loop nest computing every expression per element; common subexpressions computed once."""
-        multiple = isinstance(node.type, tuple)
-        types = node.type if multiple else (node.type,)
-        space = self.shape(node)[0] if multiple else self.shape(node)
+    def elementwise(self, node: Node, expressions, inputs: list[Node]) -> Kernel:
+        """What one element of a kernel computes: the inputs it reads there, the common subexpressions (computed
+        once), and each result, printed by ``self.printer``."""
+        types = node.type if isinstance(node.type, tuple) else (node.type,)
+        space = self.shape(node)[0] if isinstance(node.type, tuple) else self.shape(node)
         targets = [self.target(node, k) for k in range(len(types))]
         with sympy.evaluate(False):
             shared, results = sympy.cse(list(expressions), symbols=sympy.numbered_symbols("t"))
         loop = [f"i{axis}" for axis in range(len(space))]
-        size = int(np.prod(space))
-        body = "    "
-        allowed = os.environ.get("GRAPHC_PARALLEL") == "1"
-        for axis, extent in enumerate(space):
-            parallel = allowed and axis == 0 and size >= PARALLEL_ELEMENTS and extent > 1
-            self.parallel |= parallel
-            self.lines.append(f"{body}for {loop[axis]} in {'numba.prange' if parallel else 'range'}({extent}):")
-            body += "    "
         floats = {t.dtype for t in types if t.dtype.kind == "f"} | {
             i.type.dtype for i in inputs if i.type.dtype.kind == "f"}
-        printer = ScalarPrinter({"fully_qualified_modules": True}, single=floats == {np.dtype(np.float32)})
-        for position, tensor in enumerate(inputs):
+        printer = self.printer({"fully_qualified_modules": True}, single=floats == {np.dtype(np.float32)})
+        reads = []
+        for tensor in inputs:
             source, starts = self.unsliced(tensor)
-            self.lines.append(f"{body}{input_symbol(position)} = {source}"
-                              f"[{index_expression(self.shape(tensor), space, loop, starts)}]")
-        for symbol, value in shared:
-            self.lines.append(f"{body}{symbol} = {printer.doprint(value)}")
-        for target, value, kind in zip(targets, results, types):
-            code = printer.doprint(value)
-            if kind.dtype.kind in "iu":
-                code = f"int({code})"
-            self.lines.append(f"{body}{target}[{', '.join(loop)}] = {code}")
+            reads.append((source, index_expression(self.shape(tensor), space, loop, starts)))
+        statements = [f"{symbol} = {printer.doprint(value)}" for symbol, value in shared]
+        values = [f"int({printer.doprint(value)})" if kind.dtype.kind in "iu" else printer.doprint(value)
+                  for value, kind in zip(results, types)]
+        return Kernel(space, loop, targets, reads, statements, values)
+
+    def kernel(self, node: Node, expressions, inputs: list[Node]) -> None:
+        """One loop nest computing every expression per element."""
+        kernel = self.elementwise(node, expressions, inputs)
+        size = int(np.prod(kernel.space))
+        body = "    "
+        allowed = os.environ.get("GRAPHC_PARALLEL") == "1"
+        for axis, extent in enumerate(kernel.space):
+            parallel = allowed and axis == 0 and size >= PARALLEL_ELEMENTS and extent > 1
+            self.parallel |= parallel
+            self.lines.append(f"{body}for {kernel.loop[axis]} in {'numba.prange' if parallel else 'range'}({extent}):")
+            body += "    "
+        for position, (source, index) in enumerate(kernel.reads):
+            self.lines.append(f"{body}{input_symbol(position)} = {source}[{index}]")
+        self.lines += [f"{body}{statement}" for statement in kernel.statements]
+        for target, value in zip(kernel.targets, kernel.values):
+            self.lines.append(f"{body}{target}[{', '.join(kernel.loop)}] = {value}")
 
     def unsliced(self, tensor: Node) -> tuple[str, list[int]]:
         """The array a kernel reads ``tensor`` from, and the offsets: a slice with unit steps is read from its
@@ -367,53 +389,3 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
     ]
     seeding = ["    np.random.seed(seed)"] if emitter.random else []
     return "\n".join(header + seeding + emitter.lines + [f"    return ({''.join(r + ', ' for r in returned)})"]) + "\n"
-
-
-def preamble(lowered: Lowered) -> list[str]:
-    """What the caller of a generated module reads: the feeds' order and the workspace's buffers."""
-    return [f"FEEDS = {[n.attr('name') for n in lowered.feeds]!r}",
-            f"WORKSPACE = {[(shape, dtype) for _, shape, dtype in lowered.workspace]!r}"]
-
-
-def program(emitter: Emitter, writes: dict[str, Node]) -> tuple[list[str], list[str]]:
-    """Emit every step of the lowered program, then the parameter updates; returns the entry point's arguments
-    and the names it returns.
-
-    ``writes`` maps parameter names to their new values (a training step): each is written into the parameter's
-    own array, by its kernel directly when every other reader of the parameter has run by then, else copied at
-    the end.
-    """
-    lowered = emitter.lowered
-    emitter.in_place = _in_place_updates(lowered, writes)
-    for node in lowered.steps:
-        emitter.node(node)
-    for name, value in writes.items():
-        if value not in emitter.in_place:
-            emitter.emit(f"# {name} <- {emitter.name(value)} (in place, after every reader)")
-            emitter.assign(lowered.names[_feed(lowered, name)], emitter.name(value))
-    returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
-    arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
-                 + [name for name, _, _ in lowered.workspace] + ["seed"])
-    return arguments, returned
-
-
-def _feed(lowered: Lowered, name: str) -> Node:
-    return next(n for n in lowered.feeds if n.attr("name") == name)
-
-
-def _in_place_updates(lowered: Lowered, writes: dict) -> dict[Node, str]:
-    """Updates whose kernel can write straight into the parameter's array: an element-wise kernel that runs after
-    every other reader of the parameter. Such a kernel reads all its inputs at an element before writing any
-    result there, and an update has its parameter's shape, so a kernel with several results (an optimizer's new
-    parameter and new slots) can write each into its own array."""
-    position = {node: index for index, node in enumerate(lowered.steps)}
-    direct = {}
-    for name, value in writes.items():
-        kernel = value.inputs[0] if value.op.name == "item" else value
-        if kernel not in position or not (kernel.op.elementwise or kernel.op.name == "fused"):
-            continue
-        param = _feed(lowered, name)
-        readers = [n for n in lowered.graph.users[param] if n is not kernel]
-        if all(position[r] < position[kernel] for r in readers):
-            direct[value] = lowered.names[param]
-    return direct

@@ -17,9 +17,10 @@ import sympy
 
 from ..ir import Node
 from ..ops.fused import input_symbol
-from .cpu import Emitter, preamble, program
-from .cpu_scalar import ScalarPrinter, index_expression
+from .cpu import Emitter
+from .cpu_scalar import ScalarPrinter
 from .lower import Lowered
+from .program import preamble, program
 
 
 class DevicePrinter(ScalarPrinter):
@@ -47,6 +48,7 @@ class CudaEmitter(Emitter):
     """Prints the host function ``run`` (launches, in the CPU emitter's order) and the kernels it launches."""
 
     product = "rt.matmul"
+    printer = DevicePrinter
 
     def __init__(self, lowered: Lowered, kernels: list[str] | None = None):
         super().__init__(lowered)
@@ -98,32 +100,18 @@ class CudaEmitter(Emitter):
         self.kernels.append("\n".join(lines))
 
     def kernel(self, node: Node, expressions, inputs: list[Node]) -> None:
-        """One kernel computing every expression per element, common subexpressions computed once."""
-        multiple = isinstance(node.type, tuple)
-        types = node.type if multiple else (node.type,)
-        space = self.shape(node)[0] if multiple else self.shape(node)
-        targets = [self.target(node, k) for k in range(len(types))]
-        with sympy.evaluate(False):
-            shared, results = sympy.cse(list(expressions), symbols=sympy.numbered_symbols("t"))
-        loop = [f"i{axis}" for axis in range(len(space))]
-        floats = {t.dtype for t in types if t.dtype.kind == "f"} | {
-            i.type.dtype for i in inputs if i.type.dtype.kind == "f"}
-        printer = DevicePrinter({"fully_qualified_modules": True}, single=floats == {np.dtype(np.float32)})
-        body, sources = [], []
-        for position, tensor in enumerate(inputs):
-            source, starts = self.unsliced(tensor)
-            sources.append(source)
-            body.append(f"{input_symbol(position)} = array{position}"
-                        f"[{index_expression(self.shape(tensor), space, loop, starts)}]")
-        body += [f"{symbol} = {printer.doprint(value)}" for symbol, value in shared]
-        for k, (value, kind) in enumerate(zip(results, types)):
-            code = printer.doprint(value)
-            body.append(f"out{k}[{', '.join(loop)}] = {f'int({code})' if kind.dtype.kind in 'iu' else code}")
-        kernel = f"kernel_{self.lowered.names[node]}"
-        size = int(np.prod(space))
-        self.define(kernel, [f"out{k}" for k in range(len(targets))] + [f"array{p}" for p in range(len(inputs))],
-                    size, space, body)
-        self.emit(f"{kernel}[rt.grid({size})]({', '.join(targets + sources)})")
+        """One kernel computing every expression per element."""
+        kernel = self.elementwise(node, expressions, inputs)
+        body = [f"{input_symbol(position)} = array{position}[{index}]"
+                for position, (_, index) in enumerate(kernel.reads)]
+        body += kernel.statements
+        body += [f"out{k}[{', '.join(kernel.loop)}] = {value}" for k, value in enumerate(kernel.values)]
+        name = f"kernel_{self.lowered.names[node]}"
+        size = int(np.prod(kernel.space))
+        self.define(name, [f"out{k}" for k in range(len(kernel.targets))] +
+                    [f"array{p}" for p in range(len(kernel.reads))], size, kernel.space, body)
+        sources = [source for source, _ in kernel.reads]
+        self.emit(f"{name}[rt.grid({size})]({', '.join(kernel.targets + sources)})")
 
     def op_transpose(self, node, x, axes):
         if len(axes) == 2:  # a strided view: kernels and the matrix product index it as it is

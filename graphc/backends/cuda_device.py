@@ -55,8 +55,13 @@ class CudaCompiled(Compiled):
         writes = set(self.write_names)
         arguments = [self._mirror(name, feeds[name]) if name in writes else self.cuda.to_device(_argument(feeds[name]))
                      for name in specialization.feeds]
-        if self.keep_previous:
-            self.previous = {name: (device, runtime.duplicate(device)) for name, (_, device) in self.mirrors.items()}
+        if self.keep_previous:  # into device buffers allocated once
+            for name, (_, device) in self.mirrors.items():
+                kept = self.previous.get(name)
+                if kept is None or kept[0] is not device:
+                    self.previous[name] = (device, runtime.duplicate(device))
+                else:
+                    runtime.copy(device, kept[1])
         returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
         return [value.copy_to_host() for value in returned]
 
@@ -79,3 +84,4 @@ class CudaCompiled(Compiled):
 
     def invalidate(self) -> None:
         self.mirrors.clear()
+        self.previous.clear()

@@ -302,32 +302,20 @@ def matmul(a, b, out):
     _MATMUL[np.dtype(out.dtype)][blocks, (TILE, TILE)](a, b, out)
 
 
-def row_sum(x, out):
-    _row_sum[rows_grid(x.shape[0])](x, out)
+def _per_row(kernel):
+    """The launcher of a row kernel: a block per row of its first argument."""
+    def launch(x, *rest):
+        kernel[rows_grid(x.shape[0])](x, *rest)
+    return launch
+
+
+row_sum, row_max, row_argmax = _per_row(_row_sum), _per_row(_row_max_kernel), _per_row(_row_argmax)
+row_softmax, row_log_softmax = _per_row(_row_softmax), _per_row(_row_log_softmax)
+row_cross_entropy = _per_row(_row_cross_entropy)
 
 
 def column_sum(x, out):
     _column_sum[grid(x.shape[1])](x, out)
-
-
-def row_max(x, out):
-    _row_max_kernel[rows_grid(x.shape[0])](x, out)
-
-
-def row_argmax(x, out):
-    _row_argmax[rows_grid(x.shape[0])](x, out)
-
-
-def row_log_softmax(x, out):
-    _row_log_softmax[rows_grid(x.shape[0])](x, out)
-
-
-def row_softmax(x, out):
-    _row_softmax[rows_grid(x.shape[0])](x, out)
-
-
-def row_cross_entropy(logits, labels, out):
-    _row_cross_entropy[rows_grid(logits.shape[0])](logits, labels, out)
 
 
 def row_pick(values, labels, out):

@@ -152,7 +152,8 @@ def generator_key() -> str:
     """A hash of the code generator's own source: a changed backend never loads modules an older one wrote."""
     folder = pathlib.Path(__file__).parent
     digest = hashlib.sha256()
-    for name in ("lower.py", "cpu.py", "cpu_scalar.py", "cpu_runtime.py", "cpu_math.py"):
+    for name in ("lower.py", "program.py", "cpu.py", "cpu_scalar.py", "cpu_runtime.py", "cpu_math.py", "cuda.py",
+                 "cuda_runtime.py"):
         digest.update((folder / name).read_bytes())
     return digest.hexdigest()
 
