@@ -25,3 +25,14 @@ def private_kernel_cache(tmp_path_factory):
 def backend(request):
     """Each compiled backend in turn: the same parity tests hold for both (CUDA under the simulator in CI)."""
     return request.param
+
+
+@pytest.fixture(scope="module")
+def language_data():
+    """A tiny corpus: its vocabulary, training windows (6 x 4) and validation windows (6 x 2)."""
+    from graphc import data
+
+    text = ["the cat sat on the mat. " * 6, "a dog ate the hat. " * 6, "one fox ran far. " * 6]
+    vocabulary = data.Vocabulary.build(text)
+    stream = vocabulary.stream(text)
+    return vocabulary, data.Windows(stream[:300], seq_len=6, batch=4), data.Windows(stream[300:], seq_len=6, batch=2)

@@ -16,7 +16,7 @@ from graphc.backends import cuda_device
 from graphc.train import Trainer
 
 from .test_cpu_backend import mlp_feeds
-from .test_trainer import classifier, examples
+from .test_trainer import classifier, examples, small_lm
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -64,6 +64,28 @@ def test_a_trainer_on_the_gpu_follows_the_cpu_run_and_checkpoints_current_parame
     resumed = Trainer.resume(gpu.save(tmp_path / "gpu.npz"), classifier(), progress=False, backend="cuda")
     for name in cpu.params:
         np.testing.assert_allclose(resumed.params[name], cpu.params[name], rtol=1e-9)
+
+
+def test_a_language_models_carried_state_stays_on_the_device(language_data, monkeypatch):
+    from numba import cuda
+
+    vocabulary, train, _ = language_data
+    uploads = []
+    real_upload = cuda.to_device
+    monkeypatch.setattr(cuda, "to_device", lambda array, *a, **k: uploads.append(np.shape(array))
+                        or real_upload(array, *a, **k))
+    losses, step_uploads = {}, []
+    for backend in ("cpu", "cuda"):
+        trainer = Trainer(small_lm(vocabulary), optim.SGD(0.5), progress=False, backend=backend)
+        step_uploads.clear()
+        history = trainer.fit(train, max_steps=4, callback=lambda *_: step_uploads.append(uploads.copy())
+                              or uploads.clear())
+        losses[backend] = history.losses
+    np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
+    window = (train.seq_len, train.batch)
+    for shapes in step_uploads[1:]:  # after the first step: the window's tokens and targets, and the learning rate
+        assert sorted(shapes) == [(1,), window, window]
+    assert all(hasattr(state, "copy_to_host") for state in trainer.carry.values())
 
 
 def test_every_generated_kernel_compiles_to_ptx_for_a_gpu(tmp_path):

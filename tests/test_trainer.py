@@ -30,14 +30,6 @@ def examples(count=50, seed=0, batch=8):
     return data.Examples({"x": x, "labels": labels}, batch)
 
 
-@pytest.fixture(scope="module")
-def language_data():
-    text = ["the cat sat on the mat. " * 6, "a dog ate the hat. " * 6, "one fox ran far. " * 6]
-    vocabulary = data.Vocabulary.build(text)
-    stream = vocabulary.stream(text)
-    return vocabulary, data.Windows(stream[:300], seq_len=6, batch=4), data.Windows(stream[300:], seq_len=6, batch=2)
-
-
 def small_lm(vocabulary):
     return nn.language_model("lstm", len(vocabulary), embed=4, hidden=8)
 

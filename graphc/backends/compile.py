@@ -71,6 +71,7 @@ class Compiled:
         self.source = ""
         self.keep_previous = False
         self.previous: dict[str, tuple] = {}  # write name -> (where it lives, its value before the latest call)
+        self.resident_outputs: set[int] = set()  # results a device backend returns as device arrays
 
     # --- what a backend does its own way ----------------------------------------------------------------------------
     def generator(self):
@@ -125,7 +126,7 @@ class Compiled:
         signature = self._signature(feeds)
         specialization = self.by_signature.get(signature) if signature is not None else None
         if specialization is None:  # validate, and take the feeds as converted to their declared dtypes
-            specialization, feeds = self._validate(feeds)
+            specialization, feeds = self._validate({name: to_host(value) for name, value in feeds.items()})
             if signature is not None:
                 self.by_signature[signature] = specialization
         returned = self.launch(specialization, feeds, seed)
@@ -133,10 +134,14 @@ class Compiled:
         return results[0] if self.single else results
 
     def _signature(self, feeds: dict):
-        """Shapes, dtypes and layouts of the feeds, or None when a feed is not a NumPy array."""
+        """Shapes, dtypes and layouts of the feeds, or None when a feed is not a NumPy array (or, for a device
+        backend, a device array it returned)."""
         signature = []
         for name in self.feed_names:
             value = feeds.get(name)
+            if self.backend != "cpu" and on_device(value):
+                signature.append((value.shape, value.dtype.char, True))
+                continue
             if not isinstance(value, np.ndarray):
                 return None
             signature.append((value.shape, value.dtype.char, value.flags.c_contiguous and value.flags.writeable))
@@ -158,6 +163,16 @@ class Compiled:
     def workspace_bytes(self) -> int:
         """Bytes of intermediate buffers planned for the most recently compiled shape binding."""
         return next(reversed(self.specializations.values())).workspace_bytes if self.specializations else 0
+
+
+def on_device(value) -> bool:
+    """Whether ``value`` is a device array (numba-cuda's, or its simulator's)."""
+    return hasattr(value, "copy_to_host")
+
+
+def to_host(value):
+    """A NumPy array of ``value``, copied from the device when it lives there."""
+    return value.copy_to_host() if on_device(value) else value
 
 
 def _argument(value):

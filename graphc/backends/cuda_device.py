@@ -4,7 +4,8 @@
 A parameter array is copied to the device the first time it is fed (or when the caller feeds another array under
 its name) and stays there: each step updates the device copy in place, and the caller's array is brought up to date
 only by ``synchronize()``. The trainer synchronizes before it reads parameters (evaluation, checkpoints, the end of
-training) and calls ``invalidate()`` after it writes them.
+training) and calls ``invalidate()`` after it writes them. Results named in ``resident_outputs`` (a recurrent net's
+final state, fed back at the next window) are returned as device arrays and taken back as they are.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import importlib.util
 import numpy as np
 
 from ..errors import GraphcError
-from .compile import Compiled, Specialization, _argument
+from .compile import Compiled, Specialization, _argument, on_device
 
 INSTALL = "pip install 'graphc[cuda]' (or: pip install numba-cuda)"
 
@@ -53,7 +54,7 @@ class CudaCompiled(Compiled):
         from . import cuda_runtime as runtime
 
         writes = set(self.write_names)
-        arguments = [self._mirror(name, feeds[name]) if name in writes else self.cuda.to_device(_argument(feeds[name]))
+        arguments = [self._mirror(name, feeds[name]) if name in writes else self._upload(feeds[name])
                      for name in specialization.feeds]
         if self.keep_previous:  # into device buffers allocated once
             for name, (_, device) in self.mirrors.items():
@@ -63,7 +64,12 @@ class CudaCompiled(Compiled):
                 else:
                     runtime.copy(device, kept[1])
         returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
-        return [value.copy_to_host() for value in returned]
+        return [value if index in self.resident_outputs else value.copy_to_host()
+                for index, value in enumerate(returned)]
+
+    def _upload(self, value):
+        """A feed on the device: a device array (a result returned resident, fed back) is taken as it is."""
+        return value if on_device(value) else self.cuda.to_device(_argument(value))
 
     def _mirror(self, name: str, array: np.ndarray):
         held = self.mirrors.get(name)

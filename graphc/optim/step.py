@@ -24,7 +24,8 @@ class TrainingStep:
     clipping) is kept in ``last_gradient_norms``."""
 
     def __init__(self, loss: Tensor, params, optimizer: Optimizer | None = None, *, outputs=(),
-                 backend: str = "cpu", gradient_norms: bool = False, keep_previous: bool = False):
+                 backend: str = "cpu", gradient_norms: bool = False, keep_previous: bool = False,
+                 resident_outputs: int = 0):
         self.params = list(params)
         self.optimizer = optimizer or SGD()
         self.steps_taken = 0
@@ -59,6 +60,8 @@ class TrainingStep:
         extra = [stack([cast(sqrt(s), "float64") for s in squares])] if gradient_norms else []
         self.compiled = compiled([loss, *outputs, *extra], writes, backend=backend)
         self.compiled.keep_previous = keep_previous
+        # the last ``resident_outputs`` outputs (a carried state) stay on a GPU backend's device, to be fed back
+        self.compiled.resident_outputs = set(range(1 + len(outputs) - resident_outputs, 1 + len(outputs)))
         self.last_gradient_norms: dict[str, float] = {}
 
     def __call__(self, feeds: dict, seed: int | None = None):

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..backends.compile import compile
+from ..backends.compile import compile, to_host
 from ..backends.reference import evaluate
 from ..errors import GraphcError, NumericalError
 from ..init import init_params
@@ -43,12 +43,13 @@ class Trainer:
         self.params = params if params is not None else init_params(model.params, seed)
         self.metrics = [name for name in METRIC_OUTPUTS if name in model.outputs]
         self.step = TrainingStep(model.loss, model.params, self.optimizer, outputs=self._extra_outputs(),
-                                 backend=backend, gradient_norms=track_gradients > 0, keep_previous=check_numerics)
+                                 backend=backend, gradient_norms=track_gradients > 0, keep_previous=check_numerics,
+                                 resident_outputs=len(model.state))
         self.backend, self.check_numerics, self.progress = backend, check_numerics, progress
         self.track_gradients, self.metadata = track_gradients, dict(metadata or {})
         self.history = History()
         self.epoch, self.position = 0, 0  # the epoch under way and the batches of it already trained on
-        self.carry: dict[str, np.ndarray] = {}
+        self.carry: dict[str, np.ndarray] = {}  # the state the next batch starts from (on a GPU, device arrays)
         self.sums: dict[str, float] = {}  # the current epoch's unit-weighted loss and metrics so far
         self.best: dict[str, np.ndarray] = {}
         self.best_loss, self.waited = math.inf, 0
@@ -116,7 +117,7 @@ class Trainer:
         if not math.isfinite(loss):
             if self.check_numerics:  # the step kept the values before it: trace the non-finite loss to its op
                 self.step.rollback()
-                diagnose(self.model, feeds)
+                diagnose(self.model, {name: to_host(value) for name, value in feeds.items()})
             raise NumericalError(f"the loss is not finite at step {self.step.steps_taken + 1}",
                                  self.model.loss.node.location)
         finals = self._accumulate(self.sums, loss, outputs, units)
@@ -195,8 +196,9 @@ class Trainer:
                     "position": {"epoch": self.epoch, "batch": self.position, "sums": self.sums},
                     "early_stopping": {"best_loss": _finite_or_none(self.best_loss), "waited": self.waited},
                     "history": self.history.to_dict()}
-        return checkpoints.save(path, checkpoints.Checkpoint(self.params, self.step.state_dict(), self.carry,
-                                                             self.best, metadata))
+        carry = {name: to_host(value) for name, value in self.carry.items()}
+        return checkpoints.save(path, checkpoints.Checkpoint(self.params, self.step.state_dict(), carry, self.best,
+                                                             metadata))
 
     @classmethod
     def resume(cls, path, model: Model, optimizer: Optimizer | None = None, **options) -> Trainer:
