@@ -3,7 +3,8 @@
 Every node becomes a commented line (or a loop nest, for an element-wise kernel) in ``run``, so one call pays one
 Python-to-native transition. Element-wise kernels print their SymPy expressions as scalar code, common
 subexpressions shared; matrix products go through BLAS (``np.dot``); structured ops call the row kernels of
-``cpu_runtime`` on a 2-D view whose last axis is the op's axis.
+``cpu_runtime`` on a 2-D view whose last axis is the op's axis. The CUDA generator (``cuda.py``) is this emitter
+with the methods that make and move arrays, and loop over elements, overridden.
 """
 
 from __future__ import annotations

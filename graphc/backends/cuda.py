@@ -114,7 +114,7 @@ class CudaEmitter(Emitter):
         self.emit(f"{name}[rt.grid({size})]({', '.join(kernel.targets + sources)})")
 
     def op_transpose(self, node, x, axes):
-        if len(axes) == 2:  # a strided view: kernels and the matrix product index it as it is
+        if len(axes) == 2:  # numba-cuda's DeviceNDArray.T (a transposed copy, made by its own kernel)
             self.alias(node, f"{x}.T")
         else:
             self.alias(node, self.permuted(x, self.shape(node.inputs[0]), tuple(axes)))
