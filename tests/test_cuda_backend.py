@@ -78,7 +78,7 @@ def test_a_language_models_carried_state_stays_on_the_device(language_data, monk
     for backend in ("cpu", "cuda"):
         trainer = Trainer(small_lm(vocabulary), optim.SGD(0.5), progress=False, backend=backend)
         step_uploads.clear()
-        history = trainer.fit(train, max_steps=4, callback=lambda *_: step_uploads.append(uploads.copy())
+        history = trainer.fit(train, max_steps=3, callback=lambda *_: step_uploads.append(uploads.copy())
                               or uploads.clear())
         losses[backend] = history.losses
     np.testing.assert_allclose(losses["cuda"], losses["cpu"], rtol=1e-5)
