@@ -60,14 +60,15 @@ def sign(x):
 
 # --- block reductions: every thread of the block passes its partial result, every thread gets the total -------------
 @cuda.jit(device=True)
-def _block_sum(partial, value):
+def _block_reduce(partial, value, maximum):
+    """The block's sum of ``value`` (its maximum when ``maximum``), by halving tree through ``partial``."""
     t = cuda.threadIdx.x
     partial[t] = value
     cuda.syncthreads()
     step = THREADS // 2
     while step > 0:
         if t < step:
-            partial[t] += partial[t + step]
+            partial[t] = max(partial[t], partial[t + step]) if maximum else partial[t] + partial[t + step]
         cuda.syncthreads()
         step //= 2
     total = partial[0]
@@ -76,19 +77,13 @@ def _block_sum(partial, value):
 
 
 @cuda.jit(device=True)
+def _block_sum(partial, value):
+    return _block_reduce(partial, value, False)
+
+
+@cuda.jit(device=True)
 def _block_max(partial, value):
-    t = cuda.threadIdx.x
-    partial[t] = value
-    cuda.syncthreads()
-    step = THREADS // 2
-    while step > 0:
-        if t < step:
-            partial[t] = max(partial[t], partial[t + step])
-        cuda.syncthreads()
-        step //= 2
-    best = partial[0]
-    cuda.syncthreads()
-    return best
+    return _block_reduce(partial, value, True)
 
 
 @cuda.jit(device=True)
