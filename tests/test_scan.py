@@ -164,6 +164,17 @@ def test_compiled_source_does_not_grow_with_the_sequence_length(backend):
     assert f"range({length})" in long and f"range({length - 1}, -1, -1)" in long
 
 
+def test_a_transposed_matrix_read_at_every_step_is_copied_in_row_order_once():
+    loss, wrt = lstm()
+    fn = gc.compile([loss] + gc.grad(loss, list(wrt)))
+    fn(FEEDS)
+    lines = fn.source.splitlines()
+    backward = next(k for k, line in enumerate(lines) if f"in range({T - 1}, -1, -1)" in line)
+    copies = [line.split("=")[0].strip() for line in lines[:backward] if "_rows = np.ascontiguousarray(" in line]
+    assert copies, "the backward loop should read U transposed from a row-ordered copy"
+    assert all(f"= {name}" in "\n".join(lines[backward:]) for name in copies)
+
+
 def test_a_carry_that_changes_type_is_reported_on_the_users_line():
     h0 = gc.input("h0", (B, H))
     x = gc.input("x", (T, B, E))

@@ -334,6 +334,13 @@ class Emitter:
         stacks = [self.target(node, k + j) for j in range(len(body.steps))]
         for carry, start in zip(state, arguments[:k]):
             self.assign(carry, start)
+        # A transposed matrix read at every step is copied into row order once: BLAS multiplies by a transposed
+        # operand more slowly (W4's backward step, 32x1024 @ 1024x256: 222 us against 171 us).
+        captured = list(arguments[k + m:])
+        for position, tensor in enumerate(node.inputs[k + m:]):
+            if tensor.op.name == "transpose" and len(self.shape(tensor)) == 2:
+                self.emit(f"{captured[position]}_rows = {self.contiguous(captured[position])}")
+                captured[position] += "_rows"
         t = f"{self.lowered.names[node]}_t"
         self.emit(f"for {t} in range({length - 1}, -1, -1):" if reverse else f"for {t} in range({length}):")
         for placeholder, carry in zip(body.carries, state):
@@ -341,7 +348,7 @@ class Emitter:
         for placeholder, sequence in zip(body.sequences, arguments[k:k + m]):
             step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else f"{sequence}[{t}]"
             self.emit(f"    {inner.names[placeholder]} = {step}")
-        for placeholder, value in zip(body.captures, arguments[k + m:]):
+        for placeholder, value in zip(body.captures, captured):
             self.emit(f"    {inner.names[placeholder]} = {value}")
         child = self.child(inner)
         for step in inner.steps:
