@@ -1,6 +1,8 @@
 """graphc.scan: values against NumPy loops, gradients against finite differences, the optimizer's loop rewrites
 and the compiled loop against the reference interpreter."""
 
+import re
+
 import numpy as np
 import pytest
 
@@ -173,6 +175,17 @@ def test_a_transposed_matrix_read_at_every_step_is_copied_in_row_order_once():
     copies = [line.split("=")[0].strip() for line in lines[:backward] if "_rows = np.ascontiguousarray(" in line]
     assert copies, "the backward loop should read U transposed from a row-ordered copy"
     assert all(f"= {name}" in "\n".join(lines[backward:]) for name in copies)
+
+
+def test_a_kernel_writes_the_values_a_step_stores_straight_into_their_stacks(backend):
+    loss, wrt = lstm()
+    outputs = [loss] + gc.grad(loss, list(wrt))
+    fn = gc.compile(outputs, backend=backend)
+    for got, want in zip(fn(FEEDS), gc.evaluate(outputs, FEEDS)):
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
+    direct = re.findall(r"= (\w+\[\w+_t\])  # written in place", fn.source)
+    assert len(direct) >= 4  # the forward kernel's gates and cell, at least
+    assert not any(f"{row} = " in fn.source for row in direct)  # and no copy into the stack after it
 
 
 def test_a_carry_that_changes_type_is_reported_on_the_users_line():

@@ -18,8 +18,8 @@ import sympy
 from ..ir import Node
 from ..ops.fused import input_symbol
 from .cpu_scalar import ScalarPrinter, index_expression
-from .lower import VIEW_OPS, Lowered
-from .program import preamble, program
+from .lower import Lowered
+from .program import loop, preamble, program
 
 # Element-wise loops over at least this many elements use prange when GRAPHC_PARALLEL=1. Off by default: on the
 # 2-core machines we measure on, Numba's worker threads contend with BLAS's; W2's step took 52 ms with prange
@@ -48,7 +48,8 @@ class Emitter:
 
     def __init__(self, lowered: Lowered):
         self.lowered = lowered
-        self.in_place: dict[Node, str] = {}  # update values written straight into their parameter's array
+        # values written straight into an array of their own: parameter updates, a loop's per-step outputs
+        self.in_place: dict[Node, str] = {}
         self.lines: list[str] = []
         self.parallel = False
         self.random = False
@@ -66,9 +67,9 @@ class Emitter:
         """The array a planned op writes into: its workspace buffer, or a fresh array for a returned value."""
         name = self.lowered.names[node] + (f"_{index}" if isinstance(node.type, tuple) else "")
         types = node.type if isinstance(node.type, tuple) else (node.type,)
-        for value, parameter in self.in_place.items():
+        for value, destination in self.in_place.items():
             if value is node or (value.op.name == "item" and value.inputs[0] is node and value.attr("index") == index):
-                self.lines.append(f"    {name} = {parameter}  # the update, in place")
+                self.lines.append(f"    {name} = {destination}  # written in place")
                 return name
         buffer = self.lowered.buffers.get((node, index))
         if buffer is not None:
@@ -327,52 +328,7 @@ class Emitter:
         self.alias(node, x)
 
     def op_scan(self, node, *arguments, body, reverse, length, recompute):
-        """The loop: carry arrays updated in place, the body's lines inside, each step's outputs copied out."""
-        inner = self.lowered.bodies[node]
-        k, m = len(body.carries), len(body.sequences)
-        state = [self.target(node, i) for i in range(k)]
-        stacks = [self.target(node, k + j) for j in range(len(body.steps))]
-        for carry, start in zip(state, arguments[:k]):
-            self.assign(carry, start)
-        # A transposed matrix read at every step is copied into row order once: BLAS multiplies by a transposed
-        # operand more slowly (W4's backward step, 32x1024 @ 1024x256: 222 us against 171 us).
-        captured = list(arguments[k + m:])
-        for position, tensor in enumerate(node.inputs[k + m:]):
-            if tensor.op.name == "transpose" and len(self.shape(tensor)) == 2:
-                self.emit(f"{captured[position]}_rows = {self.contiguous(captured[position])}")
-                captured[position] += "_rows"
-        t = f"{self.lowered.names[node]}_t"
-        self.emit(f"for {t} in range({length - 1}, -1, -1):" if reverse else f"for {t} in range({length}):")
-        for placeholder, carry in zip(body.carries, state):
-            self.emit(f"    {inner.names[placeholder]} = {carry}")
-        for placeholder, sequence in zip(body.sequences, arguments[k:k + m]):
-            step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else f"{sequence}[{t}]"
-            self.emit(f"    {inner.names[placeholder]} = {step}")
-        for placeholder, value in zip(body.captures, captured):
-            self.emit(f"    {inner.names[placeholder]} = {value}")
-        child = self.child(inner)
-        for step in inner.steps:
-            child.node(step)
-        self.lines += ["    " + line for line in child.lines]
-        self.parallel |= child.parallel
-        self.random |= child.random
-        for stack, value in zip(stacks, body.steps):
-            self.store_step(stack, t, child.name(value), value.type.shape == ())
-        # A new carry that is (a view of) another carry's old value is copied before any carry is overwritten.
-        carried = set(body.carries)
-        new = []
-        for i, value in enumerate(body.outputs[:k]):
-            root = value
-            while root.op.name in VIEW_OPS and root.op.name != "item":
-                root = root.inputs[0]
-            name = child.name(value)
-            if root in carried and root is not body.carries[i]:
-                self.emit(f"    {name}_next = {self.duplicate(name)}")
-                name = f"{name}_next"
-            new.append(name)
-        for i, (carry, value) in enumerate(zip(state, new)):
-            if body.outputs[i] is not body.carries[i]:
-                self.assign(carry, value, indent="    ")
+        loop(self, node, arguments, body, reverse, length)
 
 
 def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) -> str:

@@ -1,10 +1,11 @@
-"""The walk over a lowered program that both code generators share: every step in schedule order, then each
-parameter's update written into the parameter's own array (by its kernel directly where that is safe)."""
+"""The walk over a lowered program that both code generators share: every step in schedule order (a loop as one
+loop over its body's steps), then each parameter's update written into the parameter's own array (by its kernel
+directly where that is safe)."""
 
 from __future__ import annotations
 
 from ..ir import Node
-from .lower import Lowered
+from .lower import VIEW_OPS, Lowered
 
 
 def preamble(lowered: Lowered) -> list[str]:
@@ -55,3 +56,58 @@ def _in_place_updates(lowered: Lowered, writes: dict) -> dict[Node, str]:
         if all(position[r] < position[kernel] for r in readers):
             direct[value] = lowered.names[param]
     return direct
+
+
+def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> None:
+    """A loop node (``scan``): carry arrays updated in place, the body's lines inside, each step's outputs written
+    into their stacks."""
+    inner = emitter.lowered.bodies[node]
+    k, m = len(body.carries), len(body.sequences)
+    state = [emitter.target(node, i) for i in range(k)]
+    stacks = [emitter.target(node, k + j) for j in range(len(body.steps))]
+    for carry, start in zip(state, arguments[:k]):
+        emitter.assign(carry, start)
+    # A transposed matrix read at every step is copied into row order once: BLAS multiplies by a transposed
+    # operand more slowly (W4's backward step, 32x1024 @ 1024x256: 222 us against 171 us).
+    captured = list(arguments[k + m:])
+    for position, tensor in enumerate(node.inputs[k + m:]):
+        if tensor.op.name == "transpose" and len(emitter.shape(tensor)) == 2:
+            emitter.emit(f"{captured[position]}_rows = {emitter.contiguous(captured[position])}")
+            captured[position] += "_rows"
+    t = f"{emitter.lowered.names[node]}_t"
+    emitter.emit(f"for {t} in range({length - 1}, -1, -1):" if reverse else f"for {t} in range({length}):")
+    for placeholder, carry in zip(body.carries, state):
+        emitter.emit(f"    {inner.names[placeholder]} = {carry}")
+    for placeholder, sequence in zip(body.sequences, arguments[k:k + m]):
+        step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else f"{sequence}[{t}]"
+        emitter.emit(f"    {inner.names[placeholder]} = {step}")
+    for placeholder, value in zip(body.captures, captured):
+        emitter.emit(f"    {inner.names[placeholder]} = {value}")
+    child = emitter.child(inner)
+    for stack, value in zip(stacks, body.steps):  # a kernel's per-step result goes straight into its stack
+        producer, index = (value.inputs[0], value.attr("index")) if value.op.name == "item" else (value, 0)
+        if value.type.shape != () and (producer, index) in inner.buffers and value not in child.in_place:
+            child.in_place[value] = f"{stack}[{t}]"
+    for step in inner.steps:
+        child.node(step)
+    emitter.lines += ["    " + line for line in child.lines]
+    emitter.parallel |= child.parallel
+    emitter.random |= child.random
+    for stack, value in zip(stacks, body.steps):
+        if child.in_place.get(value) != f"{stack}[{t}]":
+            emitter.store_step(stack, t, child.name(value), value.type.shape == ())
+    # A new carry that is (a view of) another carry's old value is copied before any carry is overwritten.
+    carried = set(body.carries)
+    new = []
+    for i, value in enumerate(body.outputs[:k]):
+        root = value
+        while root.op.name in VIEW_OPS and root.op.name != "item":
+            root = root.inputs[0]
+        name = child.name(value)
+        if root in carried and root is not body.carries[i]:
+            emitter.emit(f"    {name}_next = {emitter.duplicate(name)}")
+            name = f"{name}_next"
+        new.append(name)
+    for i, (carry, value) in enumerate(zip(state, new)):
+        if body.outputs[i] is not body.carries[i]:
+            emitter.assign(carry, value, indent="    ")
