@@ -42,6 +42,8 @@ docs: setup-dev
 bench: setup-dev
 	$(PY) -m pip install --quiet 'jax[cpu]'
 	$(PY) benchmarks/mlp.py
+	$(PY) benchmarks/recurrent.py
+	$(PY) benchmarks/lm_parity.py
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
