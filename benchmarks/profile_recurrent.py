@@ -18,26 +18,13 @@ import benchmarks.threads  # noqa: E402, F401 - sets the thread variables before
 
 # isort: split
 
-import time  # noqa: E402
-
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import recurrent  # noqa: E402
+from benchmarks.report import median_seconds  # noqa: E402
 from graphc.backends.lower import lower  # noqa: E402
 from graphc.backends.reference import bind_feeds  # noqa: E402
-
-
-def median_seconds(function, calls: int) -> float:
-    """Median over 5 repeats of the mean time per call, after one call."""
-    function()
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(calls):
-            function()
-        times.append((time.perf_counter() - start) / calls)
-    return float(np.median(times))
 
 
 @numba.njit
@@ -91,7 +78,7 @@ def profile(name: str) -> None:
              "targets": np.zeros((workload["steps"], workload["batch"]), np.int64), **weights,
              **recurrent.language.zero_state(model, workload["batch"])}
     graph = step.compiled.graph
-    _, binding = bind_feeds(graph, {**feeds, **step._scalar_feeds})
+    _, binding = bind_feeds(graph, step.compiled_feeds(feeds))
     rng = np.random.default_rng(0)
     print(f"\n{name}: matrix products of one graphc step (ms per step: count × one product)")
     print(f"{'product':>28} {'count':>6} {'OpenBLAS (graphc)':>18} {'MKL (torch.mm)':>15}")

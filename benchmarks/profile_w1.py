@@ -12,7 +12,6 @@ for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS")
 import math  # noqa: E402
 import pathlib  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
@@ -21,20 +20,14 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
 import graphc  # noqa: E402
 from benchmarks.mlp import WORKLOADS, data, initial_weights  # noqa: E402
+from benchmarks.report import median_seconds  # noqa: E402
 from graphc.backends.compile import _argument  # noqa: E402
 from models import mlp  # noqa: E402
 
 
 def microseconds(function, calls: int = 3000) -> float:
-    """Median over 5 repeats of the mean time per call."""
-    function()
-    times = []
-    for _ in range(5):
-        start = time.perf_counter()
-        for _ in range(calls):
-            function()
-        times.append((time.perf_counter() - start) / calls * 1e6)
-    return float(np.median(times))
+    """Median over 5 repeats of the mean µs per call."""
+    return median_seconds(function, calls) * 1e6
 
 
 @numba.njit(error_model="numpy")
@@ -53,7 +46,7 @@ def main() -> int:
     step = graphc.compile_step(model.loss, model.params, workload["lr"])
     step(feeds)
     specialization = next(iter(step.compiled.specializations.values()))
-    arguments = ([_argument(feeds[n]) for n in specialization.feeds] + specialization.constants
+    arguments = ([_argument(step.compiled_feeds(feeds)[n]) for n in specialization.feeds] + specialization.constants
                  + specialization.workspace + [0])
     namespace = {"numba": numba}
     exec(f"@numba.njit\ndef empty({', '.join(f'a{i}' for i in range(len(arguments)))}):\n    return 0\n", namespace)

@@ -81,6 +81,18 @@ def write_section(name: str, lines: list[str]) -> None:
     DOC.write_text(text)
 
 
+def median_seconds(function, calls: int, repeats: int = 5) -> float:
+    """Median over ``repeats`` of the mean seconds per call of ``function`` (called once before, to warm up)."""
+    function()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(calls):
+            function()
+        times.append((time.perf_counter() - start) / calls)
+    return float(np.median(times))
+
+
 def measure(step, setup: float, steps: int, repeats: int, loss_steps: int) -> dict:
     """Time a peer's ``step`` (already called once, ``setup`` seconds including that call): ``loss_steps - 1`` more
     steps, whose last loss is reported, then the median ms/step of ``repeats`` runs of ``steps`` steps."""

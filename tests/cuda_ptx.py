@@ -65,7 +65,7 @@ def programs(paths: list[str]):
         model, feeds = sample_feeds(path)
         step = optim.TrainingStep(model.loss, model.params, optim.Adam(0.01, clip_norm=1.0), backend="cuda",
                                   gradient_norms=True)
-        yield step.compiled, {**feeds, **step.state, **step._scalar_feeds}
+        yield step.compiled, step.compiled_feeds(feeds)
 
 
 def main(paths: list[str]) -> int:

@@ -69,13 +69,16 @@ class TrainingStep:
         for key, array in self._scalars:
             array[...] = scalars[key]
         # random ops (dropout) draw from a seed per step, so a resumed run draws what the uninterrupted one did
-        results = self.compiled({**feeds, **self.state, **self._scalar_feeds},
-                                seed=self.steps_taken if seed is None else seed)
+        results = self.compiled(self.compiled_feeds(feeds), seed=self.steps_taken if seed is None else seed)
         self.steps_taken += 1
         if self.gradient_norms:
             *results, norms = results
             self.last_gradient_norms = {p.name: float(n) for p, n in zip(self.params, norms)}
         return results if self.outputs else results[0]
+
+    def compiled_feeds(self, feeds: dict) -> dict:
+        """Everything the compiled step reads: ``feeds``, the optimizer's slots and its per-step scalars."""
+        return {**feeds, **self.state, **self._scalar_feeds}
 
     def rollback(self) -> None:
         """Undo the latest step: parameters and optimizer state as they were before it (needs ``keep_previous``)."""
