@@ -4,6 +4,7 @@ The mapping, layer l and direction d (``_reverse`` in PyTorch's names, ``.revers
 
 - ``nn.Linear``: ``W = weight.T``, ``b = bias``.
 - ``nn.Embedding``: ``table = weight``.
+- ``nn.Conv1d``: ``W = weight`` with its axes reversed (width, inputs, outputs), ``b = bias``.
 - ``nn.RNN`` and ``nn.LSTM``: ``W = weight_ih_l<l>.T``, ``U = weight_hh_l<l>.T``, ``b = bias_ih_l<l> +
   bias_hh_l<l>`` (graphc has one bias per block; the gate order i, f, g, o is PyTorch's).
 - ``nn.GRU``: ``W``, ``U`` as above (blocks r, z, n), ``b = bias_ih_l<l>``, ``b_hidden = bias_hh_l<l>``.
@@ -27,6 +28,8 @@ def from_torch(module, layer, dtype=None) -> dict[str, np.ndarray]:
         values = {"W": torch_params["weight"].T, "b": torch_params.get("bias")}
     elif kind == "Embedding":
         values = {"table": torch_params["weight"]}
+    elif kind == "Conv1d":  # torch (outputs, inputs, width) -> graphc (width, inputs, outputs)
+        values = {"W": torch_params["weight"].transpose(2, 1, 0), "b": torch_params.get("bias")}
     elif kind in ("RNN", "LSTM", "GRU"):
         directions = ("", "_reverse") if module.bidirectional else ("",)
         for l in range(module.num_layers):  # noqa: E741 - PyTorch's own name

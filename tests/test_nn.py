@@ -1,12 +1,13 @@
-"""graphc.nn: recurrent layers against torch.nn with the same weights (outputs, final states and every parameter's
-gradient, in float64), the LSTM variants of math.md against NumPy, and parameter counts."""
+"""graphc.nn: recurrent and convolutional layers against torch.nn with the same weights (outputs, final states and
+every parameter's gradient, in float64), the LSTM variants of math.md against NumPy, and parameter counts."""
 
 import numpy as np
 import pytest
 import torch
 
 import graphc as gc
-from graphc import nn
+from graphc import nn, optim
+from graphc.errors import ShapeError
 from graphc.interop import from_torch
 
 T, B, N, M = 5, 3, 4, 6
@@ -161,3 +162,47 @@ def test_compiled_stacked_bidirectional_layers_equal_the_reference(kind):
     everything = [loss, *gc.grad(loss, params)]
     for got, want in zip(gc.compile(everything)(feeds), gc.evaluate(everything, feeds)):
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("width,stride,padding", [(3, 1, 0), (3, 2, 1), (1, 1, 0), (4, 3, 2)])
+def test_conv1d_equals_torch_outputs_and_gradients(width, stride, padding):
+    torch.manual_seed(width + stride)
+    module = torch.nn.Conv1d(N, M, width, stride=stride, padding=padding).double()
+    conv = nn.Conv1D(N, M, width, stride=stride, padding=padding, name="conv", dtype="float64")
+    xs = gc.input("xs", ("time", "batch", N), "float64")  # named dimensions: the windows are built symbolically
+    ys = conv(xs)
+    loss = (ys * ys * ys).sum()
+    feeds = {"xs": X, **from_torch(module, conv)}
+    got = gc.evaluate([ys, *gc.grad(loss, [conv.W, conv.b, xs])], feeds)
+    x = torch.tensor(X.transpose(1, 2, 0), requires_grad=True)  # torch's layout: (batch, channels, time)
+    y = module(x)
+    (y * y * y).sum().backward()
+    want = [y.detach().numpy().transpose(2, 0, 1), module.weight.grad.numpy().transpose(2, 1, 0),
+            module.bias.grad.numpy(), x.grad.numpy().transpose(2, 0, 1)]
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, atol=1e-12)
+    assert conv.parameter_count() == sum(p.numel() for p in module.parameters())
+
+
+def test_text_cnn_is_counted_like_torch_compiles_like_the_reference_and_learns():
+    model = nn.text_cnn_classifier(vocabulary=20, classes=3, embed=8, channels=6, widths=(2, 4))
+    torch_count = 20 * 8 + sum(8 * 6 * w + 6 for w in (2, 4)) + (2 * 6 * 3 + 3)
+    assert model.parameter_count() == torch_count
+    rng = np.random.default_rng(3)
+    tokens, labels = rng.integers(0, 20, (9, 16)), rng.integers(0, 3, 16)
+    feeds = {"tokens": tokens, "labels": labels, **gc.init_params(model.params, seed=1)}
+    everything = [model.loss, *gc.grad(model.loss, model.params)]
+    for got, want in zip(gc.compile(everything)(feeds), gc.evaluate(everything, feeds)):
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+    step = gc.compile_step(model.loss, model.params, optimizer=optim.Adam(0.05))
+    losses = [float(step(feeds)) for _ in range(40)]
+    assert losses[-1] < 0.2 * losses[0]  # it fits a batch of 16 random labels
+
+
+def test_conv1d_mistakes_are_named():
+    with pytest.raises(ShapeError, match="width >= 1"):
+        nn.Conv1D(4, 2, 0)
+    with pytest.raises(ShapeError, match=r"takes \(time, batch, 4\), not \(5, 3, 7\)"):
+        nn.Conv1D(4, 2, 3)(gc.input("x", (5, 3, 7)))
+    with pytest.raises(ShapeError, match="'max' or 'mean'"):
+        nn.pool_over_time(gc.input("y", (5, 3, 2)), "sum")

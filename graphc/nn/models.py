@@ -1,11 +1,12 @@
 """Whole models from layers, with the data contract of the training code: a language model, a sequence tagger and
-a sequence classifier over token ids shaped (time, batch)."""
+sequence classifiers (recurrent, or a text CNN) over token ids shaped (time, batch)."""
 
 from __future__ import annotations
 
 from ..dsl import input, scope
 from ..model import Model
-from ..ops import accuracy, cross_entropy
+from ..ops import accuracy, concat, cross_entropy
+from .conv import Conv1D, pool_over_time
 from .layers import Dense, Embedding
 from .recurrent import GRU, LSTM, RNN
 
@@ -72,3 +73,20 @@ def sequence_classifier(vocabulary: int, classes: int, embed: int = 32, hidden: 
                  {"logits": logits, "accuracy": accuracy(logits, labels)}, loss,
                  config={"vocabulary": vocabulary, "classes": classes, "embed": embed, "hidden": hidden,
                          "kind": kind})
+
+
+def text_cnn_classifier(vocabulary: int, classes: int, embed: int = 32, channels: int = 64, widths=(3, 5),
+                        pooling: str = "max", dtype="float32") -> Model:
+    """math.md's text CNN: embeddings, one ReLU ``Conv1D`` per kernel width (``conv<width>``), each pooled over
+    time, concatenated and classified by a dense layer. Inputs ``tokens`` (time, batch) and ``labels`` (batch,)."""
+    tokens = input("tokens", ("time", "batch"), "int64")
+    labels = input("labels", ("batch",), "int64")
+    embedded = Embedding(vocabulary, embed, name="embedding", dtype=dtype)(tokens)
+    pooled = [pool_over_time(Conv1D(embed, channels, width, "relu", name=f"conv{width}", dtype=dtype)(embedded),
+                             pooling) for width in widths]
+    logits = Dense(channels * len(widths), classes, name="output", dtype=dtype)(concat(pooled, axis=1))
+    loss = cross_entropy(logits, labels)
+    return Model("text_cnn", {"tokens": tokens, "labels": labels},
+                 {"logits": logits, "accuracy": accuracy(logits, labels)}, loss,
+                 config={"vocabulary": vocabulary, "classes": classes, "embed": embed, "channels": channels,
+                         "widths": tuple(widths), "pooling": pooling})
