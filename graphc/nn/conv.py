@@ -46,6 +46,7 @@ class Conv1D(Layer):
                 zeros = broadcast_to(constant(np.zeros((self.padding, 1, self.inputs), self.dtype)),
                                      (self.padding, x.shape[1], self.inputs))
                 x = concat([zeros, x, zeros], axis=0)
+            # window j holds steps j .. time - width + j, so window j at row t is x[t + j]
             last = self.width - 1
             windows = concat([x[j: (j - last) or None] for j in range(self.width)], axis=2)
             y = windows @ self.W.reshape(self.width * self.inputs, self.outputs) + self.b
