@@ -170,7 +170,8 @@ def _leaf(op: str, attrs: dict) -> Tensor:
 
 def input(name: str, shape, dtype="float32") -> Tensor:  # noqa: A001 - the DSL's word for graph inputs
     """A value fed at each evaluation as ``feeds[name]``; shape entries may be named dimensions (``"batch"``)."""
-    return _leaf("input", {"name": _check_name(name), "shape": as_shape(shape), "dtype": as_dtype(dtype).name})
+    return _leaf("input", {"name": _check_name(name), "shape": _shape("input", name, shape),
+                           "dtype": as_dtype(dtype).name})
 
 
 def param(name: str, shape, init="glorot_uniform", dtype="float32") -> Tensor:
@@ -178,7 +179,7 @@ def param(name: str, shape, init="glorot_uniform", dtype="float32") -> Tensor:
     ``init(shape, rng, dtype) -> array``."""
     from .init import INITIALIZERS
 
-    shape = as_shape(shape)
+    shape = _shape("param", name, shape)
     if not is_concrete(shape):
         raise ShapeError(f"param {name!r}: parameters need fixed sizes, got {format_shape(shape)}", user_location())
     if isinstance(init, str) and init not in INITIALIZERS:
@@ -212,6 +213,14 @@ def constant(value, dtype=None) -> Tensor:
             dtype = "float32"
     array = np.asarray(value, dtype=as_dtype(dtype))
     return _leaf("constant", {"value": ConstantValue(array)})
+
+
+def _shape(kind: str, name, shape):
+    """``shape`` normalized; a negative size or a malformed name is a ShapeError on the user's line."""
+    try:
+        return as_shape(shape)
+    except (TypeError, ValueError) as error:
+        raise ShapeError(f"{kind} {name!r}: {error}", user_location()) from None
 
 
 def _check_name(name) -> str:

@@ -43,6 +43,10 @@ def run_failing(arguments, capsys):
     (["summary", "xor", "--config", "missing.toml"], "no configuration file 'missing.toml'"),
     (["train", "xor", "--optimizer", "sgd", "--nesterov", "--no-progress"], "Nesterov momentum needs momentum"),
     (["train", "xor", "--schedule", "step", "--gamma", "3", "--no-progress"], "gamma must be in (0, 1]"),
+    (["render", "xor", "--output", "picture"], "cannot write picture: use .svg, .png, .pdf, or .gv"),
+    (["summary", "mlp", "--set", "activation=nope"], "unknown activation 'nope'; known: None, linear, tanh"),
+    (["summary", "lstm_lm", "--set", "hidden=-3"], "param 'lstm.l0.W': a dimension must be non-negative, not -12"),
+    (["summary", "lstm_lm", "--set", "layers=0"], "num_layers must be a positive integer, not 0"),
 ])
 def test_mistakes_are_one_line_errors(arguments, message, capsys):
     assert message in run_failing(arguments, capsys)

@@ -34,6 +34,7 @@ class Layer:
 
 
 def activation(name):
+    """The activation function called ``name`` (None for "linear" or None); an unknown name is a ShapeError."""
     if name not in ACTIVATIONS:
         raise ShapeError(f"unknown activation {name!r}; known: {', '.join(str(k) for k in ACTIVATIONS)}",
                          user_location())

@@ -136,6 +136,8 @@ class Recurrent(Layer):
         super().__init__(name, dtype)
         if merge not in MERGES:
             raise ShapeError(f"merge must be one of {MERGES}, not {merge!r}", user_location())
+        if not isinstance(num_layers, int) or num_layers < 1:
+            raise ShapeError(f"num_layers must be a positive integer, not {num_layers!r}", user_location())
         self.hidden, self.num_layers, self.bidirectional, self.merge = hidden, num_layers, bidirectional, merge
         self.recompute = recompute
         self.cells: list[Cell] = []

@@ -103,7 +103,7 @@ def write(digraph: graphviz.Digraph, path) -> pathlib.Path:
     if suffix in ("gv", "dot"):
         return atomic_write(path, digraph.source.encode())
     if suffix not in FORMATS:
-        raise ValueError(f"cannot write {path}: use .svg, .png, .pdf, or .gv for DOT source")
+        raise GraphcError(f"cannot write {path}: use .svg, .png, .pdf, or .gv for DOT source")
     try:
         data = digraph.pipe(format=suffix)
     except graphviz.ExecutableNotFound:
