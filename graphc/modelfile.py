@@ -30,12 +30,16 @@ def resolve(model: str) -> pathlib.Path:
 
 
 def parse_config(items) -> dict:
-    """``["hidden=4", "sizes=(2, 8, 1)", "activation=relu"]`` -> {"hidden": 4, ...}: Python literals, else strings."""
+    """``["hidden=4", "sizes=(2, 8, 1)", "activation=relu"]`` -> {"hidden": 4, ...}: Python literals, else strings.
+    ``true`` and ``false`` in any case are booleans too: as strings, "false" would be true."""
     config = {}
     for item in items or ():
         key, separator, text = item.partition("=")
         if not separator or not key.isidentifier():
             raise ModelFileError(f"bad option {item!r}: write NAME=VALUE")
+        if text.lower() in ("true", "false"):
+            config[key] = text.lower() == "true"
+            continue
         try:
             config[key] = ast.literal_eval(text)
         except (ValueError, SyntaxError):

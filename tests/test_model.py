@@ -17,5 +17,7 @@ def test_parameters_are_found_and_counted_like_common_frameworks():
 def test_configuration_values_are_python_literals_or_strings():
     assert parse_config(["sizes=(2, 8, 1)", "activation=relu", "hidden=4"]) == {
         "sizes": (2, 8, 1), "activation": "relu", "hidden": 4}
+    assert parse_config(["bidirectional=false", "peephole=TRUE", "recompute=False"]) == {
+        "bidirectional": False, "peephole": True, "recompute": False}
     with pytest.raises(ModelFileError, match="NAME=VALUE"):
         parse_config(["oops"])
