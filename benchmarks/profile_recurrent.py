@@ -67,16 +67,12 @@ def profile(name: str) -> None:
     torch.set_num_threads(2)
     workload = recurrent.WORKLOADS[name]
     weights = recurrent.initial_weights(workload)
-    graphc_step = recurrent.graphc_step(workload, weights)
+    step, feeds = recurrent.graphc_training(workload, weights)
     torch_step = recurrent.torch_step(workload, weights)
     calls = max(3, int(2e8 // recurrent.flops_per_step(workload)))
-    whole = {"graphc": median_seconds(graphc_step, calls), "PyTorch eager": median_seconds(torch_step, calls)}
+    whole = {"graphc": median_seconds(lambda: float(step(feeds)), calls),
+             "PyTorch eager": median_seconds(torch_step, calls)}
 
-    model = recurrent.build(workload)
-    step = recurrent.graphc.compile_step(model.loss, model.params, recurrent.LR)
-    feeds = {"tokens": np.zeros((workload["steps"], workload["batch"]), np.int64),
-             "targets": np.zeros((workload["steps"], workload["batch"]), np.int64), **weights,
-             **recurrent.language.zero_state(model, workload["batch"])}
     graph = step.compiled.graph
     _, binding = bind_feeds(graph, step.compiled_feeds(feeds))
     rng = np.random.default_rng(0)

@@ -46,7 +46,8 @@ def main() -> int:
     step = graphc.compile_step(model.loss, model.params, workload["lr"])
     step(feeds)
     specialization = next(iter(step.compiled.specializations.values()))
-    arguments = ([_argument(step.compiled_feeds(feeds)[n]) for n in specialization.feeds] + specialization.constants
+    everything = step.compiled_feeds(feeds)
+    arguments = ([_argument(everything[n]) for n in specialization.feeds] + specialization.constants
                  + specialization.workspace + [0])
     namespace = {"numba": numba}
     exec(f"@numba.njit\ndef empty({', '.join(f'a{i}' for i in range(len(arguments)))}):\n    return 0\n", namespace)

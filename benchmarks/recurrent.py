@@ -62,12 +62,17 @@ def flops_per_step(workload) -> float:
 
 
 # --- peers: each returns step() -> loss (before the update) ---------------------------------------------------------
-def graphc_step(workload, weights, device="cpu"):
+def graphc_training(workload, weights, device="cpu"):
+    """graphc's compiled training step and the feeds it trains on."""
     model = build(workload)
     tokens, targets = window(workload)
     feeds = {"tokens": tokens, "targets": targets, **{k: v.copy() for k, v in weights.items()},
              **language.zero_state(model, workload["batch"])}
-    step = graphc.compile_step(model.loss, model.params, LR, backend=device)
+    return graphc.compile_step(model.loss, model.params, LR, backend=device), feeds
+
+
+def graphc_step(workload, weights, device="cpu"):
+    step, feeds = graphc_training(workload, weights, device)
     return lambda: float(step(feeds))
 
 

@@ -84,17 +84,19 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     for placeholder, value in zip(body.captures, captured):
         emitter.emit(f"    {inner.names[placeholder]} = {value}")
     child = emitter.child(inner)
-    for stack, value in zip(stacks, body.steps):  # a kernel's per-step result goes straight into its stack
+    direct = []  # the stacks a kernel's per-step result goes straight into
+    for stack, value in zip(stacks, body.steps):
         producer, index = (value.inputs[0], value.attr("index")) if value.op.name == "item" else (value, 0)
         if value.type.shape != () and (producer, index) in inner.buffers and value not in child.in_place:
             child.in_place[value] = f"{stack}[{t}]"
+            direct.append(stack)
     for step in inner.steps:
         child.node(step)
     emitter.lines += ["    " + line for line in child.lines]
     emitter.parallel |= child.parallel
     emitter.random |= child.random
     for stack, value in zip(stacks, body.steps):
-        if child.in_place.get(value) != f"{stack}[{t}]":
+        if stack not in direct:
             emitter.store_step(stack, t, child.name(value), value.type.shape == ())
     # A new carry that is (a view of) another carry's old value is copied before any carry is overwritten.
     carried = set(body.carries)
