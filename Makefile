@@ -40,7 +40,7 @@ docs: setup-dev
 
 # Benchmarks compare graphc with its peers, which the benchmarks install for themselves (never the library).
 bench: setup-dev
-	$(PY) -m pip install --quiet 'jax[cpu]'
+	$(PY) -m pip install --quiet 'jax[cpu]' threadpoolctl
 	$(PY) benchmarks/mlp.py
 	$(PY) benchmarks/recurrent.py
 	$(PY) benchmarks/lm_parity.py

@@ -23,7 +23,7 @@ import numpy as np  # noqa: E402
 
 from benchmarks import recurrent  # noqa: E402
 from benchmarks.report import median_seconds  # noqa: E402
-from graphc.backends.lower import lower  # noqa: E402
+from graphc.backends.lowering import lower  # noqa: E402
 from graphc.backends.reference import bind_feeds  # noqa: E402
 
 

@@ -4,24 +4,23 @@ native step, and the cost of a scalar ``math.tanh`` loop (what the forward tanh 
     python benchmarks/profile_w1.py
 """
 
-import os
+import math
+import pathlib
+import sys
 
-for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMBA_NUM_THREADS"):
-    os.environ.setdefault(variable, "2")
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
 
-import math  # noqa: E402
-import pathlib  # noqa: E402
-import sys  # noqa: E402
+import benchmarks.threads  # noqa: E402, F401 - sets the thread variables before NumPy loads
+
+# isort: split
 
 import numba  # noqa: E402
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent))
-
 import graphc  # noqa: E402
 from benchmarks.mlp import WORKLOADS, data, initial_weights  # noqa: E402
 from benchmarks.report import median_seconds  # noqa: E402
-from graphc.backends.compile import _argument  # noqa: E402
+from graphc.backends.compiled import as_argument  # noqa: E402
 from models import mlp  # noqa: E402
 
 
@@ -47,7 +46,7 @@ def main() -> int:
     step(feeds)
     specialization = next(iter(step.compiled.specializations.values()))
     everything = step.compiled_feeds(feeds)
-    arguments = ([_argument(everything[n]) for n in specialization.feeds] + specialization.constants
+    arguments = ([as_argument(everything[n]) for n in specialization.feeds] + specialization.constants
                  + specialization.workspace + [0])
     namespace = {"numba": numba}
     exec(f"@numba.njit\ndef empty({', '.join(f'a{i}' for i in range(len(arguments)))}):\n    return 0\n", namespace)

@@ -61,12 +61,24 @@ def versions(*packages: str) -> str:
     return ", ".join(found)
 
 
-def environment() -> list[str]:
-    import os
+def blas_kernels() -> str:
+    """Which BLAS NumPy (and so graphc) runs, and with which kernels, as threadpoolctl reads it from the library."""
+    from threadpoolctl import threadpool_info
 
+    from benchmarks.threads import UNSET
+
+    found = [f"{pool.get('internal_api')} {pool.get('version')} ({pool.get('architecture')} kernels, "
+             f"{pool.get('num_threads')} threads)" for pool in threadpool_info() if pool.get("user_api") == "blas"
+             and "numpy" in pool.get("filepath", "")]
+    unset = f"; {' and '.join(UNSET)} unset for this run" if UNSET else ""
+    return f"NumPy's BLAS: {', '.join(found) or 'not found'}{unset}"
+
+
+def environment() -> list[str]:
     return [f"Machine: {cpu_model()}, {os.cpu_count()} cores; Python {platform.python_version()}.",
             f"Libraries: {versions('graphc', 'numba', 'numpy', 'torch', 'jax', 'jaxlib')}.",
-            "Threads: 2 for every peer (OMP/OpenBLAS/MKL/Numba thread variables, torch.set_num_threads(2))."]
+            "Threads: 2 for every peer (OMP/OpenBLAS/MKL/Numba thread variables, torch.set_num_threads(2)).",
+            f"{blas_kernels()}."]
 
 
 def write_section(name: str, lines: list[str]) -> None:

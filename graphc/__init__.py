@@ -1,15 +1,14 @@
 """graphc: a symbolic computation-graph compiler for neural networks.
 
 Declare a model as a graph of tensors with named dimensions, differentiate it into an explicit backward graph,
-optimize the two together, and evaluate them with the NumPy reference interpreter. This module only re-exports
-the public API.
+optimize the two together, and evaluate them with the NumPy reference interpreter or compile them. This module
+only re-exports the public API: every op's public function comes from the op table (``graphc.ops.PUBLIC``).
 """
 
-from . import init
+from . import init, ops
 from .autodiff import grad
-from .backends.compile import compile, compile_step
+from .backends.compiled import compile
 from .backends.reference import evaluate
-from .dsl import Tensor, constant, input, name, param, scope
 from .errors import (
     BindingError,
     DifferentiationError,
@@ -23,61 +22,13 @@ from .errors import (
 from .gradcheck import check_grad
 from .init import init_params
 from .ir import Graph, Node
+from .loops import scan
 from .model import Model
-from .ops import (
-    OPS,
-    abs,
-    accuracy,
-    argmax,
-    binary_cross_entropy,
-    broadcast_to,
-    cast,
-    concat,
-    cross_entropy,
-    dropout,
-    elu,
-    equal,
-    exp,
-    expand_dims,
-    gather,
-    greater,
-    greater_equal,
-    identity,
-    leaky_relu,
-    less,
-    less_equal,
-    log,
-    log_softmax,
-    matmul,
-    max,
-    maximum,
-    mean,
-    minimum,
-    mse,
-    not_equal,
-    one_hot,
-    pick,
-    power,
-    relu,
-    reshape,
-    selu,
-    sigmoid,
-    sign,
-    softmax,
-    softplus,
-    softsign,
-    sqrt,
-    squeeze,
-    stack,
-    stop_gradient,
-    sum,
-    tanh,
-    transpose,
-    uniform_like,
-    where,
-)
+from .optim import compile_step
 from .passes import optimize
 from .render import GraphvizMissing, render
-from .scan import scan
+from .tensor import Tensor, name, scope
+from .version import __version__
 
-__version__ = "0.1.0"
+OPS = ops.OPS
+globals().update(ops.PUBLIC)

@@ -6,9 +6,9 @@ import numpy as np
 
 from .autodiff import grad
 from .backends.reference import evaluate
-from .dsl import Tensor
-from .dsl import input as graph_input
 from .errors import DifferentiationError, user_location
+from .ops import input as graph_input
+from .tensor import Tensor
 
 
 def check_grad(y: Tensor, wrt, feeds: dict, *, directions: int = 3, epsilon: float = 1e-6, seed: int = 0) -> float:

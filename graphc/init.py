@@ -11,8 +11,8 @@ import zlib
 import numpy as np
 
 from .errors import InitializerError
-from .ir import topological_order
-from .ops.registry import node_of
+from .ir import Graph, feed_nodes, topological_order
+from .tensor import node_of
 
 
 def _fans(shape) -> tuple[int, int]:
@@ -94,15 +94,12 @@ INITIALIZERS = {
 
 def init_params(tensors, seed: int = 0) -> dict[str, np.ndarray]:
     """Initial values {name: array} for every parameter that ``tensors`` (parameters or outputs) depend on."""
-    from .backends.reference import feed_nodes
-    from .ir import Graph
-
     nodes = [node_of(t) for t in (tensors if isinstance(tensors, (list, tuple)) else [tensors])]
     graph = Graph(nodes)
     feed_nodes(graph)  # rejects two different parameters sharing a name
     values = {}
     for node in topological_order(nodes):
-        if node.op.name != "param":
+        if not node.op.trainable:
             continue
         name, init = node.attr("name"), node.attr("init")
         shape, dtype = tuple(node.type.shape), node.type.dtype

@@ -14,12 +14,15 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
+import hashlib
 import weakref
 from collections.abc import Callable, Iterable
 from functools import cached_property
 from typing import Any
 
+from .errors import FeedError
 from .types import TensorType
+from .version import __version__
 
 _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
 _scope: contextvars.ContextVar[tuple[str, ...]] = contextvars.ContextVar("graphc_scope", default=())
@@ -218,10 +221,37 @@ class Graph:
                 digraph.add_edge(child, node)
         return digraph
 
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        from .render import mimebundle
-
-        return mimebundle(self, repr(self))
-
     def __repr__(self) -> str:
         return f"<Graph: {len(self.outputs)} outputs, {len(self.nodes)} nodes>"
+
+
+def feed_nodes(graph: Graph) -> dict[str, Node]:
+    """The inputs and parameters of ``graph`` by name; two different leaves with one name are an error."""
+    named: dict[str, Node] = {}
+    for node in graph.nodes:
+        if node.op.fed:
+            name = node.attr("name")
+            if name in named and named[name] is not node:
+                first = named[name]
+                raise FeedError(f"two different leaves are named {name!r}: {first.op.name} {first.type} at "
+                                f"{first.location} and {node.op.name} {node.type}", node.location)
+            named[name] = node
+    return named
+
+
+def structural_key(graph: Graph) -> str:
+    """A hash of what compiled code depends on in a graph: ops, attributes, types, edges; not user lines.
+    An attribute that is itself structured (a loop body) contributes its own ``key()``."""
+    index = {node: i for i, node in enumerate(graph.nodes)}
+    digest = hashlib.sha256(f"graphc {__version__}|".encode())
+    for node in graph.nodes:
+        attributes = []
+        for key, value in node.attrs:
+            if key in ("members", "results", "init", "tag"):
+                continue
+            if hasattr(value, "array"):
+                value = value.array.tobytes().hex()
+            attributes.append((key, value.key() if hasattr(value, "key") else repr(value)))
+        digest.update(repr((node.op.name, tuple(index[i] for i in node.inputs), attributes, str(node.type))).encode())
+    digest.update(repr(tuple(index[o] for o in graph.outputs)).encode())
+    return digest.hexdigest()

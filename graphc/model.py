@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .dsl import Tensor
 from .ir import Graph, topological_order
+from .render import mimebundle
+from .summary import summary
+from .tensor import Tensor
 
 
 @dataclass
@@ -25,21 +27,21 @@ class Model:
     def __post_init__(self):
         if not self.params:
             roots = [self.loss.node] + [t.node for t in self.outputs.values()]
-            self.params = [Tensor(n) for n in topological_order(roots) if n.op.name == "param"]
+            self.params = [Tensor(n) for n in topological_order(roots) if n.op.trainable]
 
     @property
     def graph(self) -> Graph:
         return Graph([self.loss.node] + [t.node for t in self.outputs.values()])
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        from .render import mimebundle
-
         return mimebundle(self, f"<Model {self.name}: {len(self.params)} parameters>")
+
+    def tensors(self) -> list[Tensor]:
+        """The loss, then the named outputs: what pictures of the model draw."""
+        return [self.loss, *self.outputs.values()]
 
     def summary(self) -> str:
         """A table of layers, output shapes and parameter counts (``print(model.summary())``)."""
-        from .summary import summary
-
         return summary(self)
 
     def parameter_count(self) -> int:

@@ -8,6 +8,7 @@ import importlib.util
 import inspect
 import pathlib
 
+from .data import Dataset
 from .errors import GraphcError
 from .model import Model
 
@@ -74,8 +75,6 @@ def build(module, path, config: dict | None = None) -> Model:
 
 def dataset(module, path, options: dict | None = None):
     """The model file's training data: ``dataset(**options)``."""
-    from .data import Dataset
-
     if not callable(getattr(module, "dataset", None)):
         raise ModelFileError(f"{path} defines no dataset(**options) function, so there is nothing to train on")
     _check_accepts(module.dataset, options or {}, f"{path}: dataset()")

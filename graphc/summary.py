@@ -12,8 +12,6 @@ import numpy as np
 
 from .types import format_shape
 
-VIEWS = ("item", "reshape", "slice", "expand_dims", "squeeze", "transpose", "broadcast_to")
-
 
 def summary(model) -> str:
     graph = model.graph
@@ -34,7 +32,7 @@ def summary(model) -> str:
         inside = set(members)
         escaping = [n for n in members if n in results or any(u not in inside for u in users.get(n, ()))]
         shapes = [format_shape(n.type.shape) for n in escaping if not isinstance(n.type, tuple)]
-        kinds = list(dict.fromkeys(n.op.name for n in members if n.op.name not in VIEWS))
+        kinds = list(dict.fromkeys(n.op.name for n in members if not n.op.layout))
         rows.append((layer, ", ".join(kinds[:3]) + (", ..." if len(kinds) > 3 else ""), _shapes(shapes),
                      f"{counts[layer]:,}"))
     header = ("Layer", "Ops", "Output shape", "Parameters")

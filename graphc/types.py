@@ -12,6 +12,8 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
+from .errors import ShapeError, user_location
+
 Dim = int | sympy.Expr
 Shape = tuple[Dim, ...]
 
@@ -106,8 +108,6 @@ def broadcast_shapes(*shapes: Shape) -> Shape:
 
 def normalize_axis(axis: int, rank: int) -> int:
     if not -rank <= axis < max(rank, 1):
-        from .errors import ShapeError, user_location
-
         raise ShapeError(f"axis {axis} is out of range for rank {rank}", user_location())
     return axis % rank if rank else 0
 

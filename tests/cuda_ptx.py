@@ -20,9 +20,9 @@ from numba.cuda import dispatcher
 
 import graphc
 from graphc import modelfile, optim
-from graphc.backends import cuda_device
-from graphc.backends import cuda_runtime as runtime
-from graphc.backends.compile import compiled
+from graphc.backends.compiled import compiled
+from graphc.backends.compiled import cuda as cuda_device
+from graphc.backends.runtime import cuda as runtime
 from graphc.train import zero_state
 
 CAPABILITY = (9, 0)  # an H100

@@ -81,7 +81,7 @@ def test_gradients_of_gradients(name):
 
 def test_check_grad_detects_a_wrong_gradient():
     """check_grad itself can fail: a rule with a deliberate error is caught."""
-    from graphc.ops.registry import OPS
+    from graphc.ops import OPS
 
     tanh = OPS["tanh"]
     original = type(tanh).derivatives

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import graphc
-from graphc.backends import cache
+from graphc.backends.compiled import cache
 from models import mlp
 
+from .op_cases import CASES, build
 from .random_graphs import random_graph
-from .test_ops import CASES, build
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 

@@ -4,7 +4,7 @@ import numba
 import numpy as np
 import pytest
 
-from graphc.backends import cpu_math
+from graphc.backends.runtime import cpu_math
 
 FUNCTIONS = {"exp32": np.exp, "sigmoid32": lambda v: 1 / (1 + np.exp(-v)), "tanh32": np.tanh}
 

@@ -12,7 +12,7 @@ import pytest
 
 import graphc
 from graphc import optim
-from graphc.backends import cuda_device
+from graphc.backends.compiled import cuda as cuda_device
 from graphc.train import Trainer
 
 from .test_cpu_backend import mlp_feeds
@@ -130,7 +130,8 @@ from graphc import data, optim
 from graphc.train import Trainer
 from tests.test_trainer import classifier, examples
 Trainer(classifier(), optim.Adam(0.1), progress=False).fit(examples(), epochs=1)
-loaded = [m for m in sys.modules if m.startswith(("numba.cuda", "numba_cuda.numba.cuda", "graphc.backends.cuda"))]
+cuda = ("numba.cuda", "numba_cuda.numba.cuda", "graphc.backends.runtime.cuda")
+loaded = [m for m in sys.modules if m.startswith(cuda)]
 print(loaded)
 """
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300,

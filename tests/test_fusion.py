@@ -25,7 +25,7 @@ def lstm_graph():
 
 
 def fused_nodes(outputs):
-    return [n for n in graphc.Graph([o.node for o in outputs]).nodes if n.op.name == "fused"]
+    return [n for n in graphc.Graph([o.node for o in outputs]).nodes if n.op.kernel]
 
 
 def cell_kernels(outputs):
@@ -82,6 +82,13 @@ def test_groups_that_would_form_a_cycle_are_not_merged():
     a = graphc.tanh(x)
     y = graphc.exp(a @ a) * a  # a -> matmul -> exp*a: a's group cannot absorb the product
     optimized = graphc.optimize(y)
+    kernels = fused_nodes([optimized])
+    groups = [sorted(m.op.name for m in k.attr("members")) for k in kernels]
+    assert ["exp", "mul"] in groups  # the product's consumers fuse...
+    assert not any("tanh" in group and "exp" in group for group in groups)  # ...but not with a, which feeds it
+    (product,) = [n for n in graphc.Graph([optimized.node]).nodes if n.op.name == "matmul"]
+    assert all(not i.op.kernel or "exp" not in [m.op.name for m in i.attr("members")]
+               for i in product.inputs + tuple(j for i in product.inputs for j in i.inputs))
     value = {"x": RNG.normal(size=(3, 3))}
     np.testing.assert_allclose(graphc.evaluate(optimized, value), graphc.evaluate(y, value), rtol=1e-12)
 

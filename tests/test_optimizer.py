@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc.ops.registry import apply
+from graphc.ops import apply
 from graphc.ops.shape import broadcast_like, reshape_like
 from graphc.passes.simplify import RULES
 

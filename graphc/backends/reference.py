@@ -8,23 +8,9 @@ from __future__ import annotations
 import numpy as np
 
 from ..errors import BindingError, FeedError, NumericalError
-from ..ir import Graph, Node
-from ..ops.registry import node_of
+from ..ir import Graph, Node, feed_nodes
+from ..tensor import node_of
 from ..types import bind_shape, format_shape, resolve_attribute, resolve_shape
-
-
-def feed_nodes(graph: Graph) -> dict[str, Node]:
-    """The inputs and parameters of ``graph`` by name; two different leaves with one name are an error."""
-    named: dict[str, Node] = {}
-    for node in graph.nodes:
-        if node.op.fed:
-            name = node.attr("name")
-            if name in named and named[name] is not node:
-                first = named[name]
-                raise FeedError(f"two different leaves are named {name!r}: {first.op.name} {first.type} at "
-                                f"{first.location} and {node.op.name} {node.type}", node.location)
-            named[name] = node
-    return named
 
 
 def bind_feeds(graph: Graph, feeds: dict, float64: bool = False) -> tuple[dict[Node, np.ndarray], dict]:
@@ -87,7 +73,7 @@ def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool, r
     except KeyError as error:
         raise FeedError(f"{node.op.name}: {error.args[0]} by any input of the evaluated graph; feed an input "
                         "that has them", node.location) from None
-    if float64 and node.op.name in ("cast", "one_hot") and np.dtype(attrs["dtype"]).kind == "f":
+    if float64 and node.op.dtype_attribute and np.dtype(attrs["dtype"]).kind == "f":
         attrs["dtype"] = "float64"
     if node.op.random:
         attrs["rng"] = rng

@@ -7,8 +7,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .. import __version__
 from ..errors import GraphcError
+from ..version import __version__
 from . import inspection, training
 from .options import apply_config_file
 

@@ -8,7 +8,16 @@ import time
 
 import numpy as np
 
-from .options import UsageError, backend_option, command, load_model, positive_int
+from .. import modelfile
+from ..autodiff import grad
+from ..backends.compiled import cache
+from ..backends.reference import evaluate
+from ..gradcheck import check_grad
+from ..init import init_params
+from ..ops import OPS
+from ..optim import compile_step
+from ..render import render
+from .options import UsageError, backend_option, command, data_settings, load_model, positive_int
 
 
 def add_commands(commands) -> None:
@@ -44,8 +53,6 @@ def add_commands(commands) -> None:
 
 
 def render_model(arguments) -> int:
-    from ..render import render
-
     model, *_ = load_model(arguments)
     render(model, backward=arguments.backward, stage=arguments.stage, path=arguments.output,
            collapse=arguments.collapse or (), max_nodes=arguments.max_nodes, unroll=arguments.unroll)
@@ -62,9 +69,6 @@ def summarize(arguments) -> int:
 def sample_feeds(arguments, small: bool) -> tuple:
     """(model, feeds, units) on the first training batch of the model's data (small ones for a gradient check), or
     random inputs; state inputs are random too, so gradients flow through real values."""
-    from .. import modelfile
-    from ..init import init_params
-    from .options import data_settings
 
     module, _ = modelfile.load_module(arguments.model)
     rng = np.random.default_rng(arguments.seed if hasattr(arguments, "seed") else 0)
@@ -92,8 +96,6 @@ def sample_feeds(arguments, small: bool) -> tuple:
 
 
 def check_gradients(arguments) -> int:
-    from ..gradcheck import check_grad
-
     model, feeds, _ = sample_feeds(arguments, small=True)
     print(f"{model.name}: the gradient of the loss against central finite differences (float64)")
     failed = 0
@@ -107,10 +109,6 @@ def check_gradients(arguments) -> int:
 
 
 def benchmark(arguments) -> int:
-    from ..autodiff import grad
-    from ..backends.compile import compile_step
-    from ..backends.reference import evaluate
-
     model, feeds, units = sample_feeds(arguments, small=False)
     step = compile_step(model.loss, model.params, lr=1e-3, backend=arguments.backend)
     started = time.perf_counter()
@@ -137,8 +135,6 @@ def benchmark(arguments) -> int:
 
 def list_ops(arguments) -> int:
     """Print the op table: name, kind and flags."""
-    from ..ops import OPS
-
     for name, op in OPS.items():
         kind = "leaf" if op.leaf else "element-wise" if op.elementwise else "structured"
         flags = [flag for flag in ("commutative", "random", "stable_at_extremes") if getattr(op, flag)]
@@ -150,8 +146,6 @@ def list_ops(arguments) -> int:
 
 def manage_cache(arguments) -> int:
     """Show where compiled kernels are cached, or clear them."""
-    from ..backends import cache
-
     if arguments.clear:
         print(f"removed {cache.clear()} cached modules from {cache.directory()}")
     else:

@@ -9,6 +9,7 @@ import pathlib
 import tomllib
 
 from .. import modelfile
+from ..backends.compiled import BACKENDS
 from ..errors import GraphcError
 
 
@@ -77,8 +78,6 @@ def apply_config_file(parser: argparse.ArgumentParser, arguments: argparse.Names
 
 
 def backend_option(parser: argparse.ArgumentParser) -> None:
-    from ..backends.compile import BACKENDS
-
     parser.add_argument("--backend", choices=BACKENDS, default="cpu",
                         help="cpu (Numba), or cuda (numba-cuda on an NVIDIA GPU; pip install 'graphc[cuda]')")
 

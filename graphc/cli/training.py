@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import pathlib
 
-from .. import modelfile, optim
+from .. import data, modelfile, nn, optim
 from ..data import Vocabulary
+from ..render import GraphvizMissing, render
 from ..train import Trainer, language, plots
 from ..train.checkpoint import CheckpointError, check_matches, load
 from .options import UsageError, backend_option, command, data_settings, load_model, positive_float, positive_int
@@ -138,7 +139,6 @@ def report(history) -> None:
 def model_from_checkpoint(path):
     """The model a checkpoint was trained from (its file and settings, or the demo's built-in language model),
     its parameters and its vocabulary."""
-    from .. import nn
 
     saved = load(path)
     spec = saved.metadata.get("model", {})
@@ -165,9 +165,6 @@ def run_generate(arguments) -> int:
 
 
 def run_demo(arguments) -> int:
-    from .. import data, nn
-    from ..render import GraphvizMissing, render
-
     out = pathlib.Path(arguments.out)
     dataset = data.language_dataset(seq_len=32, batch=32)
     build = {"kind": "lstm", "vocabulary": len(dataset.vocabulary), "embed": 32, "hidden": arguments.hidden}

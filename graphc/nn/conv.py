@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dsl import Tensor, constant, scope
 from ..errors import ShapeError, user_location
-from ..ops import broadcast_to, concat
+from ..ops import broadcast_to, concat, constant
+from ..tensor import Tensor, scope
 from .layers import Layer, activation
 
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dsl import Tensor, param, scope
 from ..errors import ShapeError, user_location
-from ..ops import gather, relu, sigmoid, tanh
+from ..ops import gather, param, relu, sigmoid, tanh
+from ..tensor import Tensor, scope
 
 ACTIVATIONS = {None: None, "linear": None, "tanh": tanh, "relu": relu, "sigmoid": sigmoid}
 

@@ -3,9 +3,9 @@ sequence classifiers (recurrent, or a text CNN) over token ids shaped (time, bat
 
 from __future__ import annotations
 
-from ..dsl import input, scope
 from ..model import Model
-from ..ops import accuracy, concat, cross_entropy
+from ..ops import accuracy, concat, cross_entropy, input
+from ..tensor import scope
 from .conv import Conv1D, pool_over_time
 from .layers import Dense, Embedding
 from .recurrent import GRU, LSTM, RNN

@@ -19,10 +19,10 @@ Layer l of direction d has parameters ``<name>.l<l>[.reverse].<W|U|b|...>``.
 
 from __future__ import annotations
 
-from ..dsl import Tensor, constant, scope
 from ..errors import ShapeError, user_location
-from ..ops import broadcast_to, concat, relu, sigmoid, tanh
-from ..scan import scan
+from ..loops import scan
+from ..ops import broadcast_to, concat, constant, relu, sigmoid, tanh
+from ..tensor import Tensor, scope
 from .layers import Layer
 
 LSTM_GATES = ("input", "forget", "output")

@@ -16,6 +16,7 @@ import sympy
 
 from .registry import Op, register
 from .scalar import NUMPY_FUNCTIONS
+from .sympy_bridge import to_graph
 
 
 def input_symbol(index: int) -> sympy.Symbol:
@@ -33,6 +34,8 @@ def numpy_function(expressions: tuple, arity: int):
 @register
 class Fused(Op):
     name = "fused"
+    kernel = True
+    planned = True
     derivative_text = ("Σ g_j ∂expr_j/∂in",)
     internal = True
 
@@ -48,8 +51,6 @@ class Fused(Op):
 
     def vjp(self, inputs, out, grads, expressions, outputs, members, results):
         """d in_i = sum_j grad_j * d expr_j / d in_i, each derivative translated into nodes by the SymPy bridge."""
-        from .sympy_bridge import to_graph
-
         environment = {input_symbol(i): tensor for i, tensor in enumerate(inputs)}
         gradients = []
         for i, tensor in enumerate(inputs):

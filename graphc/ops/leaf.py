@@ -1,11 +1,15 @@
-"""Leaves of a graph: inputs and parameters (values given at evaluation by name) and constants."""
+"""Leaves of a graph: inputs and parameters (values given at evaluation by name) and constants, with ``input``,
+``param`` and ``constant``, the functions that make them."""
 
 from __future__ import annotations
 
 import numpy as np
 
-from ..types import TensorType
-from .registry import Op, register
+from ..errors import InitializerError, ShapeError, user_location
+from ..init import INITIALIZERS
+from ..tensor import Tensor, check_name
+from ..types import DTYPES, TensorType, as_dtype, as_shape, format_shape, is_concrete
+from .registry import Op, apply, public, register
 
 
 class ConstantValue:
@@ -57,6 +61,7 @@ class Param(Leaf):
     """A trainable parameter: its value is fed like an input; ``init`` says how ``init_params`` fills it."""
 
     name = "param"
+    trainable = True
     fed = True
 
     def reference(self, **attrs):
@@ -66,9 +71,57 @@ class Param(Leaf):
 @register
 class Constant(Leaf):
     name = "constant"
+    literal = True
 
     def infer(self, types, value):
         return TensorType(value.array.shape, value.array.dtype)
 
     def reference(self, value):
         return value.array
+
+
+@public
+def input(name: str, shape, dtype="float32") -> Tensor:  # noqa: A001 - the DSL's word for graph inputs
+    """A value fed at each evaluation as ``feeds[name]``; shape entries may be named dimensions (``"batch"``)."""
+    return apply("input", name=check_name(name), shape=_shape("input", name, shape), dtype=as_dtype(dtype).name)
+
+
+@public
+def param(name: str, shape, init="glorot_uniform", dtype="float32") -> Tensor:
+    """A trainable parameter of fixed shape; ``init`` is an initializer name (see ``graphc.init``) or a callable
+    ``init(shape, rng, dtype) -> array``."""
+    shape = _shape("param", name, shape)
+    if not is_concrete(shape):
+        raise ShapeError(f"param {name!r}: parameters need fixed sizes, got {format_shape(shape)}", user_location())
+    if isinstance(init, str) and init not in INITIALIZERS:
+        known = ", ".join(INITIALIZERS)
+        raise InitializerError(f"param {name!r}: unknown initializer {init!r}; known: {known}", user_location())
+    if not isinstance(init, str) and not callable(init):
+        raise InitializerError(f"param {name!r}: init must be a name or a callable, got {init!r}", user_location())
+    return apply("param", name=check_name(name), shape=shape, dtype=as_dtype(dtype).name, init=init)
+
+
+@public
+def constant(value, dtype=None) -> Tensor:
+    """A constant tensor. Python floats default to float32, ints to int64; arrays keep their dtype."""
+    if isinstance(value, Tensor):
+        return value if dtype is None else value.astype(dtype)
+    if dtype is None:
+        if isinstance(value, np.ndarray) and value.dtype.name in DTYPES:
+            dtype = value.dtype
+        elif isinstance(value, (bool, np.bool_)):
+            dtype = "bool"
+        elif isinstance(value, (int, np.integer)):
+            dtype = "int64"
+        else:
+            dtype = "float32"
+    array = np.asarray(value, dtype=as_dtype(dtype))
+    return apply("constant", value=ConstantValue(array))
+
+
+def _shape(kind: str, name, shape):
+    """``shape`` normalized; a negative size or a malformed name is a ShapeError on the user's line."""
+    try:
+        return as_shape(shape)
+    except (TypeError, ValueError) as error:
+        raise ShapeError(f"{kind} {name!r}: {error}", user_location()) from None

@@ -6,7 +6,9 @@ import numpy as np
 
 from ..errors import ShapeError
 from ..types import TensorType, broadcast_shapes, format_shape
-from .registry import Case, Op, apply, register, require_same_dtype
+from .leaf import constant
+from .registry import Case, Op, apply, public, register, require_same_dtype
+from .shape import transpose
 
 
 @register
@@ -14,6 +16,8 @@ class MatMul(Op):
     """``a @ b`` for rank >= 2: (..., n, k) @ (..., k, m) -> (..., m), batch dimensions broadcast."""
 
     name = "matmul"
+    planned = True
+    batched = True
     derivative_text = ("g @ bᵀ", "aᵀ @ g")
     cases = (Case(((3, 4), (4, 5))), Case(((2, 3, 4), (4, 5))), Case(((2, 1, 3, 4), (3, 4, 2))))
 
@@ -41,17 +45,14 @@ class MatMul(Op):
 
 
 def swap_last(x):
-    from .shape import transpose
-
     axes = list(range(x.ndim))
     axes[-2:] = axes[-1], axes[-2]
     return transpose(x, axes)
 
 
+@public
 def matmul(a, b):
     """``a @ b``; a 1-D operand is a row (left) or column (right) vector, as in NumPy."""
-    from ..dsl import constant
-
     a = a if hasattr(a, "node") else constant(a)
     b = b if hasattr(b, "node") else constant(b)
     if a.ndim >= 2 and b.ndim >= 2:

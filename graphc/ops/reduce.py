@@ -6,7 +6,10 @@ import numpy as np
 
 from ..errors import DTypeError
 from ..types import TensorType, is_concrete, normalize_axis
-from .registry import Case, Op, apply, register
+from .elementwise import elementwise
+from .leaf import constant
+from .registry import Case, Op, apply, public, register
+from .shape import broadcast_like
 
 
 def normalize_axes(axis, rank: int) -> tuple[int, ...]:
@@ -41,6 +44,7 @@ def _kept(tensor, x, axes, keepdims):
 @register
 class Sum(Reduction):
     name = "sum"
+    planned = True
     derivative_text = ("g broadcast back",)
     cases = (Case(((3, 4),), {"axes": (1,), "keepdims": False}), Case(((2, 3, 4),), {"axes": (0, 2), "keepdims": True}))
 
@@ -48,8 +52,6 @@ class Sum(Reduction):
         return np.sum(x, axis=axes, keepdims=keepdims, dtype=x.dtype)
 
     def vjp(self, inputs, out, grad, axes, keepdims):
-        from .shape import broadcast_like
-
         (x,) = inputs
         return [broadcast_like(_kept(grad, x, axes, keepdims), x)]
 
@@ -57,6 +59,7 @@ class Sum(Reduction):
 @register
 class Max(Reduction):
     name = "max"
+    planned = True
     derivative_text = ("g where x is the max",)
     cases = (Case(((3, 4),), {"axes": (1,), "keepdims": False}), Case(((2, 3, 4),), {"axes": (0, 2), "keepdims": True}))
 
@@ -64,10 +67,8 @@ class Max(Reduction):
         return np.max(x, axis=axes, keepdims=keepdims)
 
     def vjp(self, inputs, out, grad, axes, keepdims):
-        from .elementwise import equal
-
         (x,) = inputs
-        mask = equal(x, _kept(out, x, axes, keepdims)).astype(x.dtype)
+        mask = elementwise("equal", x, _kept(out, x, axes, keepdims)).astype(x.dtype)
         ties = sum(mask, axes, keepdims=True)  # tied maxima share the gradient equally
         return [mask * (_kept(grad, x, axes, keepdims) / ties)]
 
@@ -75,6 +76,7 @@ class Max(Reduction):
 @register
 class ArgMax(Op):
     name = "argmax"
+    planned = True
     differentiable = False
     cases = (Case(((3, 4),), {"axis": 1}),)
 
@@ -91,6 +93,7 @@ class AxesSize(Op):
     """The number of elements in the given axes of x, as a scalar of x's dtype (for named dimensions)."""
 
     name = "axes_size"
+    planned = True
     shape_only = (0,)
     differentiable = False
     cases = (Case(((3, 4),), {"axes": (0, 1)}),)
@@ -102,28 +105,30 @@ class AxesSize(Op):
         return np.asarray(np.prod([x.shape[a] for a in axes], dtype=np.int64), dtype=x.dtype)
 
 
+@public
 def sum(x, axis=None, keepdims: bool = False):  # noqa: A001 - mirrors numpy.sum
     return apply("sum", x, axes=normalize_axes(axis, x.ndim), keepdims=bool(keepdims))
 
 
+@public
 def max(x, axis=None, keepdims: bool = False):  # noqa: A001 - mirrors numpy.max
     return apply("max", x, axes=normalize_axes(axis, x.ndim), keepdims=bool(keepdims))
 
 
 def axes_size(x, axes):
     """How many elements the axes hold: a constant when their sizes are known, else computed when run."""
-    from ..dsl import constant
-
     dims = [x.shape[a] for a in axes]
     if is_concrete(tuple(dims)):
         return constant(float(np.prod(dims, dtype=np.int64)), x.dtype)
     return apply("axes_size", x, axes=tuple(axes))
 
 
+@public
 def mean(x, axis=None, keepdims: bool = False):
     axes = normalize_axes(axis, x.ndim)
     return sum(x, axes, keepdims) / axes_size(x, axes)
 
 
+@public
 def argmax(x, axis: int = -1):
     return apply("argmax", x, axis=normalize_axis(axis, x.ndim))

@@ -8,18 +8,20 @@ terms of its output. ``OPS`` is the single table that the interpreter, autodiff,
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
 
 import numpy as np
 import sympy
 
 from .. import ir
 from ..errors import DTypeError, GraphcError, ShapeError, user_location
-from ..types import TensorType, broadcast_shapes, format_shape, is_float
+from ..tensor import Tensor, node_of
+from ..types import TensorType, format_shape, is_float
 
 OPS: dict[str, Op] = {}
+# The public function of each op (and of composites such as ``mean``), by name: what graphc exports.
+PUBLIC: dict[str, Callable] = {}
 
 OUT = sympy.Symbol("out", real=True)  # an element-wise op's own output, usable in its derivative rules
 
@@ -40,12 +42,24 @@ class Case:
 
 
 def register(cls):
-    """Class decorator: instantiate the op and put it in ``OPS`` under its name."""
+    """Class decorator: instantiate the op and put it in ``OPS`` under its name; an op that makes its own public
+    function (an element-wise op's is made from its arguments) puts it in ``PUBLIC``."""
     op = cls()
     if op.name in OPS:
         raise RuntimeError(f"op {op.name!r} is registered twice")
     OPS[op.name] = op
+    builder = op.builder()
+    if builder is not None:
+        public(builder)
     return cls
+
+
+def public(function: Callable) -> Callable:
+    """Decorator: ``function`` is part of graphc's public API under its own name."""
+    if function.__name__ in PUBLIC:
+        raise RuntimeError(f"public function {function.__name__!r} is defined twice")
+    PUBLIC[function.__name__] = function
+    return function
 
 
 class Op:
@@ -65,6 +79,20 @@ class Op:
     domain: tuple = (-3.0, 3.0)  # where tests draw float inputs: (low, high), or one such pair per input
     cases: tuple[Case, ...] = ()  # how tests call it; every non-leaf op needs at least one
     derivative_text: tuple[str, ...] = ()  # how pictures write d out / d input_i (g: the upstream gradient)
+    # Facts that passes and backends read (each op says its own; nothing keeps a list of names):
+    trainable = False  # a parameter: what init_params fills and optimizers update
+    literal = False  # its value is known when the graph is built (constants)
+    placeholder = False  # stands for a value a loop gives its body at each step (slots)
+    projection = False  # takes one result out of a node with several (item)
+    kernel = False  # a fused element-wise kernel with several results
+    view = False  # its result is its first input's data seen another way: it keeps that buffer alive
+    planned = False  # writes into a buffer the memory plan provides, rather than allocating its own
+    passthrough = False  # its value is its input's (identity, stop_gradient): dead-code removal drops it
+    broadcast = False  # spreads its input over a larger shape (broadcast_to, broadcast_like)
+    layout = False  # only moves data (reshape, transpose, slice, ...): summaries name the ops around it
+    positive = False  # every result is > 0 (exp, sigmoid, softplus, softmax): rewrites that need x > 0 may fire
+    batched = False  # per-step instances in a loop are worth merging into one product over every step (hoisting)
+    dtype_attribute = False  # its ``dtype`` attribute is its result's dtype (float64 mode widens a float one)
 
     # --- the three parts of every op -------------------------------------------------------------------------------
     def infer(self, types: Sequence[TensorType], **attrs) -> TensorType:
@@ -86,15 +114,13 @@ class Op:
         """The local derivative with respect to each input, as text for pictures of the chain rule."""
         return self.derivative_text
 
+    def builder(self) -> Callable | None:
+        """The public function this op makes for itself (None: its module defines one with ``@public``, or it has
+        none)."""
+        return None
+
     def __repr__(self) -> str:
         return f"<op {self.name}>"
-
-
-def node_of(value) -> ir.Node:
-    node = getattr(value, "node", value)
-    if not isinstance(node, ir.Node):
-        raise TypeError(f"expected a graphc tensor, got {type(value).__name__}")
-    return node
 
 
 def apply(op_name: str, /, *inputs, **attrs):
@@ -102,8 +128,6 @@ def apply(op_name: str, /, *inputs, **attrs):
 
     Shape and dtype rules run here, so a mismatch is reported where the user built the graph.
     """
-    from ..dsl import Tensor
-
     op = OPS[op_name]
     nodes = tuple(node_of(v) for v in inputs)
 
@@ -130,85 +154,3 @@ def require_same_dtype(types: Sequence[TensorType]):
     if any(d != dtypes[0] for d in dtypes):
         names = " and ".join(d.name for d in dtypes)
         raise DTypeError(f"dtypes {names} differ; graphc does not promote silently, use .astype()")
-
-
-class Elementwise(Op):
-    """An op applied independently to each element (with NumPy broadcasting), defined by a SymPy expression.
-
-    Subclasses give ``arguments`` (symbol names), ``expr``, ``numpy`` and optionally ``derivatives``.
-    """
-
-    elementwise = True
-    arguments: tuple[str, ...] = ("x",)
-    float_only = True  # transcendental ops refuse integer inputs
-    output_dtype: str | None = None  # e.g. "bool" for comparisons; None: the inputs' dtype
-    sympy_function: Any = None  # a SymPy function F with expr(x) == F(x), to translate F back into this op
-
-    @property
-    def cases(self) -> tuple[Case, ...]:
-        """Same-shape inputs, and (for several inputs) NumPy broadcasting of a row and a column."""
-        same = Case(((3, 4),) * len(self.arguments))
-        if len(self.arguments) == 1:
-            return (same,)
-        broadcast = Case(((3, 1),) + ((4,),) * (len(self.arguments) - 1))
-        return (same, broadcast)
-
-    def symbols(self) -> tuple[sympy.Symbol, ...]:
-        return tuple(sympy.Symbol(a, real=True) for a in self.arguments)
-
-    def expr(self, *args: sympy.Expr, **attrs) -> sympy.Expr:
-        raise NotImplementedError(self.name)
-
-    def numpy(self, *arrays, **attrs) -> np.ndarray:
-        raise NotImplementedError(self.name)
-
-    def derivatives(self, args: tuple[sympy.Symbol, ...], **attrs) -> tuple[sympy.Expr, ...]:
-        """d out / d arg for each argument, in terms of the arguments and ``OUT``; SymPy's by default."""
-        expression = self.expr(*args, **attrs)
-        return tuple(sympy.diff(expression, a) for a in args)
-
-    def infer(self, types, **attrs):
-        if len(types) != len(self.arguments):
-            raise ShapeError(f"takes {len(self.arguments)} inputs, got {len(types)}")
-        operands = self.operand_types(types)
-        if self.float_only:
-            require_float(self.name, operands)
-        require_same_dtype(operands)
-        shape = broadcast_shapes(*(t.shape for t in types))
-        dtype = np.dtype(self.output_dtype) if self.output_dtype else operands[0].dtype
-        return TensorType(shape, dtype)
-
-    def local_derivatives(self, names: tuple[str, ...] = (), **attrs) -> tuple[str, ...]:
-        """SymPy's derivatives, with the output written out (tanh: 1 - tanh(x)^2), pretty-printed; ``names``
-        replaces the argument symbols with the names of the actual inputs."""
-        from .scalar import formula
-
-        args = self.symbols()
-        expression = self.expr(*args, **attrs)
-        renamed = {a: sympy.Symbol(n, real=True) for a, n in zip(args, names)}
-        return tuple(formula(sympy.sympify(d).subs(OUT, expression).subs(renamed))
-                     for d in self.derivatives(args, **attrs))
-
-    def operand_types(self, types):
-        """The inputs whose dtypes must agree (``where`` excludes its condition)."""
-        return types
-
-    def reference(self, *arrays, **attrs):
-        result = np.asarray(self.numpy(*arrays, **attrs))
-        return result.astype(self.output_dtype or arrays[0].dtype, copy=False)
-
-    def vjp(self, inputs, out, grad, **attrs):
-        from .sympy_bridge import to_graph
-
-        args = self.symbols()
-        environment = dict(zip(args, inputs))
-        environment[OUT] = out
-        grads = []
-        for tensor, derivative in zip(inputs, self.derivatives(args, **attrs)):
-            if derivative == 0 or not is_float(tensor.dtype):
-                grads.append(None)
-            elif derivative == 1:
-                grads.append(grad)
-            else:
-                grads.append(grad * to_graph(derivative, environment, grad.dtype))
-        return grads

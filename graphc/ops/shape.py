@@ -1,14 +1,14 @@
-"""Ops that move data without arithmetic: reshape, transpose, broadcast, concatenation, slicing, gather and
-scatter-add (the embedding lookup and its gradient), one-hot, and stop_gradient."""
+"""Ops that change a value's shape without arithmetic: reshape, transpose, broadcast (and their ``_like`` forms
+that take a shape with named dimensions from another value), expand_dims, squeeze, and stop_gradient."""
 
 from __future__ import annotations
 
 import numpy as np
 import sympy
 
-from ..errors import DTypeError, ShapeError
+from ..errors import ShapeError
 from ..types import TensorType, as_dim, as_shape, broadcast_shapes, format_shape, is_concrete, normalize_axis, size
-from .registry import Case, Op, apply, register, require_same_dtype
+from .registry import Case, Op, apply, public, register
 
 
 def _same_size(a, b) -> bool:
@@ -18,6 +18,8 @@ def _same_size(a, b) -> bool:
 @register
 class Reshape(Op):
     name = "reshape"
+    view = True
+    layout = True
     derivative_text = ("g reshaped back",)
     cases = (Case(((3, 4),), {"shape": (2, 6)}),)
 
@@ -37,6 +39,7 @@ class Reshape(Op):
 @register
 class Transpose(Op):
     name = "transpose"
+    layout = True
     derivative_text = ("g transposed back",)
     cases = (Case(((2, 3, 4),), {"axes": (2, 0, 1)}),)
 
@@ -56,6 +59,9 @@ class Transpose(Op):
 @register
 class BroadcastTo(Op):
     name = "broadcast_to"
+    planned = True
+    broadcast = True
+    layout = True
     derivative_text = ("g summed over broadcast axes",)
     cases = (Case(((3, 1),), {"shape": (2, 3, 4)}),)
 
@@ -79,6 +85,9 @@ class BroadcastLike(Op):
     """x broadcast to the shape of ``like`` (whose values are not used)."""
 
     name = "broadcast_like"
+    planned = True
+    broadcast = True
+    layout = True
     shape_only = (1,)
     derivative_text = ("g summed over broadcast axes", "")
     cases = (Case(((3, 1), (2, 3, 4))),)
@@ -101,6 +110,8 @@ class ReshapeLike(Op):
     """x reshaped to the shape of ``like`` (whose values are not used)."""
 
     name = "reshape_like"
+    view = True
+    layout = True
     shape_only = (1,)
     derivative_text = ("g reshaped back", "")
     cases = (Case(((3, 4), (2, 6))),)
@@ -119,176 +130,12 @@ class ReshapeLike(Op):
 
 
 @register
-class Concat(Op):
-    name = "concat"
-    derivative_text = ("g sliced",)
-    cases = (Case(((2, 3), (4, 3)), {"axis": 0}), Case(((2, 3), (2, 1), (2, 2)), {"axis": 1}))
-
-    def infer(self, types, axis):
-        first = types[0]
-        require_same_dtype(types)
-        for t in types[1:]:
-            others = [d for i, d in enumerate(t.shape) if i != axis]
-            if t.rank != first.rank or others != [d for i, d in enumerate(first.shape) if i != axis]:
-                shapes = ", ".join(format_shape(u.shape) for u in types)
-                raise ShapeError(f"shapes {shapes} differ outside axis {axis}")
-        total = as_dim(sympy.sympify(sum(sympy.sympify(t.shape[axis]) for t in types)))
-        return TensorType(first.shape[:axis] + (total,) + first.shape[axis + 1:], first.dtype)
-
-    def reference(self, *arrays, axis):
-        return np.concatenate(arrays, axis=axis)
-
-    def vjp(self, inputs, out, grad, axis):
-        grads, start = [], 0
-        for x in inputs:
-            stop = as_dim(sympy.sympify(start + x.shape[axis]))
-            grads.append(_slice_axis(grad, axis, start, stop))
-            start = stop
-        return grads
-
-
-@register
-class Slice(Op):
-    """Basic slicing: ``index`` holds a normalized (start, stop, step) for every axis."""
-
-    name = "slice"
-    derivative_text = ("g padded with zeros",)
-    cases = (Case(((5, 4),), {"index": ((1, 4, 1), (3, -1, -2))}),)
-
-    def infer(self, types, index):
-        (x,) = types
-        return TensorType(tuple(_slice_length(*bounds) for bounds in index), x.dtype)
-
-    def reference(self, x, index):
-        return x[_python_slices(index)].copy()
-
-    def vjp(self, inputs, out, grad, index):
-        return [apply("pad_slice", grad, inputs[0], index=index)]
-
-
-@register
-class PadSlice(Op):
-    """The adjoint of ``slice``: zeros shaped like ``like`` with x written at ``index``."""
-
-    name = "pad_slice"
-    shape_only = (1,)
-    derivative_text = ("g sliced", "")
-    cases = (Case(((3, 2), (5, 4)), {"index": ((1, 4, 1), (0, 4, 2))}),)
-
-    def infer(self, types, index):
-        x, like = types
-        if tuple(_slice_length(*bounds) for bounds in index) != x.shape:
-            raise ShapeError(f"{format_shape(x.shape)} does not fill the slice {index}")
-        return TensorType(like.shape, x.dtype)
-
-    def reference(self, x, like, index):
-        result = np.zeros(like.shape, dtype=x.dtype)
-        result[_python_slices(index)] = x
-        return result
-
-    def vjp(self, inputs, out, grad, index):
-        return [apply("slice", grad, index=index), None]
-
-
-@register
-class Gather(Op):
-    """Rows of ``table`` picked by integer ``indices``: shape indices.shape + table.shape[1:]."""
-
-    name = "gather"
-    derivative_text = ("g scatter-added into the rows used", "")
-    cases = (Case(((5, 3), (2, 4)), integers={1: 5}),)
-
-    def infer(self, types):
-        table, indices = types
-        if indices.dtype.kind != "i":
-            raise DTypeError(f"indices must be integers, got {indices.dtype.name}")
-        if table.rank < 1:
-            raise ShapeError("cannot gather from a scalar")
-        return TensorType(indices.shape + table.shape[1:], table.dtype)
-
-    def reference(self, table, indices):
-        return np.take(table, indices, axis=0)
-
-    def vjp(self, inputs, out, grad):
-        table, indices = inputs
-        return [apply("scatter_add", indices, grad, rows=table.shape[0]), None]
-
-
-@register
-class ScatterAdd(Op):
-    """Zeros of shape (rows,) + updates.shape[indices.rank:], with each update row added at its index."""
-
-    name = "scatter_add"
-    derivative_text = ("", "g gathered")
-    cases = (Case(((2, 4), (2, 4, 3)), {"rows": 5}, integers={0: 5}),)
-
-    def infer(self, types, rows):
-        indices, updates = types
-        if updates.shape[: indices.rank] != indices.shape:
-            raise ShapeError(f"updates {format_shape(updates.shape)} do not start with indices' shape "
-                             f"{format_shape(indices.shape)}")
-        return TensorType((rows,) + updates.shape[indices.rank:], updates.dtype)
-
-    def reference(self, indices, updates, rows):
-        result = np.zeros((rows,) + updates.shape[indices.ndim:], dtype=updates.dtype)
-        np.add.at(result, indices, updates)
-        return result
-
-    def vjp(self, inputs, out, grad, rows):
-        indices, updates = inputs
-        return [None, gather(grad, indices)]
-
-
-def labelled_type(logits: TensorType, labels: TensorType) -> TensorType:
-    """One value per label: logits (..., C) with integer labels (...) give (...) (pick, cross_entropy)."""
-    if labels.dtype.kind != "i":
-        raise DTypeError(f"labels must be integers, got {labels.dtype.name}")
-    if logits.rank < 1 or logits.shape[:-1] != labels.shape:
-        raise ShapeError(f"logits {format_shape(logits.shape)} need labels of shape "
-                         f"{format_shape(logits.shape[:-1])}, got {format_shape(labels.shape)}")
-    return TensorType(labels.shape, logits.dtype)
-
-
-@register
-class Pick(Op):
-    """``z[..., labels]``: from each row of the last axis of z, the element its integer label selects."""
-
-    name = "pick"
-    derivative_text = ("g · onehot(labels)", "")
-    cases = (Case(((4, 5), (4,)), integers={1: 5}), Case(((2, 3, 5), (2, 3)), integers={1: 5}))
-
-    def infer(self, types):
-        return labelled_type(*types)
-
-    def reference(self, z, labels):
-        return np.take_along_axis(z, labels[..., None], axis=-1)[..., 0]
-
-    def vjp(self, inputs, out, grad):
-        z, labels = inputs
-        return [expand_dims(grad, -1) * one_hot(labels, z.shape[-1], z.dtype), None]
-
-
-@register
-class OneHot(Op):
-    name = "one_hot"
-    differentiable = False
-    cases = (Case(((6,),), {"depth": 4, "dtype": "float32"}, integers={0: 4}),)
-
-    def infer(self, types, depth, dtype):
-        (labels,) = types
-        if labels.dtype.kind != "i":
-            raise DTypeError(f"labels must be integers, got {labels.dtype.name}")
-        return TensorType(labels.shape + (depth,), np.dtype(dtype))
-
-    def reference(self, labels, depth, dtype):
-        return (labels[..., None] == np.arange(depth)).astype(dtype)
-
-
-@register
 class StopGradient(Op):
     """The identity forward; no gradient flows back through it."""
 
     name = "stop_gradient"
+    view = True
+    passthrough = True
     differentiable = False
     cases = (Case(((3, 4),)),)
 
@@ -299,43 +146,9 @@ class StopGradient(Op):
         return x
 
 
-# --- slicing helpers -------------------------------------------------------------------------------------------------
-def _slice_length(start, stop, step):
-    if all(isinstance(v, int) for v in (start, stop, step)):
-        return len(range(start, stop, step))
-    span = sympy.sympify(stop) - sympy.sympify(start)
-    return as_dim(span if step == 1 else sympy.ceiling(span / step))
 
-
-def _python_slices(index):
-    # A normalized stop of -1 with a negative step means "through element 0", which Python spells None.
-    return tuple(slice(start, None if stop < 0 else stop, step) for start, stop, step in index)
-
-
-def _normalize_slice(item: slice, dim):
-    step = 1 if item.step is None else int(item.step)
-    if step == 0:
-        raise ShapeError("slice step cannot be zero")
-    if isinstance(dim, int):
-        return item.indices(dim)
-    if step < 0:
-        raise ShapeError(f"negative slice steps need a fixed-size axis, not '{dim}'")
-
-    def bound(value, default):
-        if value is None:
-            return default
-        value = int(value)
-        return as_dim(dim + value) if value < 0 else value
-
-    return bound(item.start, 0), bound(item.stop, dim), step
-
-
-def _slice_axis(x, axis, start, stop):
-    index = tuple((start, stop, 1) if i == axis else (0, d, 1) for i, d in enumerate(x.shape))
-    return apply("slice", x, index=index)
-
-
-# --- builders --------------------------------------------------------------------------------------------------------
+# --- public functions --------------------------------------------------------------------------------------------
+@public
 def reshape(x, shape):
     """Reshape; one entry may be -1 and is inferred (symbolically, if named dimensions are involved)."""
     shape = list(shape)
@@ -355,11 +168,13 @@ def reshape(x, shape):
     return x if shape == x.shape else apply("reshape", x, shape=shape)
 
 
+@public
 def transpose(x, axes=None):
     axes = tuple(reversed(range(x.ndim))) if axes is None else tuple(normalize_axis(a, x.ndim) for a in axes)
     return x if axes == tuple(range(x.ndim)) else apply("transpose", x, axes=axes)
 
 
+@public
 def broadcast_to(x, shape):
     shape = as_shape(shape)
     return x if shape == x.shape else apply("broadcast_to", x, shape=shape)
@@ -379,20 +194,13 @@ def reshape_like(x, like):
     return reshape(x, like.shape) if is_concrete(like.shape) else apply("reshape_like", x, like)
 
 
-def concat(tensors, axis: int = 0):
-    tensors = list(tensors)
-    if not tensors:
-        raise ShapeError("concat needs at least one tensor")
-    if len(tensors) == 1:
-        return tensors[0]
-    return apply("concat", *tensors, axis=normalize_axis(axis, tensors[0].ndim))
-
-
+@public
 def expand_dims(x, axis: int):
     axis = normalize_axis(axis, x.ndim + 1)
     return reshape(x, x.shape[:axis] + (1,) + x.shape[axis:])
 
 
+@public
 def squeeze(x, axis: int):
     axis = normalize_axis(axis, x.ndim)
     if x.shape[axis] != 1:
@@ -400,65 +208,6 @@ def squeeze(x, axis: int):
     return reshape(x, x.shape[:axis] + x.shape[axis + 1:])
 
 
-def stack(tensors, axis: int = 0):
-    tensors = list(tensors)
-    if not tensors:
-        raise ShapeError("stack needs at least one tensor")
-    return concat([expand_dims(t, axis) for t in tensors], axis)
-
-
-def gather(table, indices):
-    """``table[indices]`` along axis 0: the embedding lookup. Its gradient is a scatter-add into the rows used."""
-    return apply("gather", table, indices)
-
-
-def one_hot(labels, depth: int, dtype="float32"):
-    return apply("one_hot", labels, depth=as_dim(depth), dtype=np.dtype(dtype).name)
-
-
-def pick(z, labels):
-    """``z[..., labels]`` along the last axis (the probability of the true class, say)."""
-    return apply("pick", z, labels)
-
-
+@public
 def stop_gradient(x):
     return apply("stop_gradient", x)
-
-
-def getitem(x, index):
-    """NumPy basic indexing (ints, slices, None, ...) and, with an integer tensor, ``gather`` along axis 0."""
-    if hasattr(index, "node"):
-        return gather(x, index)
-    index = index if isinstance(index, tuple) else (index,)
-    if any(hasattr(i, "node") for i in index):
-        raise ShapeError("tensor indices are supported alone (x[indices]); use graphc.gather for other axes")
-    explicit = [i for i in index if i is not None and i is not Ellipsis]
-    if len(explicit) > x.ndim:
-        raise ShapeError(f"too many indices ({len(explicit)}) for a tensor of shape {format_shape(x.shape)}")
-    missing = (slice(None),) * (x.ndim - len(explicit))
-    if Ellipsis in index:
-        at = index.index(Ellipsis)
-        index = index[:at] + missing + index[at + 1:]
-    else:
-        index = index + missing
-    bounds, final_shape, axis = [], [], 0
-    for item in index:
-        if item is None:
-            final_shape.append(1)
-            continue
-        dim = x.shape[axis]
-        if isinstance(item, slice):
-            bounds.append(_normalize_slice(item, dim))
-            final_shape.append(_slice_length(*bounds[-1]))
-        elif isinstance(item, (int, np.integer)):
-            item = int(item)
-            if isinstance(dim, int) and not -dim <= item < dim:
-                raise ShapeError(f"index {item} is out of range for axis {axis} of size {dim}")
-            start = as_dim(dim + item) if item < 0 else item
-            bounds.append((start, as_dim(sympy.sympify(start) + 1), 1))
-        else:
-            raise ShapeError(f"unsupported index {item!r}")
-        axis += 1
-    full = tuple(bounds) == tuple((0, d, 1) for d in x.shape)
-    sliced = x if full else apply("slice", x, index=tuple(bounds))
-    return reshape(sliced, final_shape)

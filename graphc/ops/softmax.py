@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from ..types import TensorType, normalize_axis
-from .registry import Case, Op, apply, register, require_float
+from .elementwise import elementwise
+from .registry import Case, Op, apply, public, register, require_float
 
 
 class AxisOp(Op):
@@ -19,7 +20,7 @@ class AxisOp(Op):
         return TensorType(x.shape, x.dtype)
 
 
-def _log_softmax(x, axis):
+def log_softmax_of(x, axis):
     shifted = x - np.max(x, axis=axis, keepdims=True)
     return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
 
@@ -27,10 +28,12 @@ def _log_softmax(x, axis):
 @register
 class Softmax(AxisOp):
     name = "softmax"
+    planned = True
+    positive = True
     derivative_text = ("y ⊙ (g − Σ g⊙y)",)
 
     def reference(self, x, axis):
-        return np.exp(_log_softmax(x, axis))
+        return np.exp(log_softmax_of(x, axis))
 
     def vjp(self, inputs, out, grad, axis):
         # J^T g = y * (g - <g, y>) along the axis
@@ -40,21 +43,22 @@ class Softmax(AxisOp):
 @register
 class LogSoftmax(AxisOp):
     name = "log_softmax"
+    planned = True
     derivative_text = ("g − softmax(x) Σ g",)
 
     def reference(self, x, axis):
-        return _log_softmax(x, axis)
+        return log_softmax_of(x, axis)
 
     def vjp(self, inputs, out, grad, axis):
-        from .elementwise import exp
-
         # d log_softmax = I - softmax: g - softmax(x) * sum(g)
-        return [grad - exp(out) * grad.sum(axis, keepdims=True)]
+        return [grad - elementwise("exp", out) * grad.sum(axis, keepdims=True)]
 
 
+@public
 def softmax(x, axis: int = -1):
     return apply("softmax", x, axis=normalize_axis(axis, x.ndim))
 
 
+@public
 def log_softmax(x, axis: int = -1):
     return apply("log_softmax", x, axis=normalize_axis(axis, x.ndim))

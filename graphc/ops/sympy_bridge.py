@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sympy
 
+from .leaf import constant
 from .registry import OPS, apply
 from .scalar import Select
 
@@ -19,8 +20,6 @@ def _function_ops() -> dict:
 
 def to_graph(expr: sympy.Expr, environment: dict, dtype):
     """Nodes computing ``expr``, with each free symbol replaced by the tensor ``environment`` gives for it."""
-    from ..dsl import constant
-
     functions = _function_ops()
     built: dict = {}
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 
-from ..dsl import Tensor
 from ..errors import GraphcError
 from ..ops import sqrt
-from .schedules import Constant, Schedule
+from ..tensor import Tensor
+from .schedules import Constant, Schedule, schedule_from_config
 
 
 class Optimizer(ABC):
@@ -163,8 +163,6 @@ OPTIMIZERS = {rule.name: rule for rule in (SGD, Adagrad, RMSprop, Adam)}
 
 def from_config(config: dict) -> Optimizer:
     """The optimizer that ``Optimizer.config()`` describes (or a hand-written subset of it: name and options)."""
-    from .schedules import schedule_from_config
-
     settings = dict(config)
     name = settings.pop("name", "sgd")
     if name not in OPTIMIZERS:

@@ -1,4 +1,5 @@
-"""``TrainingStep``: forward, backward, gradient clipping and the optimizer's update compiled into one native call.
+"""``TrainingStep``: forward, backward, gradient clipping and the optimizer's update compiled into one native call;
+``compile_step``, its one-line form.
 
 The parameters are the caller's arrays, fed by name and updated in place; the optimizer's slots (momentum, running
 averages) are arrays this object owns, updated in place by the same call. The per-step scalars (the scheduled
@@ -10,11 +11,11 @@ from __future__ import annotations
 import numpy as np
 
 from ..autodiff import grad
-from ..backends.compile import compiled
-from ..dsl import Tensor, constant, input
+from ..backends.compiled import compiled
 from ..errors import GraphcError
-from ..ops import cast, minimum, sqrt, stack
+from ..ops import cast, constant, input, minimum, sqrt, stack
 from ..ops import sum as total
+from ..tensor import Tensor
 from .rules import SGD, Optimizer
 
 
@@ -130,3 +131,14 @@ def _clip(gradients: list[Tensor], squares: list[Tensor], limit: float) -> list[
     global_norm = sqrt(squares[0] if len(squares) == 1 else total(stack(squares)))
     scale = minimum(constant(1.0, global_norm.dtype), limit / (global_norm + 1e-6))
     return [g * (scale if scale.dtype == g.dtype else cast(scale, g.dtype)) for g in gradients]
+
+
+def compile_step(loss: Tensor, params, lr: float | None = None, backend: str = "cpu", outputs=(), *,
+                 optimizer=None) -> TrainingStep:
+    """One training step in one native call: ``step(feeds)`` returns the loss (before the update) and updates the
+    parameter arrays of ``feeds`` in place. The update is plain SGD ``p <- p - lr * dloss/dp`` unless an
+    ``optimizer`` from ``graphc.optim`` is given. With ``outputs`` (tensors computed along the way, such as a
+    recurrent net's final state) it returns ``[loss, *outputs]``. See ``TrainingStep``."""
+    if optimizer is None and lr is None:
+        raise GraphcError("compile_step needs a learning rate (lr=) or an optimizer (optimizer=)")
+    return TrainingStep(loss, params, optimizer or SGD(lr), outputs=outputs, backend=backend)

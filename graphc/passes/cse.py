@@ -17,7 +17,7 @@ from .rewrite import rebuild
 
 def _longest_loops(graph: Graph) -> dict[Node, Node]:
     """Each loop that another loop extends (same inputs and settings, its outputs a prefix) -> the longest one."""
-    loops = [n for n in graph.nodes if n.op.name == "scan"]
+    loops = [n for n in graph.nodes if n.op.nested]
     longest: dict[Node, Node] = {}
     for loop in loops:
         body = loop.attr("body")

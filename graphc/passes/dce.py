@@ -9,26 +9,24 @@ values the body no longer reads (hoisting leaves both behind).
 from __future__ import annotations
 
 from ..ir import Graph, Node, remake
-from ..ops.control import Body, loop_like
+from ..loops import Body, loop_like
 from ..ops.registry import apply
 from .rewrite import rebuild
-
-NO_OPS = ("identity", "stop_gradient")
 
 
 def eliminate_dead_code(graph: Graph) -> Graph:
     renumbered: dict[Node, dict[int, int]] = {}  # a pruned loop -> old result index -> new
 
     def transform(node: Node, inputs: tuple[Node, ...]) -> Node:
-        if node.op.name in NO_OPS:
+        if node.op.passthrough:
             return inputs[0]
-        if node.op.name == "scan":
+        if node.op.nested:
             used = {user.attr("index") for user in graph.users[node]} | {
                 i for i in range(len(node.attr("body").carries))} if node not in graph.outputs else None
             pruned, mapping = _prune_loop(node, inputs, used)
             renumbered[pruned] = mapping
             return pruned
-        if node.op.name == "item" and inputs[0] in renumbered:
+        if node.op.projection and inputs[0] in renumbered:
             return apply("item", inputs[0], index=renumbered[inputs[0]][node.attr("index")]).node
         return remake(node, inputs)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..dsl import constant
 from ..ir import Graph, Node, remake
+from ..ops import constant
 from ..types import is_concrete
 from .rewrite import rebuild
 
@@ -17,7 +17,7 @@ def fold_constants(graph: Graph) -> Graph:
     def transform(node: Node, inputs: tuple[Node, ...]) -> Node:
         node = remake(node, inputs)
         if (node.op.leaf or node.op.random or node.op.internal or not inputs
-                or any(i.op.name != "constant" for i in inputs) or not is_concrete(node.type.shape)):
+                or any(not i.op.literal for i in inputs) or not is_concrete(node.type.shape)):
             return node
         arrays = [i.attr("value").array for i in inputs]
         with np.errstate(all="ignore"):

@@ -21,8 +21,9 @@ import networkx
 import sympy
 
 from ..ir import Graph, Node, built_for, remake
-from ..ops.control import item
+from ..ops.arithmetic import Cast
 from ..ops.fused import input_symbol
+from ..ops.item import item
 from ..ops.registry import apply
 from .rewrite import constant_value
 
@@ -31,7 +32,7 @@ def fusible(node: Node) -> bool:
     """Float results, and booleans (comparisons: SymPy relations); a cast from bool would need 0/1 arithmetic."""
     if not node.op.elementwise or isinstance(node.type, tuple) or node.type.dtype.kind not in "fb":
         return False
-    return not (node.op.name == "cast" and node.inputs[0].type.dtype.kind == "b")
+    return not (isinstance(node.op, Cast) and node.inputs[0].type.dtype.kind == "b")
 
 
 def _groups(graph: Graph) -> tuple[networkx.DiGraph, dict[Node, int], dict[int, list[Node]]]:
@@ -100,7 +101,7 @@ def _fuse(nodes: list[Node], results: list[Node], mapping: dict[Node, Node]):
         if child in inside:
             return expressions[child]
         value = constant_value(child)
-        if child.op.name == "constant" and child.type.shape == () and value is not None:
+        if child.op.literal and child.type.shape == () and value is not None:
             return sympy.Integer(int(value)) if float(value).is_integer() else sympy.Float(value, precision=53)
         if child not in external:
             external.append(child)

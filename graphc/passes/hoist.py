@@ -18,14 +18,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from ..dsl import Tensor
 from ..ir import Graph, Node, built_for, remake, substitute
+from ..loops import Body, loop_like, slot
 from ..ops import matmul, reshape, sum, transpose
-from ..ops.control import Body, item, loop_like, slot
+from ..ops.item import item
+from ..ops.linalg import MatMul
+from ..ops.reduce import Sum
 from ..ops.registry import apply
+from ..ops.shape import Transpose
+from ..tensor import Tensor
 from ..types import TensorType
-
-BATCHED = ("matmul", "gather")  # ops whose per-step instances are worth merging into one
 
 
 class _CannotLift(Exception):
@@ -40,7 +42,7 @@ def hoist_loop_work(graph: Graph) -> Graph:
             mapping[node] = replacements[node]
             continue
         inputs = tuple(mapping[i] for i in node.inputs)
-        if node.op.name == "scan":
+        if node.op.nested:
             with built_for(node):
                 mapping[node] = _hoist(node, inputs, graph, replacements)
         else:
@@ -68,14 +70,14 @@ def _hoist(loop: Node, inputs: tuple[Node, ...], graph: Graph, replacements: dic
         return lambda items: items(index)
 
     for user in graph.users[loop]:
-        if user.op.name != "item" or user.attr("index") < k:
+        if not user.op.projection or user.attr("index") < k:
             continue
         step = body.outputs[user.attr("index")]
         rule = _output_rule(step, body, outer, length, stacked)
         if rule is not None:
             requests.append((user, rule))
         for summed in graph.users[user]:
-            if summed.op.name == "sum" and summed.attr("axes") == (0,) and not summed.attr("keepdims"):
+            if isinstance(summed.op, Sum) and summed.attr("axes") == (0,) and not summed.attr("keepdims"):
                 rule = _time_sum_rule(step, body, length, stacked)
                 if rule is not None:
                     requests.append((summed, rule))
@@ -100,7 +102,7 @@ def _hoist_inputs(body: Body, outer: dict, length) -> tuple[Body, list[Node]]:
     liftable: set[Node] = set(body.sequences) | set(body.captures)
     for node in body.graph.nodes:
         if node.op.leaf:
-            if node.op.name == "constant":
+            if node.op.literal:
                 liftable.add(node)
             continue
         if node.op.random or any(i in varying for i in node.inputs):
@@ -108,10 +110,10 @@ def _hoist_inputs(body: Body, outer: dict, length) -> tuple[Body, list[Node]]:
             continue
         if any(i in stepwise for i in node.inputs):
             stepwise.add(node)
-        if ((node.op.elementwise and node.op.name != "fused") or node.op.name in BATCHED) and all(
+        if ((node.op.elementwise and not node.op.kernel) or node.op.batched) and all(
                 i in liftable for i in node.inputs):
             liftable.add(node)
-            if node.op.name in BATCHED or any(i in heavy for i in node.inputs):
+            if node.op.batched or any(i in heavy for i in node.inputs):
                 heavy.add(node)
     users = body.graph.users
     frontier = [n for n in body.graph.nodes if n in heavy and n in stepwise
@@ -138,9 +140,9 @@ def _lift(node: Node, outer: dict, length, memo: dict) -> tuple[Tensor, bool]:
     for a node that is the same at every step."""
     if node in memo:
         return memo[node]
-    if node.op.name == "slot":
+    if node.op.placeholder:
         result = (Tensor(outer[node]), node.attr("role") == "sequence")
-    elif node.op.name == "constant":
+    elif node.op.literal:
         result = (Tensor(node), False)
     else:
         arguments = [_lift(i, outer, length, memo) for i in node.inputs]
@@ -160,7 +162,7 @@ def _batched(node: Node, arguments: list[tuple[Tensor, bool]], length) -> Tensor
                 value = reshape(value, (length,) + (1,) * (rank - value.ndim + 1) + tuple(value.shape[1:]))
             values.append(value)
         return apply(node.op.name, *values, **node.attributes)
-    if node.op.name == "matmul":
+    if isinstance(node.op, MatMul):
         (a, a_steps), (b, b_steps) = arguments
         if a_steps and not b_steps and a.ndim == 3 and b.ndim == 2:  # the time and row axes as one: one GEMM
             rows, inner = a.shape[1], a.shape[2]
@@ -174,10 +176,10 @@ def _batched(node: Node, arguments: list[tuple[Tensor, bool]], length) -> Tensor
 
 def _output_rule(step: Node, body: Body, outer: dict, length, stacked):
     """``a_t · C`` with ``C`` captured: the loop outputs a_t, one matmul after it."""
-    if step.op.name != "matmul" or step.inputs[1] not in body.captures or len(step.type.shape) != 2:
+    if not isinstance(step.op, MatMul) or step.inputs[1] not in body.captures or len(step.type.shape) != 2:
         return None
     a, weights = step.inputs
-    if a.op.name == "slot" and a.attr("role") == "capture" or len(a.type.shape) != 2:
+    if a.op.placeholder and a.attr("role") == "capture" or len(a.type.shape) != 2:
         return None
     rows, inner = a.type.shape
     stack = stacked(a)
@@ -187,14 +189,14 @@ def _output_rule(step: Node, body: Body, outer: dict, length, stacked):
 
 def _time_sum_rule(step: Node, body: Body, length, stacked):
     """``Σ_t a_tᵀ·b_t`` as one matmul over time and rows; ``Σ_t sum(g_t, axes)`` as one sum."""
-    if step.op.name == "sum" and not step.attr("keepdims") and step.inputs[0] not in body.captures:
+    if isinstance(step.op, Sum) and not step.attr("keepdims") and step.inputs[0] not in body.captures:
         stack = stacked(step.inputs[0])
         axes = (0,) + tuple(a + 1 for a in step.attr("axes"))
         return lambda items: sum(stack(items), axes)
-    if step.op.name != "matmul" or len(step.type.shape) != 2:
+    if not isinstance(step.op, MatMul) or len(step.type.shape) != 2:
         return None
     left, right = step.inputs
-    if left.op.name != "transpose" or left.attr("axes") != (1, 0):
+    if not isinstance(left.op, Transpose) or left.attr("axes") != (1, 0):
         return None
     a = left.inputs[0]
     if a in body.captures or right in body.captures:

@@ -13,10 +13,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from ..dsl import Tensor
 from ..ir import Graph, Node, remake
-from ..ops.control import loop_like
-from ..ops.registry import node_of
+from ..loops import loop_like
+from ..tensor import Tensor, node_of
 from .cse import eliminate_common_subexpressions
 from .dce import eliminate_dead_code
 from .fold import fold_constants
@@ -92,7 +91,7 @@ def _optimize_bodies(graph: Graph, unsafe_math: bool, fuse: bool, report: Report
     """Each loop with its body optimized by this pipeline (rules fired inside count in ``report``)."""
     def transform(node: Node, inputs: tuple[Node, ...]) -> Node:
         node = remake(node, inputs)
-        if node.op.name != "scan":
+        if not node.op.nested:
             return node
         body = node.attr("body")
         optimized, inner = optimize_graph(body.graph, unsafe_math=unsafe_math, fuse=fuse)

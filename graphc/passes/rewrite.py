@@ -14,9 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..dsl import Tensor, constant
 from ..ir import Graph, Node, built_for, remake
+from ..ops import constant
 from ..ops.registry import apply
+from ..tensor import Tensor
 
 
 def rebuild(graph: Graph, transform: Callable[[Node, tuple[Node, ...]], Node]) -> Graph:
@@ -37,9 +38,9 @@ class Var:
 
 def constant_value(node: Node):
     """The single value of a constant node, or of a broadcast of a constant, else None."""
-    while node.op.name in ("broadcast_to", "broadcast_like"):
+    while node.op.broadcast:
         node = node.inputs[0]
-    if node.op.name != "constant":
+    if not node.op.literal:
         return None
     array = node.attr("value").array
     if array.size == 0 or array.dtype.kind == "b":

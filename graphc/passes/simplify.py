@@ -7,20 +7,22 @@ exact type.
 
 from __future__ import annotations
 
-from ..dsl import Tensor, constant
-from ..ops import pick
+from ..ops import concat, constant, matmul, pick, reshape, transpose
+from ..ops.arithmetic import Add
 from ..ops.reduce import axes_size
+from ..ops.registry import apply
 from ..ops.shape import broadcast_like, reshape_like
+from ..ops.slicing import Concat, PadSlice
+from ..tensor import Tensor
 from .rewrite import Rule, Var, constant_value
 
 X, Y, Z, C = Var("x"), Var("y"), Var("z"), Var("c")
 AXIS, AXES, KEEP, SHAPE, INNER, OUTER = (Var(n) for n in ("axis", "axes", "keepdims", "shape", "inner", "outer"))
 
-SCALAR_A, SCALAR_B = (Var(n, lambda node: node.op.name == "constant" and node.type.shape == ()) for n in "ab")
+SCALAR_A, SCALAR_B = (Var(n, lambda node: node.op.literal and node.type.shape == ()) for n in "ab")
 
-# Values known to be positive, for rules that are exact only there.
-POSITIVE_OPS = ("exp", "softplus", "sigmoid", "softmax")
-POSITIVE = Var("positive", lambda node: node.op.name in POSITIVE_OPS or (constant_value(node) or 0) > 0)
+# Values known to be positive (an op's own fact, or a positive constant), for rules that are exact only there.
+POSITIVE = Var("positive", lambda node: node.op.positive or (constant_value(node) or 0) > 0)
 
 
 def _last_axis(bound) -> bool:
@@ -29,8 +31,6 @@ def _last_axis(bound) -> bool:
 
 def _composed_transpose(bound, node):
     """transpose(transpose(x, inner), outer) is one transpose by inner[outer], or none if that is the identity."""
-    from ..ops import transpose
-
     return transpose(bound["x"], tuple(bound["inner"][a] for a in bound["outer"]))
 
 
@@ -38,11 +38,8 @@ def _reshape_once(bound, node):
     return reshape_like(bound["x"], node)
 
 
-BROADCAST_OPS = ("broadcast_to", "broadcast_like")
-
-
 def _is_broadcast_scalar_constant(node) -> bool:
-    return node.op.name in BROADCAST_OPS and node.inputs[0].op.name == "constant" and node.inputs[0].type.shape == ()
+    return node.op.broadcast and node.inputs[0].op.literal and node.inputs[0].type.shape == ()
 
 
 def _sum_of_broadcast_constant(bound, node):
@@ -65,12 +62,10 @@ def _ones_like(bound, node):
 def _absorb_broadcast(bound, node):
     """An element-wise op broadcasts anyway: feed it un-broadcast values, one input at a time while its result
     keeps its type (at least one operand must still carry the full shape)."""
-    from ..ops.registry import apply
-
     inputs = list(node.node.inputs)
     attrs = node.node.attributes
     for position, value in enumerate(inputs):
-        if value.op.name in BROADCAST_OPS:
+        if value.op.broadcast:
             candidate = inputs[:position] + [value.inputs[0]] + inputs[position + 1:]
             if apply(node.op, *candidate, **attrs).node.type == node.node.type:
                 inputs = candidate
@@ -78,7 +73,7 @@ def _absorb_broadcast(bound, node):
 
 
 def _has_broadcast_input(node) -> bool:
-    return node.op.elementwise and any(i.op.name in BROADCAST_OPS for i in node.inputs)
+    return node.op.elementwise and any(i.op.broadcast for i in node.inputs)
 
 
 ALGEBRA = (
@@ -138,8 +133,6 @@ STABILITY = (
 
 def _slice_inputs(bound, node):
     """Slice an element-wise op's inputs instead of its result; a broadcast axis of an input is not sliced."""
-    from ..ops.registry import apply
-
     inner, index = bound["z"].node, bound["index"]
     inputs = []
     for value in inner.inputs:
@@ -152,19 +145,16 @@ def _slice_inputs(bound, node):
 
 
 def _pad_tree(node) -> bool:
-    return node.op.name == "pad_slice" or node.op.name == "add" and all(_pad_tree(i) for i in node.inputs)
+    return isinstance(node.op, PadSlice) or isinstance(node.op, Add) and all(_pad_tree(i) for i in node.inputs)
 
 
 def _pads(node) -> list:
-    return [node] if node.op.name == "pad_slice" else [p for i in node.inputs for p in _pads(i)]
+    return [node] if isinstance(node.op, PadSlice) else [p for i in node.inputs for p in _pads(i)]
 
 
 def _joined_pads(bound, node):
     """Zero-padded blocks that tile a range of one axis, summed, are that range zero-padded: their concatenation.
     (The blocks arrive in any order, since gradients accumulate in the order the sweep meets their uses.)"""
-    from ..ops import concat
-    from ..ops.registry import apply
-
     pads = _pads(bound["x"].node) + _pads(bound["y"].node)
     like = pads[0].inputs[1]
     indices = [p.attr("index") for p in pads]
@@ -177,7 +167,7 @@ def _joined_pads(bound, node):
         (_, stop, step), (start, _, other_step) = before.attr("index")[axis], after.attr("index")[axis]
         if not (step == other_step == 1 and stop == start):
             raise ValueError("the blocks do not tile a range")
-    parts = [part for p in pads for part in (p.inputs[0].inputs if p.inputs[0].op.name == "concat"
+    parts = [part for p in pads for part in (p.inputs[0].inputs if isinstance(p.inputs[0].op, Concat)
                                               and p.inputs[0].attr("axis") == axis else (p.inputs[0],))]
     first, last = pads[0].attr("index"), pads[-1].attr("index")
     index = first[:axis] + ((first[axis][0], last[axis][1], 1),) + first[axis + 1:]
@@ -190,8 +180,6 @@ def _covers(bound) -> bool:
 
 def _rows_times_matrix(bound, node):
     """A stack of row blocks times one matrix is one matrix product over all the rows (one GEMM, not many)."""
-    from ..ops import matmul, reshape
-
     a, b = bound["a"], bound["b"]
     rows = reshape(a, (-1, a.shape[-1]))
     return reshape(matmul(rows, b), tuple(a.shape[:-1]) + (b.shape[-1],))
@@ -199,8 +187,6 @@ def _rows_times_matrix(bound, node):
 
 def _summed_block_products(bound, node):
     """Σ_t a_tᵀ·g_t over a leading axis is (all rows of a)ᵀ·(all rows of g): one GEMM."""
-    from ..ops import matmul, reshape, transpose
-
     a, g = bound["a"], bound["g"]
     return matmul(transpose(reshape(a, (-1, a.shape[-1]))), reshape(g, (-1, g.shape[-1])))
 

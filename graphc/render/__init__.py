@@ -1,5 +1,6 @@
 """Pictures of graphs with Graphviz: ``render`` (forward, chain-rule backward, annotated values, raw or optimized
-stage), writing SVG/PNG/PDF, and the inline display of tensors, models and graphs in Jupyter."""
+stage), writing SVG/PNG/PDF, and the inline display of tensors, models and graphs in Jupyter (installed on
+``Tensor`` and ``Graph`` here, since they sit below this layer)."""
 
 from __future__ import annotations
 
@@ -7,9 +8,14 @@ import pathlib
 
 import graphviz
 
+from ..autodiff import backward as reverse_sweep
+from ..autodiff import grad, variables
+from ..backends.reference import evaluate
 from ..errors import GraphcError
 from ..files import atomic_write
 from ..ir import Graph, topological_order
+from ..passes import optimize
+from ..tensor import Tensor
 from .draw import Picture, draw
 
 INSTALL_HINT = ("install Graphviz's 'dot' program: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
@@ -22,11 +28,8 @@ class GraphvizMissing(GraphcError):
 
 
 def _forward_outputs(outputs) -> tuple[list, str | None]:
-    from ..dsl import Tensor
-    from ..model import Model
-
-    if isinstance(outputs, Model):
-        return [outputs.loss, *outputs.outputs.values()], outputs.name
+    if callable(getattr(outputs, "tensors", None)):  # a Model: its loss and outputs, titled with its name
+        return outputs.tensors(), outputs.name
     if isinstance(outputs, Graph):
         return [Tensor(n) for n in outputs.outputs], None
     if isinstance(outputs, Tensor):
@@ -48,12 +51,6 @@ def render(outputs, *, backward: bool = False, stage: str = "raw", feeds: dict |
     from each new carry back to its slot; ``unroll=k`` draws its first k steps instead. ``path`` writes the
     picture (.svg, .png, .pdf, or .gv for DOT source).
     """
-    from ..autodiff import backward as reverse_sweep
-    from ..autodiff import grad, variables
-    from ..backends.reference import evaluate
-    from ..dsl import Tensor
-    from ..passes import optimize
-
     if stage not in ("raw", "optimized"):
         raise ValueError(f"stage must be 'raw' or 'optimized', not {stage!r}")
     forward, name = _forward_outputs(outputs)
@@ -89,8 +86,6 @@ def render(outputs, *, backward: bool = False, stage: str = "raw", feeds: dict |
 
 
 def _values(outputs, feeds, evaluate) -> dict:
-    from ..dsl import Tensor
-
     nodes = [n for n in topological_order(outputs) if not isinstance(n.type, tuple)]
     return dict(zip(nodes, evaluate([Tensor(n) for n in nodes], feeds)))
 
@@ -122,3 +117,8 @@ def mimebundle(outputs, text: str) -> dict:
     except graphviz.ExecutableNotFound:
         pass
     return bundle
+
+
+# Tensors and graphs sit below this layer, so it installs their inline display in Jupyter (a model has its own).
+Tensor._repr_mimebundle_ = lambda self, include=None, exclude=None: mimebundle(self, repr(self))
+Graph._repr_mimebundle_ = lambda self, include=None, exclude=None: mimebundle(self, repr(self))

@@ -67,7 +67,7 @@ def draw(picture: Picture) -> graphviz.Digraph:
     ids = {node: f"n{index}" for index, node in enumerate(graph.nodes)}
     kernels = _kernels(graph)
     loops = {node: Loop(node, number, picture.unroll)
-             for number, node in enumerate((n for n in graph.nodes if n.op.name == "scan"), start=1)}
+             for number, node in enumerate((n for n in graph.nodes if n.op.nested), start=1)}
 
     def collapsed_scope(node: Node):
         for prefix in collapse:
@@ -76,9 +76,9 @@ def draw(picture: Picture) -> graphviz.Digraph:
         return None
 
     def ref(node: Node) -> str:
-        if node.op.name == "item" and node.inputs[0] in kernels:
+        if node.op.projection and node.inputs[0] in kernels:
             return kernels[node.inputs[0]].result_ids[node.attr("index")]
-        if node.op.name == "item" and node.inputs[0] in loops:
+        if node.op.projection and node.inputs[0] in loops:
             return loops[node.inputs[0]].result_id(node.attr("index"))
         if node in loops:
             return loops[node].header_id
@@ -89,7 +89,7 @@ def draw(picture: Picture) -> graphviz.Digraph:
     for prefix in collapse:
         canvas.node("scope_" + "_".join(prefix), f"{'/'.join(prefix)}\n(collapsed)", STYLES["collapsed"], prefix[:-1])
     for node in graph.nodes:
-        if node.op.name == "item" and node.inputs[0] in {**kernels, **loops} or collapsed_scope(node):
+        if node.op.projection and node.inputs[0] in {**kernels, **loops} or collapsed_scope(node):
             continue
         if node in kernels:
             kernels[node].draw(canvas, ref, picture.max_label)
@@ -97,7 +97,7 @@ def draw(picture: Picture) -> graphviz.Digraph:
         if node in loops:
             loops[node].draw(canvas, ref, picture.max_label, STYLES, FORWARD_EDGE)
             continue
-        kind = node.op.name if node.op.name in ("input", "param", "constant") else "op"
+        kind = node.op.name if node.op.leaf and not node.op.placeholder else "op"  # input, param, constant
         if kind == "op" and node in picture.backward_nodes:
             kind = "backward-op"
         label = node_label(node, picture.max_label)
@@ -108,7 +108,7 @@ def draw(picture: Picture) -> graphviz.Digraph:
 
     drawn_edges: set[tuple[str, str]] = set()
     for node in graph.nodes:
-        if node in kernels or node in loops or (node.op.name == "item" and node.inputs[0] in {**kernels, **loops}):
+        if node in kernels or node in loops or (node.op.projection and node.inputs[0] in {**kernels, **loops}):
             continue
         for child in node.inputs:
             pair = (ref(child), ref(node))
@@ -184,11 +184,11 @@ class _Kernel:
 
 
 def _scalar_constant(node: Node) -> bool:
-    return node.op.name == "constant" and node.type.shape == ()
+    return node.op.literal and node.type.shape == ()
 
 
 def _kernels(graph: Graph) -> dict[Node, _Kernel]:
-    fused = [node for node in graph.nodes if node.op.name == "fused"]
+    fused = [node for node in graph.nodes if node.op.kernel]
     return {node: _Kernel(node, number) for number, node in enumerate(fused, start=1)}
 
 

@@ -40,7 +40,7 @@ def node_label(node: Node, limit: int) -> str:
     name = node.op.name
     if node.op.fed:
         return shorten(node.attr("name"), limit)
-    if name == "constant":
+    if node.op.literal:
         return constant_text(node)
     shown = [f"{k}={v}" for k, v in node.attrs if k in SHOWN_ATTRIBUTES]
     text = shorten(f"{name} {' '.join(shown)}".strip(), limit)
@@ -50,7 +50,7 @@ def node_label(node: Node, limit: int) -> str:
 
 def short_name(node: Node, limit: int) -> str:
     """How a value is referred to in formulas and gradient names: its given name, a constant's value, or its op."""
-    if node.op.name == "constant":
+    if node.op.literal:
         return constant_text(node)
     return shorten(display_name(node) or node.op.name, limit)
 

@@ -40,10 +40,10 @@ class Loop:
         for copy, ids in enumerate(self.ids):
             step = f"t={copy}" if self.unrolled else "t"
             for member, member_id in ids.items():
-                if member.op.name == "slot":
+                if member.op.placeholder:
                     canvas.node(member_id, self._slot_label(member, step, limit), SLOT_STYLE, path)
                 else:
-                    kind = member.op.name if member.op.name == "constant" else "op"
+                    kind = "constant" if member.op.literal else "op"
                     canvas.node(member_id, node_label(member, limit), styles[kind], path)
             for member, member_id in ids.items():
                 for child in member.inputs:

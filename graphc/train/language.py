@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from ..backends.compile import compile
+from ..backends.compiled import compile
 from ..data.batches import Windows, windows
 from ..data.text import END, Vocabulary
 from ..errors import GraphcError

@@ -17,12 +17,13 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..backends.compile import compile, to_host
+from ..backends.compiled import compile, to_host
 from ..backends.reference import evaluate
 from ..errors import GraphcError, NumericalError
 from ..init import init_params
 from ..model import Model
 from ..optim import SGD, Optimizer, TrainingStep, from_config
+from ..version import __version__
 from . import checkpoint as checkpoints
 from .history import History
 
@@ -185,8 +186,6 @@ class Trainer:
     # --- checkpoints ---------------------------------------------------------------------------------------------
     def save(self, path):
         """Write a checkpoint (atomically) from which ``Trainer.resume`` continues this run exactly."""
-        from .. import __version__
-
         self.step.synchronize()
         metadata = {**self.metadata, "graphc": __version__,
                     "model": {**self.metadata.get("model", {}), "name": self.model.name,

@@ -15,12 +15,12 @@ import zlib
 import numpy as np
 import sympy
 
-from ..ir import Node
-from ..ops.fused import input_symbol
+from ...ir import Node
+from ...ops.fused import input_symbol
+from ..lowering import Lowered
 from .cpu import Emitter
-from .cpu_scalar import ScalarPrinter
-from .lower import Lowered
 from .program import preamble, program
+from .scalar import ScalarPrinter
 
 
 class DevicePrinter(ScalarPrinter):
@@ -46,6 +46,8 @@ class DevicePrinter(ScalarPrinter):
 
 class CudaEmitter(Emitter):
     """Prints the host function ``run`` (launches, in the CPU emitter's order) and the kernels it launches."""
+
+    backend = "cuda"
 
     product = "rt.matmul"
     printer = DevicePrinter
@@ -137,7 +139,7 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "import numpy as np",
         "from numba import cuda",
         "",
-        "from graphc.backends import cuda_runtime as rt",
+        "from graphc.backends.runtime import cuda as rt",
         "",
         "CACHE = not rt.SIMULATED  # the simulator compiles nothing",
         *preamble(lowered),

@@ -2,8 +2,8 @@
 
 Every node becomes a commented line (or a loop nest, for an element-wise kernel) in ``run``, so one call pays one
 Python-to-native transition. Element-wise kernels print their SymPy expressions as scalar code, common
-subexpressions shared; matrix products go through BLAS (``np.dot``); structured ops call the row kernels of
-``cpu_runtime`` on a 2-D view whose last axis is the op's axis. The CUDA generator (``cuda.py``) is this emitter
+subexpressions shared; structured ops are printed by the methods of ``structured.py`` (matrix products through BLAS,
+``np.dot``; the rest through the row kernels of ``runtime/cpu.py``). The CUDA generator (``cuda.py``) is this emitter
 with the methods that make and move arrays, and loop over elements, overridden.
 """
 
@@ -15,11 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 import sympy
 
-from ..ir import Node
-from ..ops.fused import input_symbol
-from .cpu_scalar import ScalarPrinter, index_expression
-from .lower import Lowered
-from .program import loop, preamble, program
+from ...errors import GraphcError
+from ...ir import Node
+from ...ops.fused import input_symbol
+from ...ops.slicing import Slice
+from ..lowering import Lowered
+from .program import handlers_of, preamble, program
+from .scalar import ScalarPrinter, index_expression
+from .structured import StructuredOps
 
 # Element-wise loops over at least this many elements use prange when GRAPHC_PARALLEL=1. Off by default: on the
 # 2-core machines we measure on, Numba's worker threads contend with BLAS's; W2's step took 52 ms with prange
@@ -40,8 +43,15 @@ class Kernel:
     values: list[str]
 
 
-class Emitter:
+class Emitter(StructuredOps):
     """Prints the body of ``run`` for one lowered program."""
+
+    backend = "cpu"
+    handlers: dict[type, str] = {}  # op class -> the method that prints its nodes (see ``emits``)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.handlers = handlers_of(cls)
 
     product = "np.dot"  # the matrix product into a given result: BLAS
     printer = ScalarPrinter
@@ -56,7 +66,7 @@ class Emitter:
 
     # --- names ---------------------------------------------------------------------------------------------------
     def name(self, node: Node) -> str:
-        if node.op.name == "item":
+        if node.op.projection:
             return f"{self.lowered.names[node.inputs[0]]}_{node.attr('index')}"
         return self.lowered.names[node]
 
@@ -68,7 +78,7 @@ class Emitter:
         name = self.lowered.names[node] + (f"_{index}" if isinstance(node.type, tuple) else "")
         types = node.type if isinstance(node.type, tuple) else (node.type,)
         for value, destination in self.in_place.items():
-            if value is node or (value.op.name == "item" and value.inputs[0] is node and value.attr("index") == index):
+            if value is node or (value.op.projection and value.inputs[0] is node and value.attr("index") == index):
                 self.lines.append(f"    {name} = {destination}  # written in place")
                 return name
         buffer = self.lowered.buffers.get((node, index))
@@ -111,13 +121,19 @@ class Emitter:
         kind = ", ".join(map(str, node.type)) if isinstance(node.type, tuple) else str(node.type)
         self.lines.append(f"    # {self.lowered.names[node]} = {node.op.name}"
                           f"({', '.join(self.lowered.names[i] for i in node.inputs)}): {kind} at {node.location}")
-        if node.op.name == "fused":
+        if node.op.kernel:
             self.kernel(node, node.attr("expressions"), list(node.inputs))
-        elif node.op.elementwise or node.op.name in ("broadcast_to", "broadcast_like"):
+        elif node.op.elementwise or node.op.broadcast:
             self.single_kernel(node)
         else:
-            getattr(self, f"op_{node.op.name}")(node, *[self.name(i) for i in node.inputs],
-                                                **self.lowered.attrs(node))
+            self.handler(node.op)(node, *[self.name(i) for i in node.inputs], **self.lowered.attrs(node))
+
+    def handler(self, op):
+        """The method that prints nodes of ``op``: the one marked ``@emits`` for its class (or a base class)."""
+        for kind in type(op).__mro__:
+            if kind in self.handlers:
+                return getattr(self, self.handlers[kind])
+        raise GraphcError(f"the {self.backend} code generator has no rule for op {op.name!r}")
 
     def single_kernel(self, node: Node) -> None:
         if node.op.elementwise:
@@ -170,165 +186,13 @@ class Emitter:
         """The array a kernel reads ``tensor`` from, and the offsets: a slice with unit steps is read from its
         source at shifted indices, since LLVM vectorizes loops over contiguous arrays but not over strided views."""
         starts = [0] * len(self.shape(tensor))
-        while tensor.op.name == "slice" and all(step == 1 for _, _, step in self.lowered.attrs(tensor)["index"]):
+        while isinstance(tensor.op, Slice) and all(step == 1 for _, _, step in self.lowered.attrs(tensor)["index"]):
             starts = [s + start for s, (start, _, _) in zip(starts, self.lowered.attrs(tensor)["index"])]
             tensor = tensor.inputs[0]
         return self.name(tensor), starts
 
-    # --- structured ops: (node, input names..., resolved attributes) ---------------------------------------------
-    def rows(self, name: str, node: Node, axis: int) -> tuple[str, int]:
-        """A 2-D (rows, n) view of ``name`` with ``axis`` last (a transposed copy if it is not already last)."""
-        shape = self.shape(node)
-        axis = axis % len(shape)
-        n = shape[axis]
-        if axis != len(shape) - 1:
-            name = self.permuted(name, shape, tuple(a for a in range(len(shape)) if a != axis) + (axis,))
-        return f"{self.contiguous(name)}.reshape(({int(np.prod(shape)) // n}, {n}))", n
 
-    def op_matmul(self, node, a, b):
-        out = self.target(node)
-        # BLAS takes C- or F-ordered operands; a slice is neither.
-        a, b = (self.contiguous(name) if value.op.name == "slice" else name for name, value in zip((a, b), node.inputs))
-        shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
-        if len(shape_out) == 2:  # BLAS takes C- or F-ordered operands: a transposed view needs no copy
-            self.emit(f"{self.product}({a}, {b}, {out})")
-            return
-        a, b = self.contiguous(a), self.contiguous(b)
-        self.emit(f"left, right = {a}, {b}")
-        batch = shape_out[:-2]
-        loop = [f"b{i}" for i in range(len(batch))]
-        indent = ""
-        for axis, extent in enumerate(batch):
-            self.emit(f"{indent}for {loop[axis]} in range({extent}):")
-            indent += "    "
-        left_index = index_expression(shape_a[:-2], batch, loop)
-        right_index = index_expression(shape_b[:-2], batch, loop)
-        self.emit(f"{indent}{self.product}({self.contiguous(f'left[{left_index}]')}, "
-                  f"{self.contiguous(f'right[{right_index}]')}, {out}[{', '.join(loop)}])".replace("[]", ""))
-
-    def reduction(self, node, x, axes, kernel):
-        shape = self.shape(node.inputs[0])
-        kept = [a for a in range(len(shape)) if a not in axes]
-        out = self.target(node)
-        count = int(np.prod([shape[a] for a in axes])) if axes else 1
-        if kernel == "row_sum" and list(axes) == list(range(len(axes))) and kept:  # leading axes: no transpose
-            self.emit(f"rt.column_sum({self.contiguous(x)}.reshape(({count}, {int(np.prod(shape)) // count})),"
-                      f" {out}.reshape(-1))")
-            return
-        order = tuple(kept + list(axes))
-        view = self.permuted(x, shape, order) if order != tuple(range(len(shape))) else self.contiguous(x)
-        self.emit(f"rt.{kernel}({view}.reshape(({int(np.prod(shape)) // count}, {count})), {out}.reshape(-1))")
-
-    def op_sum(self, node, x, axes, keepdims):
-        self.reduction(node, x, axes, "row_sum")
-
-    def op_max(self, node, x, axes, keepdims):
-        self.reduction(node, x, axes, "row_max")
-
-    def op_argmax(self, node, x, axis):
-        self.reduction(node, x, (axis,), "row_argmax")
-
-    def op_axes_size(self, node, x, axes):
-        out = self.target(node)
-        self.emit(f"rt.fill({out}, {int(np.prod([self.shape(node.inputs[0])[a] for a in axes]))})")
-
-    def axis_op(self, node, x, axis, kernel):
-        out = self.target(node)
-        shape = self.shape(node)
-        axis = axis % len(shape)
-        view, n = self.rows(x, node, axis)
-        if axis == len(shape) - 1:
-            self.emit(f"rt.{kernel}({view}, {out}.reshape(({int(np.prod(shape)) // n}, {n})))")
-            return
-        moved = tuple(d for a, d in enumerate(shape) if a != axis) + (n,)
-        inverse = tuple(int(a) for a in np.argsort([a for a in range(len(shape)) if a != axis] + [axis]))
-        self.emit(f"moved = {self.allocate(moved, node.type.dtype.name)}")
-        self.emit(f"rt.{kernel}({view}, moved.reshape(({int(np.prod(shape)) // n}, {n})))")
-        self.assign(out, self.permuted("moved", moved, inverse))
-
-    def op_softmax(self, node, x, axis):
-        self.axis_op(node, x, axis, "row_softmax")
-
-    def op_log_softmax(self, node, x, axis):
-        self.axis_op(node, x, axis, "row_log_softmax")
-
-    def labelled(self, node, values, labels, kernel):
-        out = self.target(node)
-        view, n = self.rows(values, node.inputs[0], -1)
-        self.emit(f"rt.{kernel}({view}, {self.contiguous(labels)}.reshape(-1), {out}.reshape(-1))")
-
-    def op_cross_entropy(self, node, logits, labels):
-        self.labelled(node, logits, labels, "row_cross_entropy")
-
-    def op_pick(self, node, values, labels):
-        self.labelled(node, values, labels, "row_pick")
-
-    def op_gather(self, node, table, indices):
-        out = self.target(node)
-        rows, width = self.shape(node.inputs[0])[0], int(np.prod(self.shape(node.inputs[0])[1:]))
-        self.emit(f"rt.gather_rows({self.contiguous(table)}.reshape(({rows}, {width})), "
-                  f"{self.contiguous(indices)}.reshape(-1), {out}.reshape((-1, {width})))")
-
-    def op_scatter_add(self, node, indices, updates, rows):
-        out = self.target(node)
-        width = int(np.prod(self.shape(node)[1:]))
-        self.emit(f"rt.scatter_add_rows({self.contiguous(indices)}.reshape(-1), "
-                  f"{self.contiguous(updates)}.reshape((-1, {width})), {out}.reshape(({rows}, {width})))")
-
-    def op_one_hot(self, node, labels, depth, dtype):
-        out = self.target(node)
-        self.emit(f"rt.one_hot_rows({self.contiguous(labels)}.reshape(-1), {out}.reshape((-1, {depth})))")
-
-    def op_uniform(self, node, like, instance):
-        self.random = True
-        out = self.target(node)
-        self.emit(f"{out}[...] = np.random.random({self.shape(node)})")
-
-    def alias(self, node, value):
-        self.emit(f"{self.name(node)} = {value}")
-
-    def op_reshape(self, node, x, shape):
-        self.alias(node, f"{self.contiguous(x)}.reshape({self.shape(node)})")
-
-    def op_reshape_like(self, node, x, like):
-        self.op_reshape(node, x, None)
-
-    def op_transpose(self, node, x, axes):
-        if len(axes) == 2:  # a view (F-ordered); matmul reads it as it is, loops index it
-            self.alias(node, f"np.transpose({x})")
-        else:
-            self.alias(node, self.permuted(x, self.shape(node.inputs[0]), tuple(axes)))
-
-    def op_concat(self, node, *parts, axis):
-        """Each part copied into its block of a planned buffer (no allocation per call, or per loop step)."""
-        out = self.target(node)
-        axis = axis % len(self.shape(node))
-        start = 0
-        for part, value in zip(parts, node.inputs):
-            stop = start + self.shape(value)[axis]
-            block = ", ".join([":"] * axis + [f"{start}:{stop}"])
-            self.assign(f"{out}[{block}]", part)
-            start = stop
-
-    def slices(self, index) -> str:
-        return ", ".join(f"{a}:{'' if b < 0 else b}:{c}" for a, b, c in index)
-
-    def op_slice(self, node, x, index):
-        self.alias(node, f"{x}[{self.slices(index)}]")  # a view: kernels read it in place
-
-    def op_pad_slice(self, node, x, like, index):
-        self.alias(node, self.allocate(self.shape(node), node.type.dtype.name))
-        self.emit(f"rt.fill({self.name(node)}, 0)")
-        self.assign(f"{self.name(node)}[{self.slices(index)}]", x)
-
-    def op_item(self, node, values, index):
-        pass  # a fused kernel's results are named v<k>_<index> already
-
-    def op_stop_gradient(self, node, x):
-        self.alias(node, x)
-
-    def op_scan(self, node, *arguments, body, reverse, length, recompute):
-        loop(self, node, arguments, body, reverse, length)
+Emitter.handlers = handlers_of(Emitter)
 
 
 def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) -> str:
@@ -342,8 +206,8 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "import numba",
         "import numpy as np",
         "",
-        "from graphc.backends import cpu_math as rm",
-        "from graphc.backends import cpu_runtime as rt",
+        "from graphc.backends.runtime import cpu_math as rm",
+        "from graphc.backends.runtime import cpu as rt",
         "",
         *preamble(lowered),
         "",

@@ -11,20 +11,12 @@ buffers of their own until the loop has copied them out.
 
 from __future__ import annotations
 
-import hashlib
-import pathlib
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..ir import Graph, Node
 from ..types import resolve_attribute, resolve_shape
-
-# Ops whose result is a view of their first input (or of a fused node's result): they keep its buffer alive.
-VIEW_OPS = ("reshape", "reshape_like", "item", "identity", "stop_gradient", "slice")
-# Ops that write into a buffer the plan provides; the rest allocate their own results.
-PLANNED_OPS = ("matmul", "sum", "max", "argmax", "softmax", "log_softmax", "cross_entropy", "pick", "gather",
-               "scatter_add", "one_hot", "axes_size", "uniform", "broadcast_to", "broadcast_like", "scan", "concat")
 
 
 def internal_shape(shape) -> tuple[int, ...]:
@@ -53,10 +45,6 @@ class Lowered:
         return {k: resolve_attribute(v, self.binding) for k, v in node.attrs}
 
 
-def planned(node: Node) -> bool:
-    return node.op.elementwise or node.op.name in PLANNED_OPS or node.op.name == "fused"
-
-
 def lower(graph: Graph, binding: dict, prefix: str = "", root: Lowered | None = None) -> Lowered:
     lowered = Lowered(graph, binding, root=root)
     if root is not None:
@@ -70,17 +58,17 @@ def lower(graph: Graph, binding: dict, prefix: str = "", root: Lowered | None = 
             lowered.shapes[node] = internal_shape(resolve_shape(node.type.shape, binding))
         if node.op.fed:
             lowered.feeds.append(node)
-        elif node.op.name == "constant":  # arguments of the function, so a body's are registered at the top
+        elif node.op.literal:  # arguments of the function, so a body's are registered at the top
             if node not in top.shapes or top is lowered:
                 top.names.setdefault(node, lowered.names[node])
                 top.shapes.setdefault(node, lowered.shapes[node])
                 top.constants.append(node)
             lowered.names[node] = top.names[node]
-        elif node.op.name != "slot":
+        elif not node.op.placeholder:
             lowered.steps.append(node)
     _plan_memory(lowered)
     for node in lowered.steps:
-        if node.op.name == "scan":
+        if node.op.nested:
             lowered.bodies[node] = lower(node.attr("body").graph, binding, f"{lowered.names[node]}_", top)
     return lowered
 
@@ -93,8 +81,8 @@ def _plan_memory(lowered: Lowered) -> None:
     owner: dict[Node, tuple] = {}
     last_use: dict[tuple, int] = {}
     for node in lowered.steps:
-        owner[node] = owner.get(node.inputs[0], (node.inputs[0], 0)) if node.op.name in VIEW_OPS else (node, 0)
-        if node.op.name == "item":
+        owner[node] = owner.get(node.inputs[0], (node.inputs[0], 0)) if node.op.view else (node, 0)
+        if node.op.projection:
             owner[node] = (node.inputs[0], node.attr("index"))
     for node in lowered.steps:
         for child in node.inputs:
@@ -107,7 +95,7 @@ def _plan_memory(lowered: Lowered) -> None:
     free: dict[tuple, list[str]] = {}
     releases: dict[int, list[tuple]] = {}
     for node in lowered.steps:
-        if not planned(node):
+        if not node.op.planned:
             continue
         results = lowered.shapes[node] if isinstance(node.type, tuple) else (lowered.shapes[node],)
         dtypes = [t.dtype.name for t in (node.type if isinstance(node.type, tuple) else (node.type,))]
@@ -127,42 +115,3 @@ def _plan_memory(lowered: Lowered) -> None:
                 releases.setdefault(end, []).append(((shape, dtype), name))
         for (kind, name) in releases.pop(position[node], []):
             free.setdefault(kind, []).append(name)
-
-
-def structural_key(graph: Graph) -> str:
-    """A hash of what compiled code depends on in a graph: ops, attributes, types, edges; not user lines."""
-    from .. import __version__
-
-    index = {node: i for i, node in enumerate(graph.nodes)}
-    digest = hashlib.sha256(f"graphc {__version__}|".encode())
-    for node in graph.nodes:
-        attributes = []
-        for key, value in node.attrs:
-            if key in ("members", "results", "init", "tag"):
-                continue
-            if hasattr(value, "array"):
-                value = value.array.tobytes().hex()
-            attributes.append((key, value.key() if hasattr(value, "key") else repr(value)))
-        digest.update(repr((node.op.name, tuple(index[i] for i in node.inputs), attributes, str(node.type))).encode())
-    digest.update(repr(tuple(index[o] for o in graph.outputs)).encode())
-    return digest.hexdigest()
-
-
-def generator_key() -> str:
-    """A hash of the code generator's own source: a changed backend never loads modules an older one wrote."""
-    folder = pathlib.Path(__file__).parent
-    digest = hashlib.sha256()
-    for name in ("lower.py", "program.py", "cpu.py", "cpu_scalar.py", "cpu_runtime.py", "cpu_math.py", "cuda.py",
-                 "cuda_runtime.py"):
-        digest.update((folder / name).read_bytes())
-    return digest.hexdigest()
-
-
-GENERATOR_KEY = generator_key()
-
-
-def specialization_key(graph_key: str, binding: dict, dtypes: tuple, extra: str = "") -> str:
-    """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes, and the code
-    generator's version."""
-    text = f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}|{GENERATOR_KEY}"
-    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,53 +1,58 @@
-"""``graphc.scan``: the loop construct, traced once into a body subgraph.
+"""The loop: the ``scan`` op (its shape rule, its reference implementation, and its derivative, a reverse scan) and
+``graphc.scan``, which traces the user's step function once into a body.
 
 The step function is called once on placeholders (slots) for the carry and for one step of each sequence. Whatever
 it builds that does not depend on them (a transposed weight, a bias broadcast) is computed once outside the loop
-and captured; the body keeps only the work that changes from step to step. ``close_body`` does that split, here
-for the user's loops and in autodiff for their gradients.
+and captured; the body keeps only the work that changes from step to step.
 """
 
 from __future__ import annotations
 
-import itertools
+import numpy as np
 
-from .dsl import Tensor
-from .errors import ShapeError, user_location
-from .ir import Node, display_name, substitute, topological_order
-from .ops.control import Body, item, slot
-from .ops.registry import apply
-from .types import TensorType, format_shape
-
-_tags = itertools.count()
-
-
-def new_tag() -> str:
-    """A fresh body tag: it only has to differ from every other body's (it is not part of compiled code's key)."""
-    return f"b{next(_tags)}"
+from ..errors import ShapeError, user_location
+from ..ops.item import item
+from ..ops.registry import Op, apply, public, register
+from ..tensor import Tensor
+from ..types import TensorType, format_shape
+from .body import close_body, new_tag, slot
+from .derivative import scan_vjp
 
 
-def close_body(carries: tuple, sequences: tuple, outputs: tuple, tag: str) -> tuple[Body, tuple]:
-    """The body computing ``outputs`` from the slots ``carries`` and ``sequences``, and the outside values it
-    captures: every maximal piece of ``outputs`` that does not depend on a slot (constants stay inside)."""
-    varying: set[Node] = set(carries) | set(sequences)
-    order = topological_order(outputs)
-    for node in order:
-        if node not in varying and (node.op.random or any(i in varying for i in node.inputs)):
-            varying.add(node)
-    captured: list[Node] = []
-    for node in order:
-        if node in varying:
-            candidates = node.inputs
-        elif node in outputs:
-            candidates = (node,)
-        else:
-            continue
-        for value in candidates:
-            if value not in varying and value.op.name != "constant" and value not in captured:
-                captured.append(value)
-    placeholders = [slot(display_name(c) or f"capture{i}", c.type, "capture", i, tag).node
-                    for i, c in enumerate(captured)]
-    outputs = substitute(outputs, dict(zip(captured, placeholders)))
-    return Body(tuple(carries), tuple(sequences), tuple(placeholders), outputs), tuple(captured)
+@register
+class Scan(Op):
+    """``scan(init..., sequences..., captures...)``: run ``body`` over the time axis (backwards if ``reverse``).
+
+    Results: the final carry, then each per-step output stacked to (length, ...). The derivative is a reverse
+    scan (backpropagation through time, ``derivative.scan_vjp``); ``recompute`` makes it recompute each step's
+    intermediate values instead of storing them."""
+
+    name = "scan"
+    planned = True
+    derivative_text = ("backpropagation through time",)
+    internal = True  # built by graphc.scan; tested through it
+    nested = True  # its reference implementation runs a subgraph
+
+    def infer(self, types, body, reverse, length, recompute):
+        stacked = tuple(TensorType((length,) + o.type.shape, o.type.dtype) for o in body.steps)
+        return tuple(c.type for c in body.carries) + stacked
+
+    def reference(self, *arrays, body, reverse, length, recompute, run):
+        carries, count = len(body.carries), len(body.sequences)
+        state = list(arrays[:carries])
+        sequences = arrays[carries:carries + count]
+        captures = dict(zip(body.captures, arrays[carries + count:]))
+        steps: list = [None] * length
+        for t in (range(length - 1, -1, -1) if reverse else range(length)):
+            given = {**captures, **dict(zip(body.carries, state)), **{s: v[t] for s, v in zip(body.sequences,
+                                                                                               sequences)}}
+            results = run(body.outputs, given)
+            state, steps[t] = results[:carries], results[carries:]
+        stacked = [np.stack([steps[t][j] for t in range(length)]) for j in range(len(body.steps))]
+        return tuple(state) + tuple(stacked)
+
+    def vjp(self, inputs, out, grads, body, reverse, length, recompute):
+        return scan_vjp(out.node, grads)
 
 
 def _as_tuple(value) -> tuple[tuple, bool]:
@@ -62,6 +67,7 @@ def _structure(values: tuple, single: bool):
     return values[0] if single else tuple(values)
 
 
+@public
 def scan(step, init, xs=None, *, reverse: bool = False, length=None, recompute: bool = False, carry_names=None):
     """Loop ``carry, y = step(carry, x)`` over the leading axis of ``xs``; returns ``(final_carry, ys)``.
 

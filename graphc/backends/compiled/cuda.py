@@ -14,8 +14,9 @@ import importlib.util
 
 import numpy as np
 
-from ..errors import GraphcError
-from .compile import Compiled, Specialization, _argument, on_device
+from ...errors import GraphcError
+from ..codegen.cuda import generate
+from .cpu import Compiled, Specialization, as_argument, on_device
 
 INSTALL = "pip install 'graphc[cuda]' (or: pip install numba-cuda)"
 
@@ -43,15 +44,13 @@ class CudaCompiled(Compiled):
         self.mirrors: dict[str, tuple[np.ndarray, object]] = {}  # write name -> (the caller's array, its copy)
 
     def generator(self):
-        from .cuda import generate
-
         return generate
 
     def place(self, array: np.ndarray):
         return self.cuda.to_device(array)
 
     def launch(self, specialization: Specialization, feeds: dict, seed: int) -> list[np.ndarray]:
-        from . import cuda_runtime as runtime
+        from ..runtime import cuda as runtime
 
         writes = set(self.write_names)
         arguments = [self._mirror(name, feeds[name]) if name in writes else self._upload(feeds[name])
@@ -69,7 +68,7 @@ class CudaCompiled(Compiled):
 
     def _upload(self, value):
         """A feed on the device: a device array (a result returned resident, fed back) is taken as it is."""
-        return value if on_device(value) else self.cuda.to_device(_argument(value))
+        return value if on_device(value) else self.cuda.to_device(as_argument(value))
 
     def _mirror(self, name: str, array: np.ndarray):
         held = self.mirrors.get(name)
@@ -78,7 +77,7 @@ class CudaCompiled(Compiled):
         return held[1]
 
     def rollback(self) -> None:
-        from . import cuda_runtime as runtime
+        from ..runtime import cuda as runtime
 
         for device, value in self.previous.values():
             runtime.copy(value, device)

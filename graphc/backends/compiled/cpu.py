@@ -1,4 +1,5 @@
-"""``compile`` and ``compile_step``: optimized graphs as native functions with the contract of ``evaluate``.
+"""``Compiled``: an optimized graph as a native CPU function with the contract of ``evaluate``; the CUDA one
+(``cuda.py``) overrides what a device does its own way.
 
 A compiled function is specialized per shape binding (named dimension sizes) and dtypes: the first call with a new
 binding lowers, generates and compiles (or loads from the disk cache); later calls reuse the module and the
@@ -13,15 +14,14 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..dsl import Tensor
-from ..errors import GraphcError
-from ..ir import Graph
-from ..ops.registry import node_of
+from ...errors import GraphcError
+from ...ir import Graph, feed_nodes, structural_key
+from ...passes import optimize as run_optimizer
+from ...tensor import Tensor, node_of
+from ..codegen.cpu import generate
+from ..lowering import lower
+from ..reference import bind_feeds
 from . import cache
-from .lower import lower, specialization_key, structural_key
-from .reference import bind_feeds, feed_nodes
-
-BACKENDS = ("cpu", "cuda")
 
 
 @dataclass
@@ -35,17 +35,6 @@ class Specialization:
     workspace_bytes: int
 
 
-def compiled(outputs, writes: dict | None = None, *, optimize: bool = True, backend: str = "cpu") -> Compiled:
-    """``outputs`` compiled for ``backend``; ``writes`` maps parameter names to values written into them in place."""
-    if backend not in BACKENDS:
-        raise GraphcError(f"unknown backend {backend!r}; available: {', '.join(BACKENDS)}")
-    if backend == "cuda":  # imported only when asked for: the CPU path never loads CUDA code
-        from .cuda_device import CudaCompiled
-
-        return CudaCompiled(outputs, writes, optimize=optimize)
-    return Compiled(outputs, writes, optimize=optimize)
-
-
 class Compiled:
     """A graph compiled for the CPU; call it like ``evaluate``: ``fn(feeds)`` -> array(s).
 
@@ -55,8 +44,6 @@ class Compiled:
     backend = "cpu"
 
     def __init__(self, outputs, writes: dict | None = None, *, optimize: bool = True):
-        from ..passes import optimize as run_optimizer
-
         self.single = not isinstance(outputs, (list, tuple))
         results = [node_of(o) for o in ([outputs] if self.single else outputs)]
         self.write_names = list((writes or {}).keys())
@@ -75,8 +62,6 @@ class Compiled:
 
     # --- what a backend does its own way ----------------------------------------------------------------------------
     def generator(self):
-        from .cpu import generate
-
         return generate
 
     def place(self, array: np.ndarray):
@@ -84,7 +69,7 @@ class Compiled:
         return array
 
     def launch(self, specialization: Specialization, feeds: dict, seed: int) -> list[np.ndarray]:
-        arguments = [_argument(feeds[name]) for name in specialization.feeds]
+        arguments = [as_argument(feeds[name]) for name in specialization.feeds]
         if self.keep_previous:
             self.previous = {name: (feeds[name], feeds[name].copy()) for name in self.write_names}
         return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
@@ -105,7 +90,7 @@ class Compiled:
         local = (tuple(sorted((str(k), v) for k, v in binding.items())), dtypes)
         if local in self.specializations:
             return self.specializations[local]
-        key = specialization_key(self.graph_key, binding, dtypes, extra=f"{self.write_names} {self.backend}")
+        key = cache.specialization_key(self.graph_key, binding, dtypes, extra=f"{self.write_names} {self.backend}")
         lowered = lower(self.graph, binding)
         writes = dict(zip(self.write_names, self.graph.outputs[self.results:]))
         module, source = cache.load(key, lambda: self.generator()(lowered, key, writes))
@@ -175,27 +160,8 @@ def to_host(value):
     return value.copy_to_host() if on_device(value) else value
 
 
-def _argument(value):
+def as_argument(value):
     """A feed as compiled code takes it: a contiguous array, scalars as shape (1,). In-place parameters are
     validated as contiguous, so for them this is a view of the caller's array."""
     array = np.ascontiguousarray(value)
     return array.reshape(1) if array.ndim == 0 else array
-
-
-def compile(outputs, backend: str = "cpu", *, optimize: bool = True) -> Compiled:  # noqa: A001 - the public name
-    """Compile ``outputs`` (a tensor or a list) into a native function with the contract of ``evaluate``:
-    ``backend="cpu"`` (Numba) or ``"cuda"`` (numba-cuda, an NVIDIA GPU)."""
-    return compiled(outputs, optimize=optimize, backend=backend)
-
-
-def compile_step(loss: Tensor, params, lr: float | None = None, backend: str = "cpu", outputs=(), *,
-                 optimizer=None):
-    """One training step in one native call: ``step(feeds)`` returns the loss (before the update) and updates the
-    parameter arrays of ``feeds`` in place. The update is plain SGD ``p <- p - lr * dloss/dp`` unless an
-    ``optimizer`` from ``graphc.optim`` is given. With ``outputs`` (tensors computed along the way, such as a
-    recurrent net's final state) it returns ``[loss, *outputs]``. See ``graphc.optim.TrainingStep``."""
-    from ..optim import SGD, TrainingStep
-
-    if optimizer is None and lr is None:
-        raise GraphcError("compile_step needs a learning rate (lr=) or an optimizer (optimizer=)")
-    return TrainingStep(loss, params, optimizer or SGD(lr), outputs=outputs, backend=backend)

@@ -16,7 +16,7 @@ import pathlib
 import shutil
 import sys
 
-from ..files import atomic_write
+from ...files import atomic_write
 
 CHECKSUM = "# checksum "
 
@@ -63,3 +63,23 @@ def clear() -> int:
     count = len(list(folder.glob("graphc_*.py")))
     shutil.rmtree(folder)
     return count
+
+
+def generator_key() -> str:
+    """A hash of the code generator's own source: a changed backend never loads modules an older one wrote."""
+    folder = pathlib.Path(__file__).parent.parent
+    digest = hashlib.sha256()
+    for path in [folder / "lowering.py", *sorted((folder / "codegen").glob("*.py")),
+                 *sorted((folder / "runtime").glob("*.py"))]:
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+GENERATOR_KEY = generator_key()
+
+
+def specialization_key(graph_key: str, binding: dict, dtypes: tuple, extra: str = "") -> str:
+    """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes, and the code
+    generator's version."""
+    text = f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}|{GENERATOR_KEY}"
+    return hashlib.sha256(text.encode()).hexdigest()

@@ -1,11 +1,30 @@
 """The walk over a lowered program that both code generators share: every step in schedule order (a loop as one
 loop over its body's steps), then each parameter's update written into the parameter's own array (by its kernel
-directly where that is safe)."""
+directly where that is safe); and how an emitter finds the method that prints an op (``emits``)."""
 
 from __future__ import annotations
 
-from ..ir import Node
-from .lower import VIEW_OPS, Lowered
+from ...ir import Node
+from ...ops.shape import Transpose
+from ..lowering import Lowered
+
+
+def emits(*ops: type):
+    """Marks an emitter method as the one that prints nodes of these op classes (a subclass overrides it by
+    defining a method of the same name)."""
+    def mark(method):
+        method.emitted_ops = ops
+        return method
+    return mark
+
+
+def handlers_of(cls) -> dict[type, str]:
+    """Op class -> the name of the method that prints it, over ``cls`` and its bases."""
+    table = {}
+    for klass in reversed(cls.__mro__):
+        for name, member in vars(klass).items():
+            table.update({op: name for op in getattr(member, "emitted_ops", ())})
+    return table
 
 
 def preamble(lowered: Lowered) -> list[str]:
@@ -48,8 +67,8 @@ def _in_place_updates(lowered: Lowered, writes: dict) -> dict[Node, str]:
     position = {node: index for index, node in enumerate(lowered.steps)}
     direct = {}
     for name, value in writes.items():
-        kernel = value.inputs[0] if value.op.name == "item" else value
-        if kernel not in position or not (kernel.op.elementwise or kernel.op.name == "fused"):
+        kernel = value.inputs[0] if value.op.projection else value
+        if kernel not in position or not (kernel.op.elementwise or kernel.op.kernel):
             continue
         param = _feed(lowered, name)
         readers = [n for n in lowered.graph.users[param] if n is not kernel]
@@ -71,7 +90,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     # operand more slowly (W4's backward step, 32x1024 @ 1024x256: 222 us against 171 us).
     captured = list(arguments[k + m:])
     for position, tensor in enumerate(node.inputs[k + m:]):
-        if tensor.op.name == "transpose" and len(emitter.shape(tensor)) == 2:
+        if isinstance(tensor.op, Transpose) and len(emitter.shape(tensor)) == 2:
             emitter.emit(f"{captured[position]}_rows = {emitter.contiguous(captured[position])}")
             captured[position] += "_rows"
     t = f"{emitter.lowered.names[node]}_t"
@@ -86,7 +105,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     child = emitter.child(inner)
     direct = []  # the stacks a kernel's per-step result goes straight into
     for stack, value in zip(stacks, body.steps):
-        producer, index = (value.inputs[0], value.attr("index")) if value.op.name == "item" else (value, 0)
+        producer, index = (value.inputs[0], value.attr("index")) if value.op.projection else (value, 0)
         if value.type.shape != () and (producer, index) in inner.buffers and value not in child.in_place:
             child.in_place[value] = f"{stack}[{t}]"
             direct.append(stack)
@@ -103,7 +122,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     new = []
     for i, value in enumerate(body.outputs[:k]):
         root = value
-        while root.op.name in VIEW_OPS and root.op.name != "item":
+        while root.op.view and not root.op.projection:
             root = root.inputs[0]
         name = child.name(value)
         if root in carried and root is not body.carries[i]:
