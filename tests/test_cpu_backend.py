@@ -11,6 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 import graphc
+from graphc import nn
 from graphc.backends.compiled import cache
 from models import mlp
 
@@ -98,7 +99,7 @@ def test_named_dimensions_bind_per_call_and_dtypes_are_kept(backend):
         result = function(model_feeds)
         assert result.dtype == np.float64 and result.shape == ()
         np.testing.assert_allclose(result, graphc.evaluate(model.loss, model_feeds), rtol=1e-12)
-    assert len(function.specializations) == 2  # batch 3 compiled once, batch 9 once
+    assert len(function.specializations) == 2  # batch 3's buffers allocated once, batch 9's once
     with pytest.raises(graphc.FeedError, match="dtype float32 but the input is float64"):
         function({**feeds, "x": feeds["x"].astype(np.float32)})
 
@@ -114,6 +115,41 @@ def test_python_numbers_and_lists_take_the_declared_dtype(backend):
         return
     run = next(iter(function.specializations.values())).module.run
     assert len(run.signatures) == 1  # the list was passed as float32: no second, float64 compilation
+
+
+def compilations(function) -> int:
+    """How many times Numba compiled the entry points of ``function``'s programs (one per argument types)."""
+    return sum(len(module.run.signatures) for module, _, _ in function.programs.values())
+
+
+def test_every_binding_of_the_named_dimensions_runs_one_compiled_program():
+    """Named dimensions are arguments of the generated code: a new batch size compiles nothing."""
+    model, feeds = mlp_feeds(dtype=np.float64)
+    function = graphc.compile(model.loss)
+    rng = np.random.default_rng(3)
+    for batch in (3, 9, 1, 17):
+        model_feeds = {**feeds, "x": rng.normal(size=(batch, feeds["x"].shape[1])),
+                       "labels": rng.integers(0, 3, batch)}
+        np.testing.assert_allclose(function(model_feeds), graphc.evaluate(model.loss, model_feeds), rtol=1e-12)
+    assert len(function.programs) == 1 and compilations(function) == 1
+    assert len(function.specializations) == 4  # each binding only gets its own workspace buffers
+    assert "dim_batch" in function.source and "range(dim_batch)" in function.source
+
+
+def test_a_recurrent_step_serves_every_window_length_and_batch(language_data):
+    vocabulary, _, _ = language_data
+    model = nn.language_model("lstm", len(vocabulary), embed=4, hidden=8, dtype="float64")
+    step = graphc.compile([model.loss, *model.outputs.values()])
+    params = graphc.init_params(model.params, seed=1)
+    rng = np.random.default_rng(4)
+    for time, batch in ((6, 4), (1, 1), (9, 2), (6, 4)):
+        feeds = {**params, "tokens": rng.integers(0, len(vocabulary), (time, batch)),
+                 "targets": rng.integers(0, len(vocabulary), (time, batch))}
+        feeds.update({name: rng.normal(size=(batch, 8)) for name in model.state})
+        expected = graphc.evaluate([model.loss, *model.outputs.values()], feeds)
+        for ours, reference in zip(step(feeds), expected):
+            np.testing.assert_allclose(ours, reference, rtol=1e-10, atol=1e-12)
+    assert compilations(step) == 1 and len(step.specializations) == 3
 
 
 @pytest.mark.parametrize("backend, product", [("cpu", "np.dot("), ("cuda", "rt.matmul(")])
@@ -162,6 +198,26 @@ def test_a_corrupt_cache_entry_is_detected_and_rebuilt(tmp_path):
     again = run_python(COMPILE_MLP, tmp_path)
     assert again.returncode == 0, again.stderr
     assert cache._intact(module.read_text())
+
+
+@pytest.mark.parametrize("damage", ["garbage machine code", "empty index", "module not UTF-8"])
+def test_a_corrupt_cache_file_is_compiled_again_with_a_warning_never_loaded(tmp_path, damage):
+    assert run_python(COMPILE_MLP, tmp_path).returncode == 0
+    (module,) = tmp_path.glob("graphc_*.py")
+    (index,) = (tmp_path / "__pycache__").glob("*.nbi")
+    if damage == "garbage machine code":
+        for code in (tmp_path / "__pycache__").glob("*.nbc"):
+            code.write_bytes(b"garbage\n")
+    elif damage == "empty index":
+        index.write_bytes(b"")
+    else:
+        module.write_bytes(b"\xff\xfe" + module.read_bytes()[2:])
+    again = run_python(COMPILE_MLP, tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "CacheWarning" in again.stderr and ("compiled again" in again.stderr or "generated again" in again.stderr)
+    assert again.stdout.splitlines()[0] == run_python(COMPILE_MLP, tmp_path).stdout.splitlines()[0]
+    third = run_python(COMPILE_MLP, tmp_path)
+    assert "hits 1 misses 0" in third.stdout and "CacheWarning" not in third.stderr  # the rebuilt entry is trusted
 
 
 def test_debug_prints_the_generated_source(tmp_path):

@@ -1,8 +1,13 @@
-"""Lowering, shared by the compiled backends: for one shape binding, the schedule (topological order), a name for
-every value, and the memory plan: intermediate buffers allocated once per binding and reused once their values are
-dead (liveness over views, since a view keeps its buffer alive).
+"""Lowering, shared by the compiled backends: the schedule (topological order), a name for every value, and the
+memory plan: intermediate buffers allocated once per shape binding and reused once their values are dead (liveness
+over views, since a view keeps its buffer alive).
 
-Scalars are 1-element arrays inside compiled code (shape ``(1,)``), so every value is an array with a fixed shape.
+Shapes stay symbolic unless a ``binding`` is given: a named dimension (``batch``) is then a size the compiled code
+takes as an argument (``dimensions``), so one program serves every binding. Fixed sizes stay literal, which is what
+decides broadcasting (a 1 against a named dimension) and lets LLVM see small extents. A backend that needs every
+size in its source (CUDA's kernels) lowers with the binding instead.
+
+Scalars are 1-element arrays inside compiled code (shape ``(1,)``), so every value is an array of known rank.
 
 A loop's body is lowered the same way, nested: its names carry the loop's prefix, its constants and buffers join
 the enclosing function's (allocated once, reused at every step), and the values it returns at each step keep
@@ -13,39 +18,68 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from ..ir import Graph, Node
-from ..types import resolve_attribute, resolve_shape
+from ..types import is_dim_expression, resolve_attribute, resolve_shape
 
 
-def internal_shape(shape) -> tuple[int, ...]:
+def internal_shape(shape) -> tuple:
     return tuple(shape) if len(shape) else (1,)
 
 
 @dataclass
 class Lowered:
     graph: Graph
-    binding: dict
+    binding: dict | None  # None: shapes are symbolic, named dimensions are arguments
     names: dict[Node, str] = field(default_factory=dict)
     shapes: dict = field(default_factory=dict)  # node -> internal shape (a tuple of them for multi-result nodes)
     feeds: list[Node] = field(default_factory=list)  # inputs and parameters, in order of first appearance
     constants: list[Node] = field(default_factory=list)
     steps: list[Node] = field(default_factory=list)
     buffers: dict = field(default_factory=dict)  # (node, result index) -> workspace buffer name
-    workspace: list[tuple[str, tuple[int, ...], str]] = field(default_factory=list)
+    workspace: list[tuple[str, tuple, str]] = field(default_factory=list)  # (name, shape, dtype)
     bodies: dict = field(default_factory=dict)  # loop node -> its body's Lowered
     root: Lowered | None = None  # for a body: the function it is part of
 
-    @property
-    def workspace_bytes(self) -> int:
-        return sum(int(np.prod(shape)) * np.dtype(dtype).itemsize for _, shape, dtype in self.workspace)
-
     def attrs(self, node: Node) -> dict:
-        return {k: resolve_attribute(v, self.binding) for k, v in node.attrs}
+        return {k: v if self.binding is None else resolve_attribute(v, self.binding) for k, v in node.attrs}
+
+    @property
+    def dimensions(self) -> list:
+        """The named dimensions the program's sizes are written in (arguments of the compiled code), by name."""
+        if self.binding is not None:
+            return []
+        found = set()
+        for shape in self.every_shape():
+            for dim in shape:
+                if not isinstance(dim, int):
+                    found |= dim.free_symbols
+        for node in self.graph.nodes:
+            for _, value in node.attrs:
+                found |= _symbols(value)
+        for body in self.bodies.values():
+            found |= set(body.dimensions)
+        return sorted(found, key=str)
+
+    def every_shape(self):
+        for shape in self.shapes.values():
+            yield from (shape if shape and isinstance(shape[0], tuple) else (shape,))
+        for _, shape, _ in self.workspace:
+            yield shape
+
+    def workspace_shapes(self, binding: dict) -> list[tuple[tuple[int, ...], str]]:
+        """The workspace's buffers for one binding: (concrete shape, dtype) each."""
+        return [(resolve_shape(shape, binding), dtype) for _, shape, dtype in self.workspace]
 
 
-def lower(graph: Graph, binding: dict, prefix: str = "", root: Lowered | None = None) -> Lowered:
+def _symbols(value) -> set:
+    if is_dim_expression(value):
+        return set(value.free_symbols)
+    if isinstance(value, tuple):
+        return set().union(*(_symbols(v) for v in value))
+    return set()
+
+
+def lower(graph: Graph, binding: dict | None = None, prefix: str = "", root: Lowered | None = None) -> Lowered:
     lowered = Lowered(graph, binding, root=root)
     if root is not None:
         lowered.workspace = root.workspace  # one list: a body's buffers are the function's
@@ -53,9 +87,9 @@ def lower(graph: Graph, binding: dict, prefix: str = "", root: Lowered | None = 
     for index, node in enumerate(graph.nodes):
         lowered.names[node] = f"{prefix}v{index}"
         if isinstance(node.type, tuple):
-            lowered.shapes[node] = tuple(internal_shape(resolve_shape(t.shape, binding)) for t in node.type)
+            lowered.shapes[node] = tuple(internal_shape(_resolved(t.shape, binding)) for t in node.type)
         else:
-            lowered.shapes[node] = internal_shape(resolve_shape(node.type.shape, binding))
+            lowered.shapes[node] = internal_shape(_resolved(node.type.shape, binding))
         if node.op.fed:
             lowered.feeds.append(node)
         elif node.op.literal:  # arguments of the function, so a body's are registered at the top
@@ -71,6 +105,10 @@ def lower(graph: Graph, binding: dict, prefix: str = "", root: Lowered | None = 
         if node.op.nested:
             lowered.bodies[node] = lower(node.attr("body").graph, binding, f"{lowered.names[node]}_", top)
     return lowered
+
+
+def _resolved(shape, binding: dict | None) -> tuple:
+    return tuple(shape) if binding is None else resolve_shape(shape, binding)
 
 
 def _plan_memory(lowered: Lowered) -> None:

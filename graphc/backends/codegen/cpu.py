@@ -21,7 +21,7 @@ from ...ops.fused import input_symbol
 from ...ops.slicing import Slice
 from ..lowering import Lowered
 from .program import handlers_of, preamble, program
-from .scalar import ScalarPrinter, index_expression
+from .scalar import ScalarPrinter, index_expression, product, shape_text, size_text
 from .structured import StructuredOps
 
 # Element-wise loops over at least this many elements use prange when GRAPHC_PARALLEL=1. Off by default: on the
@@ -94,7 +94,7 @@ class Emitter(StructuredOps):
 
     # --- how arrays are made and moved: what another target (CUDA) prints differently ------------------------------
     def allocate(self, shape, dtype: str) -> str:
-        return f"np.empty({shape}, np.{dtype})"
+        return f"np.empty({shape_text(shape)}, np.{dtype})"
 
     def contiguous(self, value: str) -> str:
         return f"np.ascontiguousarray({value})"
@@ -168,13 +168,14 @@ class Emitter(StructuredOps):
     def kernel(self, node: Node, expressions, inputs: list[Node]) -> None:
         """One loop nest computing every expression per element."""
         kernel = self.elementwise(node, expressions, inputs)
-        size = int(np.prod(kernel.space))
+        size = product(kernel.space)
         body = "    "
-        allowed = os.environ.get("GRAPHC_PARALLEL") == "1"
+        allowed = os.environ.get("GRAPHC_PARALLEL") == "1" and size.is_Integer  # a named size is unknown here
         for axis, extent in enumerate(kernel.space):
-            parallel = allowed and axis == 0 and size >= PARALLEL_ELEMENTS and extent > 1
+            parallel = allowed and axis == 0 and size >= PARALLEL_ELEMENTS and extent != 1
             self.parallel |= parallel
-            self.lines.append(f"{body}for {kernel.loop[axis]} in {'numba.prange' if parallel else 'range'}({extent}):")
+            self.lines.append(f"{body}for {kernel.loop[axis]} in {'numba.prange' if parallel else 'range'}"
+                              f"({size_text(extent)}):")
             body += "    "
         for position, (source, index) in enumerate(kernel.reads):
             self.lines.append(f"{body}{input_symbol(position)} = {source}[{index}]")

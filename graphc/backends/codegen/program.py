@@ -7,6 +7,7 @@ from __future__ import annotations
 from ...ir import Node
 from ...ops.shape import Transpose
 from ..lowering import Lowered
+from .scalar import dimension_name, shape_text, size_text
 
 
 def emits(*ops: type):
@@ -30,7 +31,8 @@ def handlers_of(cls) -> dict[type, str]:
 def preamble(lowered: Lowered) -> list[str]:
     """What the caller of a generated module reads: the feeds' order and the workspace's buffers."""
     return [f"FEEDS = {[n.attr('name') for n in lowered.feeds]!r}",
-            f"WORKSPACE = {[(shape, dtype) for _, shape, dtype in lowered.workspace]!r}"]
+            f"DIMENSIONS = {[str(d) for d in lowered.dimensions]!r}",
+            f"WORKSPACE = {[(shape_text(shape), dtype) for _, shape, dtype in lowered.workspace]!r}"]
 
 
 def program(emitter, writes: dict[str, Node]) -> tuple[list[str], list[str]]:
@@ -51,7 +53,8 @@ def program(emitter, writes: dict[str, Node]) -> tuple[list[str], list[str]]:
             emitter.assign(lowered.names[_feed(lowered, name)], emitter.name(value))
     returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
     arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
-                 + [name for name, _, _ in lowered.workspace] + ["seed"])
+                 + [name for name, _, _ in lowered.workspace] + [dimension_name(d) for d in lowered.dimensions]
+                 + ["seed"])
     return arguments, returned
 
 
@@ -94,7 +97,8 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
             emitter.emit(f"{captured[position]}_rows = {emitter.contiguous(captured[position])}")
             captured[position] += "_rows"
     t = f"{emitter.lowered.names[node]}_t"
-    emitter.emit(f"for {t} in range({length - 1}, -1, -1):" if reverse else f"for {t} in range({length}):")
+    emitter.emit(f"for {t} in range({size_text(length - 1)}, -1, -1):" if reverse else
+                 f"for {t} in range({size_text(length)}):")
     for placeholder, carry in zip(body.carries, state):
         emitter.emit(f"    {inner.names[placeholder]} = {carry}")
     for placeholder, sequence in zip(body.sequences, arguments[k:k + m]):

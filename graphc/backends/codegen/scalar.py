@@ -66,11 +66,55 @@ class ScalarPrinter(PythonCodePrinter):
         return f"abs({self._print(expr.args[0])})"
 
 
+def dimension_name(symbol) -> str:
+    """The argument of the compiled code that holds a named dimension's size."""
+    return f"dim_{symbol}"
+
+
+class SizePrinter(PythonCodePrinter):
+    """Sizes in integer arithmetic: a strided slice's length ``ceiling(n/k)`` as ``-(-n // k)``."""
+
+    def _print_ceiling(self, expr):
+        numerator, denominator = sympy.fraction(sympy.together(expr.args[0]))
+        return f"(-(-({self._print(numerator)}) // {self._print(denominator)}))"
+
+
+def size_text(value) -> str:
+    """A size as generated code writes it: a literal, or an expression over the named dimensions' arguments."""
+    value = sympy.sympify(value)
+    if value.is_Integer:
+        return str(int(value))
+    if value.is_Symbol:
+        return dimension_name(value)
+    renamed = value.xreplace({s: sympy.Symbol(dimension_name(s), integer=True) for s in value.free_symbols})
+    return f"({SizePrinter().doprint(renamed)})"
+
+
+def shape_text(shape) -> str:
+    """A shape tuple as generated code writes it."""
+    return f"({', '.join(size_text(d) for d in shape)}{',' if len(shape) == 1 else ''})"
+
+
+def product(sizes) -> sympy.Expr:
+    """The product of sizes, exact (an Integer when every size is known)."""
+    return sympy.Mul(*(sympy.sympify(d) for d in sizes))
+
+
+def quotient(total, part) -> sympy.Expr:
+    """``total / part`` for sizes that divide exactly (the rows of a view whose last axis is ``part``), cancelled so
+    that it is a polynomial in the named dimensions: (96 t - 96) / (t - 1) is 96."""
+    result = sympy.cancel(sympy.sympify(total) / sympy.sympify(part))
+    if sympy.fraction(result)[1] != 1:
+        raise ValueError(f"{total} is not a multiple of {part}")
+    return result
+
+
 def index_expression(shape: tuple, space: tuple, loop: list[str], starts=None) -> str:
     """How an input of ``shape`` is read inside loops over ``space`` (NumPy broadcasting, aligned right), shifted by
     ``starts`` per axis when it is read through a slice of a larger array."""
     offset = len(space) - len(shape)
     starts = starts or [0] * len(shape)
-    parts = [str(start) if d == 1 and space[offset + i] != 1 else loop[offset + i] + (f" + {start}" if start else "")
+    parts = [size_text(start) if d == 1 and space[offset + i] != 1
+             else loop[offset + i] + (f" + {size_text(start)}" if start != 0 else "")
              for i, (d, start) in enumerate(zip(shape, starts))]
     return ", ".join(parts)

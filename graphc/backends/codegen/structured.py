@@ -18,7 +18,7 @@ from ...ops.shape import Reshape, ReshapeLike, StopGradient, Transpose
 from ...ops.slicing import Concat, PadSlice, Slice
 from ...ops.softmax import LogSoftmax, Softmax
 from .program import emits, loop
-from .scalar import index_expression
+from .scalar import index_expression, product, quotient, shape_text, size_text
 
 
 class StructuredOps:
@@ -33,7 +33,7 @@ class StructuredOps:
         n = shape[axis]
         if axis != len(shape) - 1:
             name = self.permuted(name, shape, tuple(a for a in range(len(shape)) if a != axis) + (axis,))
-        return f"{self.contiguous(name)}.reshape(({int(np.prod(shape)) // n}, {n}))", n
+        return f"{self.contiguous(name)}.reshape(({size_text(quotient(product(shape), n))}, {size_text(n)}))", n
 
     @emits(MatMul)
     def op_matmul(self, node, a, b):
@@ -51,7 +51,7 @@ class StructuredOps:
         loop = [f"b{i}" for i in range(len(batch))]
         indent = ""
         for axis, extent in enumerate(batch):
-            self.emit(f"{indent}for {loop[axis]} in range({extent}):")
+            self.emit(f"{indent}for {loop[axis]} in range({size_text(extent)}):")
             indent += "    "
         left_index = index_expression(shape_a[:-2], batch, loop)
         right_index = index_expression(shape_b[:-2], batch, loop)
@@ -62,14 +62,16 @@ class StructuredOps:
         shape = self.shape(node.inputs[0])
         kept = [a for a in range(len(shape)) if a not in axes]
         out = self.target(node)
-        count = int(np.prod([shape[a] for a in axes])) if axes else 1
+        count = product([shape[a] for a in axes])
         if kernel == "row_sum" and list(axes) == list(range(len(axes))) and kept:  # leading axes: no transpose
-            self.emit(f"rt.column_sum({self.contiguous(x)}.reshape(({count}, {int(np.prod(shape)) // count})),"
+            self.emit(f"rt.column_sum({self.contiguous(x)}.reshape(({size_text(count)}, "
+                      f"{size_text(quotient(product(shape), count))})),"
                       f" {out}.reshape(-1))")
             return
         order = tuple(kept + list(axes))
         view = self.permuted(x, shape, order) if order != tuple(range(len(shape))) else self.contiguous(x)
-        self.emit(f"rt.{kernel}({view}.reshape(({int(np.prod(shape)) // count}, {count})), {out}.reshape(-1))")
+        self.emit(f"rt.{kernel}({view}.reshape(({size_text(quotient(product(shape), count))}, {size_text(count)})), "
+                  f"{out}.reshape(-1))")
 
     @emits(Sum)
     def op_sum(self, node, x, axes, keepdims):
@@ -86,7 +88,7 @@ class StructuredOps:
     @emits(AxesSize)
     def op_axes_size(self, node, x, axes):
         out = self.target(node)
-        self.emit(f"rt.fill({out}, {int(np.prod([self.shape(node.inputs[0])[a] for a in axes]))})")
+        self.emit(f"rt.fill({out}, {size_text(product([self.shape(node.inputs[0])[a] for a in axes]))})")
 
     def axis_op(self, node, x, axis, kernel):
         out = self.target(node)
@@ -94,12 +96,12 @@ class StructuredOps:
         axis = axis % len(shape)
         view, n = self.rows(x, node, axis)
         if axis == len(shape) - 1:
-            self.emit(f"rt.{kernel}({view}, {out}.reshape(({int(np.prod(shape)) // n}, {n})))")
+            self.emit(f"rt.{kernel}({view}, {out}.reshape(({size_text(quotient(product(shape), n))}, {size_text(n)})))")
             return
         moved = tuple(d for a, d in enumerate(shape) if a != axis) + (n,)
         inverse = tuple(int(a) for a in np.argsort([a for a in range(len(shape)) if a != axis] + [axis]))
         self.emit(f"moved = {self.allocate(moved, node.type.dtype.name)}")
-        self.emit(f"rt.{kernel}({view}, moved.reshape(({int(np.prod(shape)) // n}, {n})))")
+        self.emit(f"rt.{kernel}({view}, moved.reshape(({size_text(quotient(product(shape), n))}, {size_text(n)})))")
         self.assign(out, self.permuted("moved", moved, inverse))
 
     @emits(Softmax)
@@ -126,34 +128,34 @@ class StructuredOps:
     @emits(Gather)
     def op_gather(self, node, table, indices):
         out = self.target(node)
-        rows, width = self.shape(node.inputs[0])[0], int(np.prod(self.shape(node.inputs[0])[1:]))
+        rows, width = size_text(self.shape(node.inputs[0])[0]), size_text(product(self.shape(node.inputs[0])[1:]))
         self.emit(f"rt.gather_rows({self.contiguous(table)}.reshape(({rows}, {width})), "
                   f"{self.contiguous(indices)}.reshape(-1), {out}.reshape((-1, {width})))")
 
     @emits(ScatterAdd)
     def op_scatter_add(self, node, indices, updates, rows):
         out = self.target(node)
-        width = int(np.prod(self.shape(node)[1:]))
+        width = size_text(product(self.shape(node)[1:]))
         self.emit(f"rt.scatter_add_rows({self.contiguous(indices)}.reshape(-1), "
-                  f"{self.contiguous(updates)}.reshape((-1, {width})), {out}.reshape(({rows}, {width})))")
+                  f"{self.contiguous(updates)}.reshape((-1, {width})), {out}.reshape(({size_text(rows)}, {width})))")
 
     @emits(OneHot)
     def op_one_hot(self, node, labels, depth, dtype):
         out = self.target(node)
-        self.emit(f"rt.one_hot_rows({self.contiguous(labels)}.reshape(-1), {out}.reshape((-1, {depth})))")
+        self.emit(f"rt.one_hot_rows({self.contiguous(labels)}.reshape(-1), {out}.reshape((-1, {size_text(depth)})))")
 
     @emits(Uniform)
     def op_uniform(self, node, like, instance):
         self.random = True
         out = self.target(node)
-        self.emit(f"{out}[...] = np.random.random({self.shape(node)})")
+        self.emit(f"{out}[...] = np.random.random({shape_text(self.shape(node))})")
 
     def alias(self, node, value):
         self.emit(f"{self.name(node)} = {value}")
 
     @emits(Reshape)
     def op_reshape(self, node, x, shape):
-        self.alias(node, f"{self.contiguous(x)}.reshape({self.shape(node)})")
+        self.alias(node, f"{self.contiguous(x)}.reshape({shape_text(self.shape(node))})")
 
     @emits(ReshapeLike)
     def op_reshape_like(self, node, x, like):
@@ -174,12 +176,14 @@ class StructuredOps:
         start = 0
         for part, value in zip(parts, node.inputs):
             stop = start + self.shape(value)[axis]
-            block = ", ".join([":"] * axis + [f"{start}:{stop}"])
+            block = ", ".join([":"] * axis + [f"{size_text(start)}:{size_text(stop)}"])
             self.assign(f"{out}[{block}]", part)
             start = stop
 
     def slices(self, index) -> str:
-        return ", ".join(f"{a}:{'' if b < 0 else b}:{c}" for a, b, c in index)
+        # A normalized stop of -1 with a negative step means "through element 0", which Python spells as nothing.
+        return ", ".join(f"{size_text(a)}:{'' if isinstance(b, int) and b < 0 else size_text(b)}:{c}"
+                         for a, b, c in index)
 
     @emits(Slice)
     def op_slice(self, node, x, index):

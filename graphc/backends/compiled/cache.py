@@ -4,21 +4,29 @@ and the graphc version.
 Modules are real files (not exec'd strings), so Numba's own cache (``cache=True``) keeps their machine code beside
 them: a second process compiling the same model imports the module and loads the machine code without compiling.
 Writes are atomic (a temporary file, then a rename). Each file ends with a checksum of its contents; a file that
-fails it (truncated, edited, corrupt) is rebuilt.
+fails it (truncated, edited, corrupt) is rebuilt, with a warning. Numba's machine-code files for a module are
+recorded (their SHA-256, beside the module) after the calls that wrote them; before a module's first call, files
+that differ from the record are removed, with a warning, so Numba compiles again instead of failing to load them.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
+import json
 import os
 import pathlib
 import shutil
 import sys
+import warnings
 
 from ...files import atomic_write
 
 CHECKSUM = "# checksum "
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was corrupt or stale and has been rebuilt."""
 
 
 def directory() -> pathlib.Path:
@@ -41,8 +49,12 @@ def load(key: str, generate) -> tuple[object, str]:
     folder = directory()
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"graphc_{key[:40]}.py"
-    text = path.read_text() if path.exists() else ""
+    data = path.read_bytes() if path.exists() else b""
+    text = data.decode(errors="replace")
     if not _intact(text):
+        if data:
+            warnings.warn(f"graphc: the cached module {path} was corrupt; it is generated again", CacheWarning,
+                          stacklevel=3)
         text = _sealed(generate())
         atomic_write(path, text.encode())
     name = f"graphc_kernels_{key[:40]}"
@@ -52,7 +64,54 @@ def load(key: str, generate) -> tuple[object, str]:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     sys.modules[name] = module
+    _check_machine_code(module.run, path)
     return module, text
+
+
+def _machine_code_files(function) -> list[pathlib.Path]:
+    """The files Numba's cache keeps for a dispatcher: its index and one machine-code file per signature (none for
+    a CUDA module's host function, or with Numba's cache off)."""
+    cache_file = getattr(getattr(function, "_cache", None), "_cache_file", None)
+    if cache_file is None:
+        return []
+    index = pathlib.Path(cache_file._index_path)
+    stem = index.name[: -len(".nbi")]
+    return [file for file in [index, *sorted(index.parent.glob(f"{stem}.*.nbc"))] if file.exists()]
+
+
+def _record_path(module_path: pathlib.Path) -> pathlib.Path:
+    return module_path.with_suffix(".machine-code.json")
+
+
+def _digests(files: list[pathlib.Path]) -> dict[str, str]:
+    return {file.name: hashlib.sha256(file.read_bytes()).hexdigest() for file in files}
+
+
+def _check_machine_code(function, module_path: pathlib.Path) -> None:
+    """Remove Numba's cached machine code for ``function`` unless it is exactly what graphc recorded."""
+    files = _machine_code_files(function)
+    if not files:
+        return
+    record = _record_path(module_path)
+    try:
+        recorded = json.loads(record.read_text())
+    except (OSError, ValueError):
+        recorded = None
+    if recorded == _digests(files):
+        return
+    for file in files:
+        file.unlink(missing_ok=True)
+    warnings.warn(f"graphc: the machine code Numba cached for {module_path.name} was not the code recorded when it "
+                  "was written (corrupt, truncated, or from an interrupted run); it is compiled again", CacheWarning,
+                  stacklevel=4)
+
+
+def record_machine_code(module) -> None:
+    """After a call that may have compiled (a new signature): record the machine-code files as they are now."""
+    path = pathlib.Path(module.__file__)
+    files = _machine_code_files(module.run)
+    if files:
+        atomic_write(_record_path(path), json.dumps(_digests(files), sort_keys=True).encode())
 
 
 def clear() -> int:

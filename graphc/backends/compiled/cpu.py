@@ -1,9 +1,10 @@
 """``Compiled``: an optimized graph as a native CPU function with the contract of ``evaluate``; the CUDA one
 (``cuda.py``) overrides what a device does its own way.
 
-A compiled function is specialized per shape binding (named dimension sizes) and dtypes: the first call with a new
-binding lowers, generates and compiles (or loads from the disk cache); later calls reuse the module and the
-workspace buffers of that binding.
+A compiled function's program is specialized per dtypes only: named dimensions (batch, time) are arguments of the
+generated code, so the first call lowers, generates and compiles it (or loads it from the disk cache), and a call
+with another binding only allocates that binding's workspace buffers. (A backend with ``symbolic_shapes = False``
+generates a program per binding instead.)
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Specialization:
     feeds: list[str]
     constants: list[np.ndarray]
     workspace: list[np.ndarray]
+    dimensions: list[int]  # the sizes of the named dimensions, in the order the program takes them
     scalar_outputs: list[bool]
     workspace_bytes: int
 
@@ -42,6 +44,7 @@ class Compiled:
     values they had before the latest call are kept, and ``rollback()`` puts them back."""
 
     backend = "cpu"
+    symbolic_shapes = True  # one program for every binding of the named dimensions
 
     def __init__(self, outputs, writes: dict | None = None, *, optimize: bool = True):
         self.single = not isinstance(outputs, (list, tuple))
@@ -55,6 +58,7 @@ class Compiled:
         self.feed_names = list(feed_nodes(self.graph))
         self.by_signature: dict[tuple, Specialization] = {}
         self.specializations: dict[tuple, Specialization] = {}  # by (binding, dtypes): no hashing per call
+        self.programs: dict[str, tuple] = {}  # cache key -> (module, source, lowered): one per dtypes
         self.source = ""
         self.keep_previous = False
         self.previous: dict[str, tuple] = {}  # write name -> (where it lives, its value before the latest call)
@@ -72,7 +76,8 @@ class Compiled:
         arguments = [as_argument(feeds[name]) for name in specialization.feeds]
         if self.keep_previous:
             self.previous = {name: (feeds[name], feeds[name].copy()) for name in self.write_names}
-        return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
+        return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
+                                         *specialization.dimensions, seed)
 
     def rollback(self) -> None:
         """Put every written parameter back to its value before the latest call (needs ``keep_previous``)."""
@@ -90,31 +95,40 @@ class Compiled:
         local = (tuple(sorted((str(k), v) for k, v in binding.items())), dtypes)
         if local in self.specializations:
             return self.specializations[local]
-        key = cache.specialization_key(self.graph_key, binding, dtypes, extra=f"{self.write_names} {self.backend}")
-        lowered = lower(self.graph, binding)
-        writes = dict(zip(self.write_names, self.graph.outputs[self.results:]))
-        module, source = cache.load(key, lambda: self.generator()(lowered, key, writes))
+        fixed = {} if self.symbolic_shapes else binding
+        key = cache.specialization_key(self.graph_key, fixed, dtypes, extra=f"{self.write_names} {self.backend}")
+        if key not in self.programs:
+            lowered = lower(self.graph, None if self.symbolic_shapes else binding)
+            writes = dict(zip(self.write_names, self.graph.outputs[self.results:]))
+            module, source = cache.load(key, lambda: self.generator()(lowered, key, writes))
+            self.programs[key] = (module, source, lowered)
+            if os.environ.get("GRAPHC_DEBUG"):
+                print(source, file=sys.stderr)
+        module, source, lowered = self.programs[key]
         constants = [self.place(np.ascontiguousarray(n.attr("value").array).reshape(lowered.shapes[n]))
                      for n in lowered.constants]
-        workspace = [self.place(np.empty(shape, dtype)) for _, shape, dtype in lowered.workspace]
+        buffers = lowered.workspace_shapes(binding)
+        workspace = [self.place(np.empty(shape, dtype)) for shape, dtype in buffers]
+        dimensions = [int(binding[d]) for d in lowered.dimensions]
         scalars = [o.type.shape == () for o in self.graph.outputs[: self.results]]
-        specialization = Specialization(module, source, list(module.FEEDS), constants, workspace, scalars,
-                                        lowered.workspace_bytes)
+        specialization = Specialization(module, source, list(module.FEEDS), constants, workspace, dimensions,
+                                        scalars, sum(int(np.prod(s)) * np.dtype(d).itemsize for s, d in buffers))
         self.specializations[local] = specialization
         self.source = source
-        if os.environ.get("GRAPHC_DEBUG"):
-            print(source, file=sys.stderr)
         return specialization
 
     def __call__(self, feeds: dict, seed: int = 0):
         # Fast path: feeds shaped and typed as in an earlier, validated call need no validation again.
         signature = self._signature(feeds)
         specialization = self.by_signature.get(signature) if signature is not None else None
-        if specialization is None:  # validate, and take the feeds as converted to their declared dtypes
+        validated = specialization is None
+        if validated:  # validate, and take the feeds as converted to their declared dtypes
             specialization, feeds = self._validate({name: to_host(value) for name, value in feeds.items()})
             if signature is not None:
                 self.by_signature[signature] = specialization
         returned = self.launch(specialization, feeds, seed)
+        if validated:  # new feed types may have compiled (and cached) a new signature
+            cache.record_machine_code(specialization.module)
         results = [r.reshape(()) if scalar else r for r, scalar in zip(returned, specialization.scalar_outputs)]
         return results[0] if self.single else results
 

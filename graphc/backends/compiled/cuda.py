@@ -37,6 +37,7 @@ class CudaCompiled(Compiled):
     """A graph compiled for an NVIDIA GPU with numba-cuda, with the contract of ``Compiled``."""
 
     backend = "cuda"
+    symbolic_shapes = False  # kernels are written for their element counts (a program per binding)
 
     def __init__(self, outputs, writes: dict | None = None, *, optimize: bool = True):
         self.cuda = require_cuda()
@@ -62,7 +63,8 @@ class CudaCompiled(Compiled):
                     self.previous[name] = (device, runtime.duplicate(device))
                 else:
                     runtime.copy(device, kept[1])
-        returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace, seed)
+        returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
+                                             *specialization.dimensions, seed)
         return [value if index in self.resident_outputs else value.copy_to_host()
                 for index, value in enumerate(returned)]
 

@@ -1,0 +1,128 @@
+"""Compile latency: how long a user waits before graphc's first result, against JAX jit in the same run.
+
+Each case runs in a new Python process; "cold" gives it empty graphc and Numba caches, "warm" the caches a cold run
+filled. The times count from just before the model is built to the first loss (imports not included; they are
+printed once). Cases that reuse a compiled step run in the process that compiled it.
+
+    python benchmarks/compile.py               # measure, print, and write the table into docs/benchmarks.md
+    python benchmarks/compile.py --print-only
+"""
+
+import pathlib
+import sys
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+import benchmarks.threads  # noqa: E402, F401 - sets the thread variables before NumPy loads
+
+# isort: split
+
+import argparse  # noqa: E402
+import tempfile  # noqa: E402
+
+from benchmarks import report  # noqa: E402
+
+W4 = "{'kind': 'lstm', 'vocabulary': 65, 'embed': 64, 'hidden': 256, 'steps': 64, 'batch': 32}"
+
+# Each case's code prints the seconds it measured, last. ``begin`` is set just before the model is built.
+CASES = {
+    "W4 cold: new process, empty caches, to the first step's loss": ("cold", f"""
+from benchmarks.recurrent import graphc_step, initial_weights
+w = {W4}; weights = initial_weights(w); begin = time.perf_counter()
+graphc_step(w, weights)(); print(time.perf_counter() - begin)"""),
+    "W1 cold": ("cold", """
+from benchmarks.mlp import WORKLOADS, graphc_step, initial_weights
+w = WORKLOADS['W1']; weights = initial_weights(w); begin = time.perf_counter()
+graphc_step(w, weights)(); print(time.perf_counter() - begin)"""),
+    "W4 again with another batch size and sequence length, same process": ("cold", f"""
+import numpy as np
+from benchmarks.recurrent import build, graphc_training, initial_weights
+from graphc.train import language
+w = {W4}; step, feeds = graphc_training(w, initial_weights(w)); step(feeds)
+other = {{**feeds, 'tokens': np.ascontiguousarray(feeds['tokens'][:32, :16]),
+          'targets': np.ascontiguousarray(feeds['targets'][:32, :16]), **language.zero_state(build(w), 16)}}
+begin = time.perf_counter(); step(other); print(time.perf_counter() - begin)"""),
+    "W4 with hidden 128 after hidden 256 was compiled, same process": ("cold", f"""
+from benchmarks.recurrent import graphc_step, initial_weights
+w = {W4}; graphc_step(w, initial_weights(w))()
+w = {{**w, 'hidden': 128}}; weights = initial_weights(w); begin = time.perf_counter()
+graphc_step(w, weights)(); print(time.perf_counter() - begin)"""),
+    "perplexity evaluation after training the same model (character LSTM, hidden 64)": ("cold", """
+from graphc import data, nn, optim
+from graphc.train import Trainer, language
+documents = data.builtin_documents()[:40]
+vocabulary = data.Vocabulary.build(documents)
+stream = vocabulary.stream(documents)
+model = nn.language_model('lstm', len(vocabulary), embed=16, hidden=64)
+trainer = Trainer(model, optim.Adam(0.003), progress=False)
+trainer.fit(data.Windows(stream[:20000], seq_len=32, batch=16), max_steps=5)
+begin = time.perf_counter(); language.perplexity(model, trainer.params, stream[20000:22000], seq_len=32, batch=8)
+print(time.perf_counter() - begin)"""),
+    "generation after training the same model": ("cold", """
+from graphc import data, nn, optim
+from graphc.train import Trainer, language
+documents = data.builtin_documents()[:40]
+vocabulary = data.Vocabulary.build(documents)
+stream = vocabulary.stream(documents)
+model = nn.language_model('lstm', len(vocabulary), embed=16, hidden=64)
+trainer = Trainer(model, optim.Adam(0.003), progress=False)
+trainer.fit(data.Windows(stream[:20000], seq_len=32, batch=16), max_steps=5)
+begin = time.perf_counter(); language.generate(model, trainer.params, vocabulary, 'The ', max_tokens=20)
+print(time.perf_counter() - begin)"""),
+    "W4 warm: new process, caches filled": ("warm", None),
+    "2-layer bidirectional LSTM, T 5, batch 3, cold": ("cold", """
+import numpy as np, graphc
+from graphc import nn
+begin = time.perf_counter()
+model = nn.language_model('lstm', 30, embed=8, hidden=16, num_layers=2, bidirectional=True)
+step = graphc.compile_step(model.loss, model.params, lr=0.1)
+rng = np.random.default_rng(0)
+feeds = {**graphc.init_params(model.params), 'tokens': rng.integers(0, 30, (5, 3)),
+         'targets': rng.integers(0, 30, (5, 3))}
+from graphc.train import language
+feeds.update(language.zero_state(model, 3))
+step(feeds); print(time.perf_counter() - begin)"""),
+}
+
+JAX_W4 = f"""
+from benchmarks.recurrent import jax_step, initial_weights
+w = {W4}; weights = initial_weights(w); begin = time.perf_counter()
+jax_step(w, weights)(); print(time.perf_counter() - begin)"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--print-only", action="store_true", help="measure and print; leave docs/benchmarks.md")
+    arguments = parser.parse_args()
+    rows = []
+    with tempfile.TemporaryDirectory() as w4_cache:
+        for name, (kind, code) in CASES.items():
+            if kind == "warm":
+                seconds = float(report.in_fresh_process(CASES[next(iter(CASES))][1], w4_cache))
+            else:
+                with tempfile.TemporaryDirectory() as empty:
+                    cache = w4_cache if name.startswith("W4 cold") else empty
+                    seconds = float(report.in_fresh_process(code, cache))
+            rows.append((name, seconds))
+            print(f"{name}: {seconds:.2f} s", flush=True)
+    try:
+        with tempfile.TemporaryDirectory() as empty:
+            jax = float(report.in_fresh_process(JAX_W4, empty))
+    except Exception as error:  # JAX is a peer, installed by make bench; the graphc rows stand without it
+        print(f"JAX jit: not measured ({type(error).__name__})")
+        jax = None
+    else:
+        print(f"JAX jit, W4 first step (trace + XLA compile): {jax:.2f} s")
+    lines = ["", *report.environment(), "Command: `python benchmarks/compile.py` (each case in a new process; cold: "
+             "empty graphc and Numba caches).", "", "| case | graphc |", "|---|---|"]
+    lines += [f"| {name} | {seconds:.2f} s |" for name, seconds in rows]
+    if jax is not None:
+        lines += [f"| JAX jit + lax.scan, W4 first step (new process) | {jax:.2f} s |"]
+    if not arguments.print_only:
+        report.write_section("compile", lines)
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
