@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from .backends.compiled import Compiled, compile
 from .ir import Graph, topological_order
 from .render import mimebundle
 from .summary import summary
@@ -23,6 +24,8 @@ class Model:
     params: list[Tensor] = field(default_factory=list)
     config: dict = field(default_factory=dict)
     state: dict[str, str] = field(default_factory=dict)
+    # Compiled evaluators by backend, shared by the trainer's validation, perplexity and generation.
+    compiled: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
         if not self.params:
@@ -39,6 +42,19 @@ class Model:
     def tensors(self) -> list[Tensor]:
         """The loss, then the named outputs: what pictures of the model draw."""
         return [self.loss, *self.outputs.values()]
+
+    def evaluator(self, backend: str = "cpu") -> Compiled:
+        """The loss and every named output, compiled once per backend: ``evaluator(feeds)`` returns
+        ``[loss, *outputs.values()]``. Named dimensions are arguments of the compiled code, so one evaluator serves
+        validation batches, perplexity windows and one-token generation steps alike."""
+        if backend not in self.compiled:
+            self.compiled[backend] = compile(self.tensors(), backend=backend)
+        return self.compiled[backend]
+
+    def evaluate(self, feeds: dict, backend: str = "cpu") -> dict:
+        """{"loss": ..., output name: ...} for one batch, through ``evaluator``."""
+        loss, *values = self.evaluator(backend)(feeds)
+        return {"loss": loss, **dict(zip(self.outputs, values))}
 
     def summary(self) -> str:
         """A table of layers, output shapes and parameter counts (``print(model.summary())``)."""

@@ -103,3 +103,23 @@ def test_a_non_finite_loss_names_the_op(tiny):
     with pytest.raises(NumericalError, match="matmul produced Inf from finite inputs"):
         language.train(model, stream, steps=1, seq_len=8, batch=2, lr=1.0, params=params)
     assert params["output.W"][0, 0] == np.float32(3e38)  # restored to the values before the failing step
+
+
+def test_validation_perplexity_and_generation_share_one_compiled_evaluator(language_data):
+    """After training with validation, perplexity and generation (batch 1, length 1) compile nothing new."""
+    from graphc import optim
+    from graphc.train import Trainer
+
+    vocabulary, train, validation = language_data
+    model = nn.language_model("lstm", len(vocabulary), embed=4, hidden=8)
+    trainer = Trainer(model, optim.SGD(0.5), progress=False)
+    trainer.fit(train, max_steps=3)
+    trainer.evaluate(validation)
+    (evaluator,) = model.compiled.values()
+    programs = [module.run for module, _, _ in evaluator.programs.values()]
+    assert len(programs) == 1 and len(programs[0].signatures) == 1
+    language.perplexity(model, trainer.params, validation.stream, seq_len=3, batch=2)
+    language.generate(model, trainer.params, vocabulary, "the ", max_tokens=5)
+    assert list(model.compiled.values()) == [evaluator]
+    assert [module.run for module, _, _ in evaluator.programs.values()] == programs
+    assert len(programs[0].signatures) == 1  # validation (6 x 2), perplexity (3 x 2), generation (1 x 1)

@@ -13,7 +13,6 @@ import math
 
 import numpy as np
 
-from ..backends.compiled import compile
 from ..data.batches import Windows, windows
 from ..data.text import END, Vocabulary
 from ..errors import GraphcError
@@ -37,14 +36,12 @@ def train(model: Model, stream: np.ndarray, *, steps: int, seq_len: int = 64, ba
 
 def perplexity(model: Model, params: dict, stream: np.ndarray, *, seq_len: int = 64, batch: int = 32) -> float:
     """exp(mean cross-entropy) over every predicted token of ``stream``, the state carried across windows."""
-    finals = [model.outputs[name] for name in model.state.values()]
-    function = compile([model.loss, *finals])
     state = zero_state(model, batch)
     total, count = 0.0, 0
     for tokens, targets in windows(stream, seq_len, batch):
-        loss, *carried = function({"tokens": tokens, "targets": targets, **state, **params})
-        state = dict(zip(model.state, carried))
-        total += float(loss) * tokens.size
+        values = model.evaluate({"tokens": tokens, "targets": targets, **state, **params})
+        state = {name: values[final] for name, final in model.state.items()}
+        total += float(values["loss"]) * tokens.size
         count += tokens.size
     return math.exp(total / count)
 
@@ -56,28 +53,28 @@ def generate(model: Model, params: dict, vocabulary: Vocabulary, prime: str, *, 
     if temperature <= 0:
         raise GraphcError(f"temperature must be positive, got {temperature}")
     rng = np.random.default_rng(seed)
-    function = compile([model.outputs["logits"], *(model.outputs[name] for name in model.state.values())],
-                       backend=backend)
     state = zero_state(model, 1)
     primed = vocabulary.encode(prime) if prime else np.array([vocabulary.index[END]])
     end = vocabulary.index[END]
     generated: list[int] = []
     token = None
     for token in primed:  # read the prime one token at a time: one compiled shape for priming and sampling
-        logits, state = _advance(model, function, params, state, token)
+        logits, state = _advance(model, params, state, token, backend)
     while len(generated) < max_tokens:
         token = _sample(logits, temperature, top_k, rng)
         if token == end:
             break
         generated.append(token)
-        logits, state = _advance(model, function, params, state, token)
+        logits, state = _advance(model, params, state, token, backend)
     return vocabulary.decode(generated)
 
 
-def _advance(model, function, params, state, token):
+def _advance(model, params, state, token, backend):
+    """One token through the model's evaluator (the one validation uses; its loss, against the token itself, is not
+    read): the next token's logits and the new state."""
     tokens = np.array([[token]], dtype=np.int64)
-    logits, *carried = function({"tokens": tokens, "targets": tokens, **state, **params})
-    return logits[0, 0].astype(np.float64), dict(zip(model.state, carried))
+    values = model.evaluate({"tokens": tokens, "targets": tokens, **state, **params}, backend)
+    return values["logits"][0, 0].astype(np.float64), {name: values[final] for name, final in model.state.items()}
 
 
 def _sample(logits: np.ndarray, temperature: float, top_k: int | None, rng) -> int:

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ..backends.compiled import compile, to_host
+from ..backends.compiled import to_host
 from ..backends.reference import evaluate
 from ..errors import GraphcError, NumericalError
 from ..init import init_params
@@ -54,7 +54,6 @@ class Trainer:
         self.sums: dict[str, float] = {}  # the current epoch's unit-weighted loss and metrics so far
         self.best: dict[str, np.ndarray] = {}
         self.best_loss, self.waited = math.inf, 0
-        self._evaluator = None
 
     # --- training ------------------------------------------------------------------------------------------------
     def fit(self, train, validation=None, *, epochs: int = 1, max_steps: int | None = None,
@@ -157,11 +156,11 @@ class Trainer:
         """The unit-weighted mean loss and metrics over ``data`` (and perplexity for token streams), the state
         carried across windows."""
         self.step.synchronize()
-        if self._evaluator is None:
-            self._evaluator = compile([self.model.loss, *self._extra_outputs()], backend=self.backend)
         carry, sums = self._zero_carry(data), {}
+        wanted = self.metrics + list(self.model.state.values())
         for batch in data.batches(0, self.seed):
-            loss, *outputs = self._evaluator({**batch, **carry, **self.params})
+            values = self.model.evaluate({**batch, **carry, **self.params}, self.backend)
+            loss, outputs = values["loss"], [values[name] for name in wanted]
             finals = self._accumulate(sums, float(loss), outputs, data.units(batch))
             if data.carries_state:
                 carry = dict(zip(self.model.state, finals))
