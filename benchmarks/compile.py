@@ -18,6 +18,7 @@ import benchmarks.threads  # noqa: E402, F401 - sets the thread variables before
 # isort: split
 
 import argparse  # noqa: E402
+import subprocess  # noqa: E402
 import tempfile  # noqa: E402
 
 from benchmarks import report  # noqa: E402
@@ -37,17 +38,21 @@ trainer.fit(data.Windows(stream[:20000], seq_len=32, batch=16), max_steps=5)
 trainer.evaluate(data.Windows(stream[22000:24000], seq_len=32, batch=16))
 """
 
-# Each case's code prints the seconds it measured, last. ``begin`` is set just before the model is built.
-CASES = {
-    "W4 cold: new process, empty caches, to the first step's loss": ("cold", f"""
+W4_FIRST_STEP = f"""
 from benchmarks.recurrent import graphc_step, initial_weights
 w = {W4}; weights = initial_weights(w); begin = time.perf_counter()
-graphc_step(w, weights)(); print(time.perf_counter() - begin)"""),
-    "W1 cold": ("cold", """
+graphc_step(w, weights)(); print(time.perf_counter() - begin)"""
+
+# Each case: (its caches, code that prints the seconds it measured, last; ``begin`` is set just before the model is
+# built). "empty": caches of its own, empty; "W4's cache": one pair of caches, empty for the cold case that comes
+# first and filled by it for the warm one.
+CASES = {
+    "W4 cold: new process, empty caches, to the first step's loss": ("W4's cache", W4_FIRST_STEP),
+    "W1 cold": ("empty", """
 from benchmarks.mlp import WORKLOADS, graphc_step, initial_weights
 w = WORKLOADS['W1']; weights = initial_weights(w); begin = time.perf_counter()
 graphc_step(w, weights)(); print(time.perf_counter() - begin)"""),
-    "W4 again with another batch size and sequence length, same process": ("cold", f"""
+    "W4 again with another batch size and sequence length, same process": ("empty", f"""
 import numpy as np
 from benchmarks.recurrent import build, graphc_training, initial_weights
 from graphc.train import language
@@ -55,19 +60,19 @@ w = {W4}; step, feeds = graphc_training(w, initial_weights(w)); step(feeds)
 other = {{**feeds, 'tokens': np.ascontiguousarray(feeds['tokens'][:32, :16]),
           'targets': np.ascontiguousarray(feeds['targets'][:32, :16]), **language.zero_state(build(w), 16)}}
 begin = time.perf_counter(); step(other); print(time.perf_counter() - begin)"""),
-    "W4 with hidden 128 after hidden 256 was compiled, same process": ("cold", f"""
+    "W4 with hidden 128 after hidden 256 was compiled, same process": ("empty", f"""
 from benchmarks.recurrent import graphc_step, initial_weights
 w = {W4}; graphc_step(w, initial_weights(w))()
 w = {{**w, 'hidden': 128}}; weights = initial_weights(w); begin = time.perf_counter()
 graphc_step(w, weights)(); print(time.perf_counter() - begin)"""),
-    "perplexity evaluation after training with validation (character LSTM, hidden 64)": ("cold", LM + """
+    "perplexity evaluation after training with validation (character LSTM, hidden 64)": ("empty", LM + """
 begin = time.perf_counter(); language.perplexity(model, trainer.params, stream[20000:22000], seq_len=32, batch=8)
 print(time.perf_counter() - begin)"""),
-    "generation after training with validation": ("cold", LM + """
+    "generation after training with validation": ("empty", LM + """
 begin = time.perf_counter(); language.generate(model, trainer.params, vocabulary, 'The ', max_tokens=20)
 print(time.perf_counter() - begin)"""),
-    "W4 warm: new process, caches filled": ("warm", None),
-    "2-layer bidirectional LSTM, T 5, batch 3, cold": ("cold", """
+    "W4 warm: new process, caches filled": ("W4's cache", W4_FIRST_STEP),
+    "2-layer bidirectional LSTM, T 5, batch 3, cold": ("empty", """
 import numpy as np, graphc
 from graphc import nn
 begin = time.perf_counter()
@@ -96,20 +101,16 @@ def main() -> int:
     arguments = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as w4_cache:
-        for name, (kind, code) in CASES.items():
-            if kind == "warm":
-                seconds = float(report.in_fresh_process(CASES[next(iter(CASES))][1], w4_cache))
-            else:
-                with tempfile.TemporaryDirectory() as empty:
-                    cache = w4_cache if name.startswith("W4 cold") else empty
-                    seconds = float(report.in_fresh_process(code, cache))
+        for name, (caches, code) in CASES.items():
+            with tempfile.TemporaryDirectory() as empty:
+                seconds = float(report.in_fresh_process(code, w4_cache if caches == "W4's cache" else empty))
             rows.append((name, seconds))
             print(f"{name}: {seconds:.2f} s", flush=True)
     try:
         with tempfile.TemporaryDirectory() as empty:
             jax = float(report.in_fresh_process(JAX_W4, empty))
-    except Exception as error:  # JAX is a peer, installed by make bench; the graphc rows stand without it
-        print(f"JAX jit: not measured ({type(error).__name__})")
+    except subprocess.CalledProcessError as error:  # JAX is a peer (make bench installs it); graphc's rows stand
+        print(f"JAX jit: not measured ({error.stderr.strip().splitlines()[-1]})")
         jax = None
     else:
         print(f"JAX jit, W4 first step (trace + XLA compile): {jax:.2f} s")

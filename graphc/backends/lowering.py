@@ -19,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Graph, Node
-from ..types import is_dim_expression, resolve_attribute, resolve_shape
+from ..types import resolve_attribute, resolve_shape
 
 
 def internal_shape(shape) -> tuple:
@@ -39,44 +39,16 @@ class Lowered:
     workspace: list[tuple[str, tuple, str]] = field(default_factory=list)  # (name, shape, dtype)
     bodies: dict = field(default_factory=dict)  # loop node -> its body's Lowered
     root: Lowered | None = None  # for a body: the function it is part of
+    # The named dimensions the sizes are written in (arguments of the compiled code, by name). Only inputs introduce
+    # them, and a graph binds every named dimension it uses with one of its inputs, so the feeds name them all.
+    dimensions: list = field(default_factory=list)
 
     def attrs(self, node: Node) -> dict:
         return {k: v if self.binding is None else resolve_attribute(v, self.binding) for k, v in node.attrs}
 
-    @property
-    def dimensions(self) -> list:
-        """The named dimensions the program's sizes are written in (arguments of the compiled code), by name."""
-        if self.binding is not None:
-            return []
-        found = set()
-        for shape in self.every_shape():
-            for dim in shape:
-                if not isinstance(dim, int):
-                    found |= dim.free_symbols
-        for node in self.graph.nodes:
-            for _, value in node.attrs:
-                found |= _symbols(value)
-        for body in self.bodies.values():
-            found |= set(body.dimensions)
-        return sorted(found, key=str)
-
-    def every_shape(self):
-        for shape in self.shapes.values():
-            yield from (shape if shape and isinstance(shape[0], tuple) else (shape,))
-        for _, shape, _ in self.workspace:
-            yield shape
-
     def workspace_shapes(self, binding: dict) -> list[tuple[tuple[int, ...], str]]:
         """The workspace's buffers for one binding: (concrete shape, dtype) each."""
         return [(resolve_shape(shape, binding), dtype) for _, shape, dtype in self.workspace]
-
-
-def _symbols(value) -> set:
-    if is_dim_expression(value):
-        return set(value.free_symbols)
-    if isinstance(value, tuple):
-        return set().union(*(_symbols(v) for v in value))
-    return set()
 
 
 def lower(graph: Graph, binding: dict | None = None, prefix: str = "", root: Lowered | None = None) -> Lowered:
@@ -100,6 +72,9 @@ def lower(graph: Graph, binding: dict | None = None, prefix: str = "", root: Low
             lowered.names[node] = top.names[node]
         elif not node.op.placeholder:
             lowered.steps.append(node)
+    if binding is None and root is None:
+        lowered.dimensions = sorted({symbol for node in lowered.feeds for dim in node.type.shape
+                                     if not isinstance(dim, int) for symbol in dim.free_symbols}, key=str)
     _plan_memory(lowered)
     for node in lowered.steps:
         if node.op.nested:

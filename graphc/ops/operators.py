@@ -27,10 +27,6 @@ OPERATORS = {
     "__abs__": lambda self: elementwise("abs", self),
     "__matmul__": matmul,
     "__rmatmul__": lambda self, other: matmul(other, self),
-    "__lt__": lambda self, other: elementwise("less", self, other),
-    "__le__": lambda self, other: elementwise("less_equal", self, other),
-    "__gt__": lambda self, other: elementwise("greater", self, other),
-    "__ge__": lambda self, other: elementwise("greater_equal", self, other),
     "__getitem__": getitem,
     "T": property(transpose),
     "transpose": lambda self, *axes: transpose(self, _one_or_many(axes) or None),
@@ -42,6 +38,8 @@ OPERATORS = {
 }
 for _method, _op in (("add", "add"), ("sub", "sub"), ("mul", "mul"), ("truediv", "div"), ("pow", "pow")):
     OPERATORS[f"__{_method}__"], OPERATORS[f"__r{_method}__"] = _binary(_op)
+for _method, _op in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal")):
+    OPERATORS[f"__{_method}__"] = _binary(_op)[0]  # Python reflects a comparison itself (a < b is b > a)
 
 for _name, _function in OPERATORS.items():
     setattr(Tensor, _name, _function)

@@ -1,6 +1,6 @@
 """The CUDA code generator: the same lowered program as the CPU backend's, printed as one Python module whose host
 function ``run`` launches a ``@cuda.jit`` kernel per element-wise (or fused) node and the kernels of
-``cuda_runtime`` for structured ops.
+``runtime/cuda.py`` for structured ops.
 
 It is the CPU emitter with another way of making and moving arrays (device arrays, copy kernels) and of looping
 over elements (a grid-stride kernel instead of a loop nest); the lines for each op are the CPU emitter's. A scan is
@@ -25,7 +25,7 @@ from .scalar import ScalarPrinter
 
 class DevicePrinter(ScalarPrinter):
     """Scalar expressions as CUDA device code: CUDA's own exp and tanh (libdevice) rather than the CPU's
-    vectorizable ones, and the stable sigmoid of ``cuda_runtime``."""
+    vectorizable ones, and the stable sigmoid of ``runtime/cuda.py``."""
 
     def _print_exp(self, expr):
         return f"math.exp({self._print(expr.args[0])})"

@@ -1,4 +1,4 @@
-"""CUDA kernels that generated CUDA modules launch, with host launchers named and shaped like ``cpu_runtime``'s row
+"""CUDA kernels that generated CUDA modules launch, with host launchers named and shaped like ``runtime/cpu.py``'s row
 kernels, so the two emitters print the same calls for structured ops.
 
 Row-wise ops (reductions, softmax, cross-entropy) give each row one thread block, which reduces through shared
