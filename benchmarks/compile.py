@@ -43,12 +43,21 @@ from benchmarks.recurrent import graphc_step, initial_weights
 w = {W4}; weights = initial_weights(w); begin = time.perf_counter()
 graphc_step(w, weights)(); print(time.perf_counter() - begin)"""
 
+W2_FIRST_STEP = """
+from benchmarks.mlp import WORKLOADS, graphc_step, initial_weights
+w = WORKLOADS['W2']; graphc_step(w, initial_weights(w))(); print(0)"""
+
 # Each case: (its caches, code that prints the seconds it measured, last; ``begin`` is set just before the model is
 # built). "empty": caches of its own, empty; "W4's cache": one pair of caches, empty for the cold case that comes
-# first and filled by it for the warm one.
+# first and filled by it for the warm one; "W2's cache": caches that a W2 run in another process filled (the
+# runtime's kernels are compiled, this model's code is not).
 CASES = {
     "W4 cold: new process, empty caches, to the first step's loss": ("W4's cache", W4_FIRST_STEP),
     "W1 cold": ("empty", """
+from benchmarks.mlp import WORKLOADS, graphc_step, initial_weights
+w = WORKLOADS['W1']; weights = initial_weights(w); begin = time.perf_counter()
+graphc_step(w, weights)(); print(time.perf_counter() - begin)"""),
+    "W1, a new model after another (W2) filled the caches: new process": ("W2's cache", """
 from benchmarks.mlp import WORKLOADS, graphc_step, initial_weights
 w = WORKLOADS['W1']; weights = initial_weights(w); begin = time.perf_counter()
 graphc_step(w, weights)(); print(time.perf_counter() - begin)"""),
@@ -87,7 +96,7 @@ step(feeds); print(time.perf_counter() - begin)"""),
 }
 
 # The issue's targets (issue 15), shown beside the measurements.
-TARGETS = ["<= 3 s", "<= 1 s", "<= 0.1 s", "<= 1 s", "<= 0.5 s", "<= 0.5 s", "<= 0.3 s", "<= 5 s"]
+TARGETS = ["<= 3 s", "<= 1 s", "", "<= 0.1 s", "<= 1 s", "<= 0.5 s", "<= 0.5 s", "<= 0.3 s", "<= 5 s"]
 
 JAX_W4 = f"""
 from benchmarks.recurrent import jax_step, initial_weights
@@ -103,6 +112,8 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as w4_cache:
         for name, (caches, code) in CASES.items():
             with tempfile.TemporaryDirectory() as empty:
+                if caches == "W2's cache":
+                    report.in_fresh_process(W2_FIRST_STEP, empty)
                 seconds = float(report.in_fresh_process(code, w4_cache if caches == "W4's cache" else empty))
             rows.append((name, seconds))
             print(f"{name}: {seconds:.2f} s", flush=True)

@@ -104,13 +104,13 @@ class Emitter(StructuredOps):
         return f"np.ascontiguousarray(np.transpose({value}, {tuple(order)}))"
 
     def assign(self, target: str, value: str, indent: str = "") -> None:
-        self.emit(f"{indent}{target}[...] = {value}")
+        self.emit(f"{indent}rt.copy({value}, {target})")
 
     def duplicate(self, value: str) -> str:
         return f"{value}.copy()"
 
     def store_step(self, stack: str, t: str, value: str, scalar: bool) -> None:
-        self.emit(f"    {stack}[{t}] = {value}{'[0]' if scalar else ''}")
+        self.emit(f"    {stack}[{t}] = {value}[0]" if scalar else f"    rt.copy({value}, {stack}[{t}])")
 
     def child(self, lowered: Lowered) -> Emitter:
         """The emitter of a loop's body."""

@@ -148,7 +148,7 @@ class StructuredOps:
     def op_uniform(self, node, like, instance):
         self.random = True
         out = self.target(node)
-        self.emit(f"{out}[...] = np.random.random({shape_text(self.shape(node))})")
+        self.assign(out, f"np.random.random({shape_text(self.shape(node))})")
 
     def alias(self, node, value):
         self.emit(f"{self.name(node)} = {value}")

@@ -2,6 +2,10 @@
 
 Structured ops work on a 2-D view ``(rows, n)`` whose last axis is the op's axis; the generated code moves the axis
 last and reshapes, so each kernel here is one simple loop.
+
+No kernel here or in generated code assigns an array to a slice (``out[r, :] = row``): Numba compiles a formatted
+shape-mismatch message for every such assignment, and its string code took 6.6 s of W4's 27 s cold compile
+(``numba:compile`` events, benchmarks/compile.py). Arrays are copied element by element instead (``copy``).
 """
 
 from __future__ import annotations
@@ -32,6 +36,24 @@ def softplus(x):
 @numba.njit(**JIT)
 def sign(x):
     return (x > 0) - (x < 0)
+
+
+@numba.njit(**JIT)
+def copy(source, target):
+    """``target[...] = source`` for arrays of one shape (scalars are 1-element arrays in compiled code); ``target``
+    may be a strided view. The rank is a constant when Numba compiles, so only one branch is kept."""
+    if source.shape != target.shape:
+        raise ValueError("copy: the source's shape differs from the target's")
+    if target.ndim == 1:
+        for i in range(target.shape[0]):
+            target[i] = source[i]
+    elif target.ndim == 2:
+        for i in range(target.shape[0]):
+            for j in range(target.shape[1]):
+                target[i, j] = source[i, j]
+    else:
+        for index in np.ndindex(target.shape):
+            target[index] = source[index]
 
 
 @numba.njit(**JIT)
@@ -146,14 +168,18 @@ def row_pick(values, labels, out):
 @numba.njit(**JIT)
 def gather_rows(table, indices, out):
     for r in range(indices.shape[0]):
-        out[r, :] = table[indices[r], :]
+        row = indices[r]
+        for j in range(out.shape[1]):
+            out[r, j] = table[row, j]
 
 
 @numba.njit(**JIT)
 def scatter_add_rows(indices, updates, out):
     out[:] = 0
     for r in range(indices.shape[0]):
-        out[indices[r], :] += updates[r, :]
+        row = indices[r]
+        for j in range(out.shape[1]):
+            out[row, j] += updates[r, j]
 
 
 @numba.njit(**JIT)
