@@ -65,5 +65,9 @@ class DifferentiationError(GraphcError, ValueError):
     """A gradient that cannot be taken (a non-scalar loss, a non-float variable)."""
 
 
+class IndexRangeError(GraphcError, IndexError):
+    """An integer index (a token, a label, a row) outside the range its op allows; negative indices never wrap."""
+
+
 class NumericalError(GraphcError, FloatingPointError):
     """NaN or Inf produced by an op, reported with the op and the user's line that built it."""

@@ -72,7 +72,8 @@ def main(paths: list[str]) -> int:
     for function, feeds in programs(paths):
         specialization, named = function._validate(feeds)
         arrays = [np.asarray(named[n]).reshape(np.shape(named[n]) or (1,)) for n in specialization.feeds]
-        specialization.module.run(*arrays, *specialization.constants, *specialization.workspace, 0)
+        specialization.module.run(*arrays, *specialization.constants, *specialization.workspace,
+                                  *specialization.dimensions, 0, specialization.status)
     failures = 0
     for kernel, signatures in launches.items():
         for signature in sorted(signatures, key=str):

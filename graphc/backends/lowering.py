@@ -42,6 +42,9 @@ class Lowered:
     # The named dimensions the sizes are written in (arguments of the compiled code, by name). Only inputs introduce
     # them, and a graph binds every named dimension it uses with one of its inputs, so the feeds name them all.
     dimensions: list = field(default_factory=list)
+    # Nodes whose integer indices the compiled code checks (``Op.indices``), bodies' included: a failed check
+    # reports its position in this list.
+    checked: list[Node] = field(default_factory=list)
 
     def attrs(self, node: Node) -> dict:
         return {k: v if self.binding is None else resolve_attribute(v, self.binding) for k, v in node.attrs}
@@ -72,6 +75,8 @@ def lower(graph: Graph, binding: dict | None = None, prefix: str = "", root: Low
             lowered.names[node] = top.names[node]
         elif not node.op.placeholder:
             lowered.steps.append(node)
+            if node.op.indices is not None:
+                top.checked.append(node)
     if binding is None and root is None:
         lowered.dimensions = sorted({symbol for node in lowered.feeds for dim in node.type.shape
                                      if not isinstance(dim, int) for symbol in dim.free_symbols}, key=str)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..errors import BindingError, FeedError, NumericalError
+from ..errors import BindingError, FeedError, IndexRangeError, NumericalError
 from ..ir import Graph, Node, feed_nodes
 from ..tensor import node_of
 from ..types import bind_shape, format_shape, resolve_attribute, resolve_shape
@@ -62,11 +62,14 @@ def _execute(graph: Graph, values: dict, bindings, float64: bool, check_numerics
     """Fill ``values`` with every node of ``graph`` not given in it."""
     for node in graph.nodes:
         if node not in values:
-            values[node] = _run(node, [values[i] for i in node.inputs], bindings, float64, check_numerics, rng)
+            origin = values.get(index_source(node)) if node.op.indices is not None else None
+            values[node] = _run(node, [values[i] for i in node.inputs], bindings, float64, check_numerics, rng,
+                                origin)
     return values
 
 
-def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool, rng) -> np.ndarray:
+def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool, rng, origin=None) -> np.ndarray:
+    """One node's value; ``origin``: the value its indices come from (``check_indices``)."""
     try:
         attrs = {k: resolve_attribute(v, bindings) for k, v in node.attrs}
         expected_shape = None if isinstance(node.type, tuple) else resolve_shape(node.type.shape, bindings)
@@ -82,6 +85,9 @@ def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool, r
             done = _execute(Graph(outputs), dict(given), bindings, float64, check_numerics, rng)
             return [done[o] for o in outputs]
         attrs["run"] = run
+    if node.op.indices is not None:
+        bound = node.op.index_bound([np.shape(a) for a in arguments], **attrs)
+        check_indices(node, arguments[node.op.indices], bound, origin)
     result = node.op.reference(*arguments, **attrs)
     if isinstance(node.type, tuple):  # several results: each is checked where an ``item`` takes it out
         return tuple(np.asarray(r).astype(np.float64) if float64 and np.asarray(r).dtype == np.float32 else r
@@ -98,6 +104,40 @@ def _run(node: Node, arguments, bindings, float64: bool, check_numerics: bool, r
             kind = "NaN" if np.isnan(result).any() else "Inf"
             raise NumericalError(f"{node.op.name} produced {kind} from finite inputs", node.location)
     return result
+
+
+def index_source(node: Node) -> Node:
+    """The node an op's indices are read from, followed back through ops that only move data (a reshaped feed
+    is still that feed's values)."""
+    source = node.inputs[node.op.indices]
+    while source.op.layout and source.inputs:
+        source = source.inputs[0]
+    return source
+
+
+def check_indices(node: Node, indices: np.ndarray, bound: int, origin: np.ndarray | None = None) -> None:
+    """Raise IndexRangeError if any of ``indices`` (the indices input of ``node``) is outside 0 .. bound - 1."""
+    bad = np.flatnonzero((indices < 0) | (indices >= bound))
+    if len(bad):
+        raise index_error(node, bound, np.shape(indices), int(bad[0]), int(indices.flat[bad[0]]), origin)
+
+
+def index_error(node: Node, bound: int, shape: tuple, position: int, value: int,
+                origin: np.ndarray | None = None) -> IndexRangeError:
+    """The error for ``value`` at flat ``position`` of ``node``'s indices (of ``shape``), outside 0 .. bound - 1.
+    ``origin``: the fed array the indices were read from; when each of its elements is an index (the feed itself,
+    reshaped or transposed; not a slice of it), the error names the feed and its own first bad position."""
+    source = index_source(node)
+    where = "its indices"
+    position = np.unravel_index(position, shape) if len(shape) else ()
+    if origin is not None and source.op.fed and np.size(origin) == int(np.prod(shape)):
+        bad = np.argwhere((origin < 0) | (origin >= bound))
+        if len(bad):
+            position, value, where = tuple(bad[0]), int(origin[tuple(bad[0])]), f"feed {source.attr('name')!r}"
+    position = tuple(int(i) for i in position)
+    shown = position[0] if len(position) == 1 else position
+    return IndexRangeError(f"{node.op.name}: index {value} at position {shown} of {where} is outside the valid "
+                           f"range 0..{bound - 1} (negative indices do not wrap)", node.location)
 
 
 def _finite(value) -> bool:

@@ -20,6 +20,10 @@ class Gather(Op):
     batched = True
     derivative_text = ("g scatter-added into the rows used", "")
     cases = (Case(((5, 3), (2, 4)), integers={1: 5}),)
+    indices = 1
+
+    def index_bound(self, shapes):
+        return shapes[0][0]
 
     def infer(self, types):
         table, indices = types
@@ -45,6 +49,10 @@ class ScatterAdd(Op):
     planned = True
     derivative_text = ("", "g gathered")
     cases = (Case(((2, 4), (2, 4, 3)), {"rows": 5}, integers={0: 5}),)
+    indices = 0
+
+    def index_bound(self, shapes, rows):
+        return rows
 
     def infer(self, types, rows):
         indices, updates = types
@@ -81,9 +89,13 @@ class Pick(Op):
     planned = True
     derivative_text = ("g · onehot(labels)", "")
     cases = (Case(((4, 5), (4,)), integers={1: 5}), Case(((2, 3, 5), (2, 3)), integers={1: 5}))
+    indices = 1
 
     def infer(self, types):
         return labelled_type(*types)
+
+    def index_bound(self, shapes):
+        return shapes[0][-1]
 
     def reference(self, z, labels):
         return np.take_along_axis(z, labels[..., None], axis=-1)[..., 0]
@@ -100,6 +112,10 @@ class OneHot(Op):
     dtype_attribute = True
     differentiable = False
     cases = (Case(((6,),), {"depth": 4, "dtype": "float32"}, integers={0: 4}),)
+    indices = 0
+
+    def index_bound(self, shapes, depth, dtype):
+        return depth
 
     def infer(self, types, depth, dtype):
         (labels,) = types

@@ -23,10 +23,14 @@ class CrossEntropy(Op):
     derivative_text = ("g (softmax(z) − onehot(y))", "")
     stable_at_extremes = True
     cases = (Case(((4, 5), (4,)), integers={1: 5}), Case(((2, 3, 5), (2, 3)), integers={1: 5}))
+    indices = 1
 
     def infer(self, types):
         require_float(self.name, types[:1])
         return labelled_type(*types)
+
+    def index_bound(self, shapes):
+        return shapes[0][-1]
 
     def reference(self, logits, labels):
         picked = np.take_along_axis(log_softmax_of(logits, -1), labels[..., None], axis=-1)

@@ -93,6 +93,7 @@ class Op:
     positive = False  # every result is > 0 (exp, sigmoid, softplus, softmax): rewrites that need x > 0 may fire
     batched = False  # per-step instances in a loop are worth merging into one product over every step (hoisting)
     dtype_attribute = False  # its ``dtype`` attribute is its result's dtype (float64 mode widens a float one)
+    indices: int | None = None  # the input holding integer indices that every backend checks (``index_bound``)
 
     # --- the three parts of every op -------------------------------------------------------------------------------
     def infer(self, types: Sequence[TensorType], **attrs) -> TensorType:
@@ -113,6 +114,11 @@ class Op:
     def local_derivatives(self, names: tuple[str, ...] = (), **attrs) -> tuple[str, ...]:
         """The local derivative with respect to each input, as text for pictures of the chain rule."""
         return self.derivative_text
+
+    def index_bound(self, shapes: Sequence[tuple], **attrs) -> int:
+        """How many places the ``indices`` input may name (valid indices are 0 .. bound - 1), from the inputs'
+        resolved shapes and attributes."""
+        raise NotImplementedError(self.name)
 
     def builder(self) -> Callable | None:
         """The public function this op makes for itself (None: its module defines one with ``@public``, or it has

@@ -54,7 +54,7 @@ def program(emitter, writes: dict[str, Node]) -> tuple[list[str], list[str]]:
     returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
     arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
                  + [name for name, _, _ in lowered.workspace] + [dimension_name(d) for d in lowered.dimensions]
-                 + ["seed"])
+                 + ["seed", "status"])
     return arguments, returned
 
 

@@ -112,10 +112,15 @@ class StructuredOps:
     def op_log_softmax(self, node, x, axis):
         self.axis_op(node, x, axis, "row_log_softmax")
 
+    def check(self, node) -> str:
+        """The arguments by which a kernel reports an index out of range: the status array and this node's check
+        number."""
+        return f"status, {(self.lowered.root or self.lowered).checked.index(node)}"
+
     def labelled(self, node, values, labels, kernel):
         out = self.target(node)
         view, n = self.rows(values, node.inputs[0], -1)
-        self.emit(f"rt.{kernel}({view}, {self.contiguous(labels)}.reshape(-1), {out}.reshape(-1))")
+        self.emit(f"rt.{kernel}({view}, {self.contiguous(labels)}.reshape(-1), {out}.reshape(-1), {self.check(node)})")
 
     @emits(CrossEntropy)
     def op_cross_entropy(self, node, logits, labels):
@@ -130,19 +135,21 @@ class StructuredOps:
         out = self.target(node)
         rows, width = size_text(self.shape(node.inputs[0])[0]), size_text(product(self.shape(node.inputs[0])[1:]))
         self.emit(f"rt.gather_rows({self.contiguous(table)}.reshape(({rows}, {width})), "
-                  f"{self.contiguous(indices)}.reshape(-1), {out}.reshape((-1, {width})))")
+                  f"{self.contiguous(indices)}.reshape(-1), {out}.reshape((-1, {width})), {self.check(node)})")
 
     @emits(ScatterAdd)
     def op_scatter_add(self, node, indices, updates, rows):
         out = self.target(node)
         width = size_text(product(self.shape(node)[1:]))
         self.emit(f"rt.scatter_add_rows({self.contiguous(indices)}.reshape(-1), "
-                  f"{self.contiguous(updates)}.reshape((-1, {width})), {out}.reshape(({size_text(rows)}, {width})))")
+                  f"{self.contiguous(updates)}.reshape((-1, {width})), {out}.reshape(({size_text(rows)}, {width})), "
+                  f"{self.check(node)})")
 
     @emits(OneHot)
     def op_one_hot(self, node, labels, depth, dtype):
         out = self.target(node)
-        self.emit(f"rt.one_hot_rows({self.contiguous(labels)}.reshape(-1), {out}.reshape((-1, {size_text(depth)})))")
+        self.emit(f"rt.one_hot_rows({self.contiguous(labels)}.reshape(-1), {out}.reshape((-1, {size_text(depth)})), "
+                  f"{self.check(node)})")
 
     @emits(Uniform)
     def op_uniform(self, node, like, instance):

@@ -19,9 +19,10 @@ from ...errors import GraphcError
 from ...ir import Graph, feed_nodes, structural_key
 from ...passes import optimize as run_optimizer
 from ...tensor import Tensor, node_of
+from ...types import resolve_shape
 from ..codegen.cpu import generate
 from ..lowering import lower
-from ..reference import bind_feeds
+from ..reference import bind_feeds, index_error, index_source
 from . import cache
 
 
@@ -35,6 +36,9 @@ class Specialization:
     dimensions: list[int]  # the sizes of the named dimensions, in the order the program takes them
     scalar_outputs: list[bool]
     workspace_bytes: int
+    binding: dict  # named dimension -> size
+    checked: list  # the nodes whose indices the program checks (Lowered.checked)
+    status: object  # where the program reports an index out of range (runtime.out_of_range); -1: none
 
 
 class Compiled:
@@ -76,8 +80,24 @@ class Compiled:
         arguments = [as_argument(feeds[name]) for name in specialization.feeds]
         if self.keep_previous:
             self.previous = {name: (feeds[name], feeds[name].copy()) for name in self.write_names}
-        return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
-                                         *specialization.dimensions, seed)
+        try:
+            return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
+                                             *specialization.dimensions, seed, specialization.status)
+        except IndexError:
+            self.check_indices(specialization, specialization.status, feeds)
+            raise
+
+    def check_indices(self, specialization: Specialization, status: np.ndarray, feeds: dict) -> None:
+        """Raise IndexRangeError if the program reported an index out of range in ``status`` (and reset it)."""
+        check, position, value, bound = (int(s) for s in status)
+        if check < 0:
+            return
+        specialization.status = self.place(np.full(4, -1, np.int64))
+        node = specialization.checked[check]
+        source = index_source(node)
+        origin = feeds.get(source.attr("name")) if source.op.fed else None
+        shape = resolve_shape(node.inputs[node.op.indices].type.shape, specialization.binding)
+        raise index_error(node, bound, shape, position, value, None if origin is None else to_host(origin))
 
     def rollback(self) -> None:
         """Put every written parameter back to its value before the latest call (needs ``keep_previous``)."""
@@ -112,7 +132,8 @@ class Compiled:
         dimensions = [int(binding[d]) for d in lowered.dimensions]
         scalars = [o.type.shape == () for o in self.graph.outputs[: self.results]]
         specialization = Specialization(module, source, list(module.FEEDS), constants, workspace, dimensions,
-                                        scalars, sum(int(np.prod(s)) * np.dtype(d).itemsize for s, d in buffers))
+                                        scalars, sum(int(np.prod(s)) * np.dtype(d).itemsize for s, d in buffers),
+                                        dict(binding), lowered.checked, self.place(np.full(4, -1, np.int64)))
         self.specializations[local] = specialization
         self.source = source
         return specialization

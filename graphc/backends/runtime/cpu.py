@@ -153,37 +153,56 @@ def row_softmax(x, out):
 
 
 @numba.njit(**JIT)
-def row_cross_entropy(logits, labels, out):
+def out_of_range(status, check, position, index, bound):
+    """Record an index outside 0 .. bound - 1 and stop the program: ``status`` gets which check failed (the
+    program's numbering of its indexing nodes), the flat position, the index and the bound; the caller turns that
+    into an error naming the op. Raised before the bad index is used, so no memory outside an array is touched."""
+    status[0], status[1], status[2], status[3] = check, position, index, bound
+    raise IndexError("graphc: an index is out of range (see the status array)")
+
+
+@numba.njit(**JIT)
+def row_cross_entropy(logits, labels, out, status, check):
     scratch = np.empty(logits.shape[1], logits.dtype)
     for r in range(logits.shape[0]):
+        if labels[r] < 0 or labels[r] >= logits.shape[1]:
+            out_of_range(status, check, r, labels[r], logits.shape[1])
         out[r] = row_log_sum_exp(logits, r, scratch) - logits[r, labels[r]]
 
 
 @numba.njit(**JIT)
-def row_pick(values, labels, out):
+def row_pick(values, labels, out, status, check):
     for r in range(values.shape[0]):
+        if labels[r] < 0 or labels[r] >= values.shape[1]:
+            out_of_range(status, check, r, labels[r], values.shape[1])
         out[r] = values[r, labels[r]]
 
 
 @numba.njit(**JIT)
-def gather_rows(table, indices, out):
+def gather_rows(table, indices, out, status, check):
     for r in range(indices.shape[0]):
         row = indices[r]
+        if row < 0 or row >= table.shape[0]:
+            out_of_range(status, check, r, row, table.shape[0])
         for j in range(out.shape[1]):
             out[r, j] = table[row, j]
 
 
 @numba.njit(**JIT)
-def scatter_add_rows(indices, updates, out):
+def scatter_add_rows(indices, updates, out, status, check):
     out[:] = 0
     for r in range(indices.shape[0]):
         row = indices[r]
+        if row < 0 or row >= out.shape[0]:
+            out_of_range(status, check, r, row, out.shape[0])
         for j in range(out.shape[1]):
             out[row, j] += updates[r, j]
 
 
 @numba.njit(**JIT)
-def one_hot_rows(labels, out):
+def one_hot_rows(labels, out, status, check):
     out[:] = 0
     for r in range(labels.shape[0]):
+        if labels[r] < 0 or labels[r] >= out.shape[1]:
+            out_of_range(status, check, r, labels[r], out.shape[1])
         out[r, labels[r]] = 1

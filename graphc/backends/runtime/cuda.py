@@ -173,42 +173,59 @@ def _row_softmax(x, out):
             out[r, j] = math.exp(x[r, j] - best) * scale
 
 
+@cuda.jit(device=True)
+def _outside(index, bound, status, check, position) -> bool:
+    """Whether ``index`` is outside 0 .. bound - 1; the first thread to find one records it in ``status``
+    (check number, flat position, index, bound), which the host reads after the program (a device cannot raise)."""
+    if 0 <= index < bound:
+        return False
+    if cuda.atomic.compare_and_swap(status, -1, check) == -1:
+        status[1], status[2], status[3] = position, index, bound
+    return True
+
+
 @cuda.jit
-def _row_cross_entropy(logits, labels, out):
+def _row_cross_entropy(logits, labels, out, status, check):
     partial = cuda.shared.array(THREADS, numba.float64)
     for r in range(cuda.blockIdx.x, logits.shape[0], cuda.gridDim.x):
+        if _outside(labels[r], logits.shape[1], status, check, r):
+            continue  # uniform across the block: every thread reads the same label
         total = _row_log_sum_exp(logits, r, partial)
         if cuda.threadIdx.x == 0:
             out[r] = total - logits[r, labels[r]]
 
 
 @cuda.jit
-def _row_pick(values, labels, out):
+def _row_pick(values, labels, out, status, check):
     for r in range(cuda.grid(1), values.shape[0], cuda.gridsize(1)):
-        out[r] = values[r, labels[r]]
+        if not _outside(labels[r], values.shape[1], status, check, r):
+            out[r] = values[r, labels[r]]
 
 
 @cuda.jit
-def _gather_rows(table, indices, out):
+def _gather_rows(table, indices, out, status, check):
     width = table.shape[1]
     for flat in range(cuda.grid(1), indices.shape[0] * width, cuda.gridsize(1)):
         r, j = flat // width, flat % width
-        out[r, j] = table[indices[r], j]
+        if not _outside(indices[r], table.shape[0], status, check, r):
+            out[r, j] = table[indices[r], j]
 
 
 @cuda.jit
-def _scatter_add_rows(indices, updates, out):
+def _scatter_add_rows(indices, updates, out, status, check):
     """Rows added into ``out`` (zeroed first); atomics, since two updates may go to the same row."""
     width = updates.shape[1]
     for flat in range(cuda.grid(1), indices.shape[0] * width, cuda.gridsize(1)):
         r, j = flat // width, flat % width
-        cuda.atomic.add(out, (indices[r], j), updates[r, j])
+        if not _outside(indices[r], out.shape[0], status, check, r):
+            cuda.atomic.add(out, (indices[r], j), updates[r, j])
 
 
 @cuda.jit
-def _one_hot_rows(labels, out):
+def _one_hot_rows(labels, out, status, check):
     for r in range(cuda.grid(1), labels.shape[0], cuda.gridsize(1)):
-        out[r, labels[r]] = 1
+        if not _outside(labels[r], out.shape[1], status, check, r):
+            out[r, labels[r]] = 1
 
 
 @cuda.jit
@@ -312,29 +329,29 @@ def _per_row(kernel):
 
 row_sum, row_max, row_argmax = _per_row(_row_sum), _per_row(_row_max_kernel), _per_row(_row_argmax)
 row_softmax, row_log_softmax = _per_row(_row_softmax), _per_row(_row_log_softmax)
-row_cross_entropy = _per_row(_row_cross_entropy)
+row_cross_entropy = _per_row(_row_cross_entropy)  # (logits, labels, out, status, check)
 
 
 def column_sum(x, out):
     _column_sum[grid(x.shape[1])](x, out)
 
 
-def row_pick(values, labels, out):
-    _row_pick[grid(values.shape[0])](values, labels, out)
+def row_pick(values, labels, out, status, check):
+    _row_pick[grid(values.shape[0])](values, labels, out, status, check)
 
 
-def gather_rows(table, indices, out):
-    _gather_rows[grid(out.size)](table, indices, out)
+def gather_rows(table, indices, out, status, check):
+    _gather_rows[grid(out.size)](table, indices, out, status, check)
 
 
-def scatter_add_rows(indices, updates, out):
+def scatter_add_rows(indices, updates, out, status, check):
     fill(out, 0)
-    _scatter_add_rows[grid(updates.size)](indices, updates, out)
+    _scatter_add_rows[grid(updates.size)](indices, updates, out, status, check)
 
 
-def one_hot_rows(labels, out):
+def one_hot_rows(labels, out, status, check):
     fill(out, 0)
-    _one_hot_rows[grid(labels.shape[0])](labels, out)
+    _one_hot_rows[grid(labels.shape[0])](labels, out, status, check)
 
 
 def fill(x, value):
