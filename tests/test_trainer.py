@@ -164,3 +164,25 @@ def test_a_non_finite_loss_stops_training_with_a_numerical_error(check_numerics,
         trainer.fit(data_with_inf, epochs=1)
     if check_numerics:  # the step that made the NaN is undone
         assert all(np.array_equal(trainer.params[k], before[k]) for k in before)
+
+
+def test_a_batch_holding_nan_is_reported_and_its_checkpoint_is_refused(tmp_path):
+    """A NaN in the data reaches the loss through the relu (it used to vanish there in compiled code), the numerics
+    check names it, and a checkpoint of diverged parameters is not resumed without being asked."""
+    x = graphc.input("x", ("batch", 4), "float32")
+    labels = graphc.input("labels", ("batch",), "int64")
+    hidden = graphc.relu(x @ graphc.param("W", (4, 5)))
+    logits = hidden @ graphc.param("V", (5, 3))
+    model = graphc.Model("relu_net", {"x": x, "labels": labels}, {"logits": logits},
+                         graphc.cross_entropy(logits, labels))
+    values = np.ones((8, 4), np.float32)
+    values[3, 2] = np.nan
+    batches = data.Examples({"x": values, "labels": np.zeros(8, np.int64)}, 8)
+    with pytest.raises(graphc.errors.NumericalError):
+        Trainer(model, optim.SGD(0.1), progress=False).fit(batches, epochs=1)
+    trainer = Trainer(model, optim.SGD(0.1), progress=False)
+    trainer.params["W"][0, 0] = np.nan
+    path = trainer.save(tmp_path / "diverged.npz")
+    with pytest.raises(CheckpointError, match=r"NaN or Inf values in params 'W' \(1 of 20\).*allow_nonfinite"):
+        Trainer.resume(path, model)
+    assert np.isnan(Trainer.resume(path, model, allow_nonfinite=True).params["W"][0, 0])

@@ -32,6 +32,8 @@ def add_commands(commands) -> None:
                        "(default runs/<model>)")
     group.add_argument("--resume", metavar="CHECKPOINT", help="continue the run a checkpoint saved (MODEL and its "
                        "settings are read from the checkpoint when not given)")
+    group.add_argument("--allow-nonfinite", action="store_true",
+                       help="resume a checkpoint even if its parameters hold NaN or Inf")
     group.add_argument("--track-gradients", type=positive_int, metavar="N",
                        help="record every parameter's gradient norm every N steps and plot them")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -45,6 +47,8 @@ def add_commands(commands) -> None:
     generate.add_argument("--temperature", type=positive_float, default=0.8, help="softmax temperature (0.8)")
     generate.add_argument("--top-k", type=positive_int, default=10, help="sample among the K likeliest (10)")
     generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--allow-nonfinite", action="store_true",
+                          help="sample even if the checkpoint's parameters hold NaN or Inf")
     backend_option(generate)
 
     demo = command(commands, "demo", run_demo, "train a small LSTM language model for a minute, end to end",
@@ -109,7 +113,7 @@ def run_train(arguments) -> int:
     given = any(getattr(arguments, name) not in (None, False) for name in ("lr", "momentum", "weight_decay", "clip"))
     if saved is not None:
         optimizer = optimizer_from(arguments) if given else None
-        trainer = Trainer.resume(arguments.resume, model, optimizer, **options)
+        trainer = Trainer.resume(arguments.resume, model, optimizer, arguments.allow_nonfinite, **options)
     else:
         trainer = Trainer(model, optimizer_from(arguments), seed=arguments.seed, **options)
     out = pathlib.Path(arguments.out or pathlib.Path("runs") / model.name)
@@ -136,11 +140,10 @@ def report(history) -> None:
           + (f"; epoch {last['epoch']}: {shown}" if last else ""))
 
 
-def model_from_checkpoint(path):
+def model_from_checkpoint(path, allow_nonfinite: bool = False):
     """The model a checkpoint was trained from (its file and settings, or the demo's built-in language model),
     its parameters and its vocabulary."""
-
-    saved = load(path)
+    saved = load(path, allow_nonfinite=allow_nonfinite)
     spec = saved.metadata.get("model", {})
     if spec.get("file"):
         model = modelfile.load(spec["file"], spec.get("build", {}))
@@ -154,7 +157,7 @@ def model_from_checkpoint(path):
 
 
 def run_generate(arguments) -> int:
-    model, params, vocabulary = model_from_checkpoint(arguments.checkpoint)
+    model, params, vocabulary = model_from_checkpoint(arguments.checkpoint, arguments.allow_nonfinite)
     if vocabulary is None or "logits" not in model.outputs or not model.state:
         raise UsageError(f"{arguments.checkpoint} holds {model.name!r}, which is not a language model")
     text = language.generate(model, params, vocabulary, arguments.prime, max_tokens=arguments.tokens,

@@ -9,7 +9,7 @@ from sympy import Abs
 
 from .elementwise import Elementwise, step
 from .registry import OUT, register
-from .scalar import Greater, Select, Sigmoid, Softplus, numpy_sigmoid, numpy_softplus
+from .scalar import Greater, LessEqual, Select, Sigmoid, Softplus, numpy_sigmoid, numpy_softplus
 
 SELU_LAMBDA = 1.0507009873554804934193349852946
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -100,7 +100,7 @@ class Relu(Elementwise):
     stable_at_extremes = True
 
     def expr(self, x):
-        return Select(Greater(x, 0), x, 0)
+        return Select(LessEqual(x, 0), 0, x)  # NaN compares false, so it is kept, as np.maximum(x, 0) keeps it
 
     def derivatives(self, args):
         (x,) = args

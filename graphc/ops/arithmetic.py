@@ -129,7 +129,9 @@ class Maximum(Elementwise):
     commutative = True
 
     def expr(self, x, y):
-        return Select(GreaterEqual(x, y), x, y)  # not sympy.Max: its derivative is Heaviside, 1/2 at ties
+        # Not sympy.Max: its derivative is Heaviside, 1/2 at ties. Both comparisons are false only when x or y is NaN,
+        # and then x + y is NaN, as np.maximum gives.
+        return Select(GreaterEqual(x, y), x, Select(Less(x, y), y, x + y))
 
     def derivatives(self, args):
         x, y = args
@@ -147,7 +149,7 @@ class Minimum(Elementwise):
     commutative = True
 
     def expr(self, x, y):
-        return Select(LessEqual(x, y), x, y)
+        return Select(LessEqual(x, y), x, Select(Greater(x, y), y, x + y))  # NaN as in Maximum
 
     def derivatives(self, args):
         x, y = args

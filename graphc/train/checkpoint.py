@@ -54,8 +54,10 @@ def save(path, checkpoint: Checkpoint) -> pathlib.Path:
     return path
 
 
-def load(path, metadata_only: bool = False) -> Checkpoint:
-    """The checkpoint at ``path``; with ``metadata_only`` its description without reading the arrays."""
+def load(path, metadata_only: bool = False, allow_nonfinite: bool = False) -> Checkpoint:
+    """The checkpoint at ``path``; with ``metadata_only`` its description without reading the arrays. A checkpoint
+    whose parameters or optimizer state hold NaN or Inf (a run that diverged) is refused unless ``allow_nonfinite``:
+    resuming it would only train NaN further."""
     path = pathlib.Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file {str(path)!r}")
@@ -74,6 +76,13 @@ def load(path, metadata_only: bool = False) -> Checkpoint:
         if group not in groups:
             raise CheckpointError(f"{path} holds an unexpected entry {key!r}")
         groups[group][name] = value
+    broken = [f"{group} {name!r} ({int(np.size(value) - np.isfinite(value).sum())} of {np.size(value)})"
+              for group in ("params", "optimizer") for name, value in groups[group].items()
+              if value.dtype.kind == "f" and not np.isfinite(value).all()]
+    if broken and not allow_nonfinite:
+        raise CheckpointError(f"{path} holds NaN or Inf values in {', '.join(broken)}: the run it saved diverged. "
+                              "Resume an earlier checkpoint, or load it anyway with allow_nonfinite=True "
+                              "(--allow-nonfinite)")
     return Checkpoint(groups["params"], groups["optimizer"], groups["carry"], groups["best"], metadata)
 
 

@@ -199,10 +199,12 @@ class Trainer:
                                                              metadata))
 
     @classmethod
-    def resume(cls, path, model: Model, optimizer: Optimizer | None = None, **options) -> Trainer:
+    def resume(cls, path, model: Model, optimizer: Optimizer | None = None, allow_nonfinite: bool = False,
+               **options) -> Trainer:
         """A trainer in the state a checkpoint saved: parameters, optimizer state, position in the data, carried
-        state, history. The optimizer is rebuilt from the checkpoint unless one is given."""
-        saved = checkpoints.load(path)
+        state, history. The optimizer is rebuilt from the checkpoint unless one is given. A checkpoint holding NaN
+        or Inf parameters is refused unless ``allow_nonfinite``."""
+        saved = checkpoints.load(path, allow_nonfinite=allow_nonfinite)
         checkpoints.check_matches(saved, model, source=str(path))
         metadata = saved.metadata
         optimizer = optimizer or from_config(metadata["optimizer"])

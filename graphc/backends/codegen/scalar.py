@@ -58,9 +58,10 @@ class ScalarPrinter(PythonCodePrinter):
             return f"rm.sigmoid32({args[0]})"
         if name in ("Sigmoid", "Softplus"):
             return f"rt.{name.lower()}({args[0]})"
-        if name == "sign":
-            return f"rt.sign({args[0]})"
         return super()._print_Function(expr)
+
+    def _print_sign(self, expr):  # SymPy's own printing, copysign(1, x), takes NaN to 1
+        return f"rt.sign({self._print(expr.args[0])})"
 
     def _print_Abs(self, expr):
         return f"abs({self._print(expr.args[0])})"

@@ -35,7 +35,13 @@ def softplus(x):
 
 @numba.njit(**JIT)
 def sign(x):
-    return (x > 0) - (x < 0)
+    return x if x != x else (x > 0) - (x < 0)  # NaN stays NaN
+
+
+@numba.njit(**JIT)
+def maximum(a, b):
+    """The larger of a and b, NaN if either is NaN (np.maximum; Python's max would keep whichever came first)."""
+    return a if a >= b or a != a else b
 
 
 @numba.njit(**JIT)
@@ -84,7 +90,7 @@ def row_max(x, out):
     for r in range(x.shape[0]):
         best = -np.inf
         for j in range(x.shape[1]):
-            best = max(best, x[r, j])
+            best = maximum(best, x[r, j])
         out[r] = best
 
 
@@ -93,6 +99,9 @@ def row_argmax(x, out):
     for r in range(x.shape[0]):
         best, where = -np.inf, 0
         for j in range(x.shape[1]):
+            if x[r, j] != x[r, j]:  # NumPy's argmax: the first NaN
+                where = j
+                break
             if x[r, j] > best:
                 best, where = x[r, j], j
         out[r] = where
@@ -101,15 +110,15 @@ def row_argmax(x, out):
 # Reductions keep four independent partial results: LLVM may not reassociate a float sum, so one accumulator would
 # make every addition wait for the one before it.
 @numba.njit(**JIT)
-def _maximum(values):
+def _largest(values):
     a = b = c = d = values[0]
     whole = values.shape[0] - values.shape[0] % 4
     for j in range(0, whole, 4):
-        a, b = max(a, values[j]), max(b, values[j + 1])
-        c, d = max(c, values[j + 2]), max(d, values[j + 3])
+        a, b = maximum(a, values[j]), maximum(b, values[j + 1])
+        c, d = maximum(c, values[j + 2]), maximum(d, values[j + 3])
     for j in range(whole, values.shape[0]):
-        a = max(a, values[j])
-    return max(max(a, b), max(c, d))
+        a = maximum(a, values[j])
+    return maximum(maximum(a, b), maximum(c, d))
 
 
 @numba.njit(**JIT)
@@ -127,7 +136,7 @@ def _total(values):
 def row_log_sum_exp(x, r, scratch):
     """log(sum_j exp(x[r, j])), with the maximum subtracted first so no exponent overflows. The exponentials go to
     ``scratch`` first: a loop that only computes them vectorizes, one that also sums them would not."""
-    best = _maximum(x[r])  # of x's dtype, so float32 rows take the vectorized float32 exp
+    best = _largest(x[r])  # of x's dtype, so float32 rows take the vectorized float32 exp
     for j in range(x.shape[1]):
         scratch[j] = rm.exp(x[r, j] - best)
     return best + math.log(_total(scratch[:x.shape[1]]))
@@ -144,7 +153,7 @@ def row_log_softmax(x, out):
 @numba.njit(**JIT)
 def row_softmax(x, out):
     for r in range(x.shape[0]):
-        best = _maximum(x[r])
+        best = _largest(x[r])
         for j in range(x.shape[1]):
             out[r, j] = rm.exp(x[r, j] - best)
         scale = out.dtype.type(1.0 / _total(out[r]))

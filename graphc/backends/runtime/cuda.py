@@ -55,7 +55,15 @@ def softplus(x):
 
 @cuda.jit(device=True)
 def sign(x):
-    return (x > 0) - (x < 0)
+    if x != x:
+        return x  # NaN stays NaN
+    return 1 if x > 0 else (-1 if x < 0 else 0)
+
+
+@cuda.jit(device=True)
+def _maximum(a, b):
+    """The larger of a and b, NaN if either is NaN (np.maximum)."""
+    return a if a >= b or a != a else b
 
 
 # --- block reductions: every thread of the block passes its partial result, every thread gets the total -------------
@@ -68,7 +76,7 @@ def _block_reduce(partial, value, maximum):
     step = THREADS // 2
     while step > 0:
         if t < step:
-            partial[t] = max(partial[t], partial[t + step]) if maximum else partial[t] + partial[t + step]
+            partial[t] = _maximum(partial[t], partial[t + step]) if maximum else partial[t] + partial[t + step]
         cuda.syncthreads()
         step //= 2
     total = partial[0]
@@ -90,7 +98,7 @@ def _block_max(partial, value):
 def _row_max(x, r, partial):
     best = -math.inf
     for j in range(cuda.threadIdx.x, x.shape[1], cuda.blockDim.x):
-        best = max(best, x[r, j])
+        best = _maximum(best, x[r, j])
     return _block_max(partial, best)
 
 
@@ -144,7 +152,7 @@ def _row_argmax(x, out):
         best = _row_max(x, r, partial)
         where = x.shape[1]
         for j in range(cuda.threadIdx.x, x.shape[1], cuda.blockDim.x):
-            if x[r, j] == best and j < where:
+            if (x[r, j] == best or x[r, j] != x[r, j] and best != best) and j < where:  # the first NaN, if any
                 where = j
         where = -_block_max(partial, -where)  # the minimum
         if cuda.threadIdx.x == 0:
