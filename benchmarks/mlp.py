@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 import graphc  # noqa: E402
 from benchmarks import report  # noqa: E402
-from models import mlp  # noqa: E402
+from graphc.models import mlp  # noqa: E402
 
 WORKLOADS = {
     "W1": {"sizes": (64, 128, 10), "activation": "tanh", "batch": 64, "lr": 0.1},

@@ -21,7 +21,7 @@ import graphc  # noqa: E402
 from benchmarks.mlp import WORKLOADS, data, initial_weights  # noqa: E402
 from benchmarks.report import median_seconds  # noqa: E402
 from graphc.backends.compiled import as_argument  # noqa: E402
-from models import mlp  # noqa: E402
+from graphc.models import mlp  # noqa: E402
 
 
 def microseconds(function, calls: int = 3000) -> float:

@@ -1,7 +1,8 @@
 """graphc's exceptions, and where in the user's code a node was built.
 
 Every error raised while a graph is built or run names the user's ``file:line``, found by walking the stack
-to the first frame outside the graphc package (tests and examples are user code for this purpose).
+to the first frame outside the graphc package (tests and examples are user code for this purpose, and so are the
+built-in model files in graphc/models: they use only the public API, as a user's would).
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import os
 import sys
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_MODELS_DIR = os.path.join(_PACKAGE_DIR, "models") + os.sep
 
 
 def user_location() -> str:
@@ -17,7 +19,8 @@ def user_location() -> str:
     frame = sys._getframe(1)
     while frame is not None:
         filename = frame.f_code.co_filename
-        if not os.path.abspath(filename).startswith(_PACKAGE_DIR):
+        absolute = os.path.abspath(filename)
+        if not absolute.startswith(_PACKAGE_DIR) or absolute.startswith(_MODELS_DIR):
             return f"{_shorten(filename)}:{frame.f_lineno}"
         frame = frame.f_back
     return "<graphc>"

@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 import importlib.util
 import inspect
+import os
 import pathlib
 
 from .data import Dataset
@@ -17,17 +18,41 @@ class ModelFileError(GraphcError):
     """A model file that is missing, broken, or does not build a Model."""
 
 
+BUILTIN = pathlib.Path(__file__).resolve().parent / "models"  # installed with the package
+
+
+def builtin_models() -> dict[str, str]:
+    """The built-in models by name, each with the first line of its file's docstring."""
+    found = {}
+    for path in sorted(BUILTIN.glob("*.py")):
+        if path.stem != "__init__":
+            found[path.stem] = (ast.get_docstring(ast.parse(path.read_text())) or "").split("\n")[0]
+    return found
+
+
 def resolve(model: str) -> pathlib.Path:
-    """A path to a model file, or the name of one in ./models (``mlp`` for models/mlp.py)."""
+    """A built-in model's file by its bare name (``mlp``), or the user's model file by its path (``./mine.py``,
+    ``models/mine.py``). A bare name never means a file of the current directory: running ``graphc train xor`` in a
+    folder someone else prepared must not run their code."""
+    if "/" not in model and os.sep not in model and not model.endswith(".py"):
+        path = BUILTIN / f"{model}.py"
+        if model.isidentifier() and path.is_file():
+            return path
+        local = pathlib.Path(f"{model}.py")
+        hint = f"; for the file here, give its path: ./{local}" if local.is_file() else ""
+        raise ModelFileError(f"no built-in model {model!r} (built-in: {', '.join(builtin_models())}; "
+                             f"give a model file as a path, such as ./my_model.py{hint})")
     path = pathlib.Path(model)
-    if path.is_file():
-        return path
-    candidate = pathlib.Path("models") / f"{model}.py"
-    if path.suffix == "" and candidate.is_file():
-        return candidate
-    known = sorted(p.stem for p in pathlib.Path("models").glob("*.py") if p.stem != "__init__")
-    hint = f"; models here: {', '.join(known)}" if known else ""
-    raise ModelFileError(f"no model file {model!r} (give a path to a .py file defining build(**config){hint})")
+    if not path.is_file():
+        raise ModelFileError(f"no model file {model!r} (give a path to a .py file defining build(**config), or "
+                             f"the name of a built-in model: {', '.join(builtin_models())})")
+    return path
+
+
+def builtin_name(path) -> str | None:
+    """The built-in model's name if ``path`` is one's file, else None (a user's file)."""
+    path = pathlib.Path(path).resolve()
+    return path.stem if path.parent == BUILTIN and path.is_file() else None
 
 
 def parse_config(items) -> dict:

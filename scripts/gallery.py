@@ -12,7 +12,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import graphc  # noqa: E402
-from models import lstm_step, mlp, xor  # noqa: E402
+from graphc.models import lstm_step, mlp, xor  # noqa: E402
 
 
 def textbook():

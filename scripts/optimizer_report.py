@@ -14,8 +14,8 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import graphc  # noqa: E402
+from graphc.models import lstm_step, mlp  # noqa: E402
 from graphc.passes import simplify  # noqa: E402
-from models import lstm_step, mlp  # noqa: E402
 
 DOC = ROOT / "docs" / "optimizer.md"
 BEGIN, END = "<!-- generated:begin -->", "<!-- generated:end -->"

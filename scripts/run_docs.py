@@ -1,5 +1,6 @@
 """Run every command of documentation pages, in order, as a reader would: ```sh blocks in bash and ```python
-blocks in one Python namespace per page, in a scratch folder that sees the repository's models/ and examples/.
+blocks in one Python namespace per page, in a scratch folder that sees the repository's examples/ (the built-in
+models come with the package).
 
     python scripts/run_docs.py docs/tutorial.md [more pages]
 
@@ -19,7 +20,7 @@ BLOCK = re.compile(r"^```(sh|python)\n(.*?)^```", re.S | re.M)
 
 
 def run_page(page: pathlib.Path, scratch: pathlib.Path) -> None:
-    for folder in ("models", "examples"):
+    for folder in ("examples",):
         link = scratch / folder
         if not link.exists():
             link.symlink_to(ROOT / folder, target_is_directory=True)

@@ -34,8 +34,8 @@ def run_failing(arguments, capsys):
 
 
 @pytest.mark.parametrize("arguments, message", [
-    (["summary", "no_such_model"], "no model file 'no_such_model'"),
-    (["summary", "models/missing.py"], "models here: gru_lm, lstm_classifier"),
+    (["summary", "no_such_model"], "no built-in model 'no_such_model' (built-in: gru_lm, lstm_classifier"),
+    (["summary", "models/missing.py"], "no model file 'models/missing.py' (give a path"),
     (["summary", "xor", "--set", "width=3"], "build() takes no setting 'width'"),
     (["train", "xor", "--data", "x.txt", "--no-progress"], "dataset() takes no setting 'path'"),
     (["train", "lstm_step"], "defines no dataset"),
@@ -67,7 +67,7 @@ def test_the_installed_command_exits_non_zero_without_a_traceback():
     script = pathlib.Path(sys.executable).parent / "graphc"  # the console script pip installed
     command = [str(script)] if script.exists() else [sys.executable, "-m", "graphc"]
     result = subprocess.run([*command, "render", "no_such_model"], cwd=ROOT, capture_output=True, text=True)
-    assert result.returncode == 2 and result.stderr.startswith("graphc render: no model file")
+    assert result.returncode == 2 and result.stderr.startswith("graphc render: no built-in model")
     assert len(result.stderr.strip().splitlines()) == 1
 
 
@@ -108,6 +108,8 @@ def test_language_model_train_generate_and_resume(tmp_path, capsys):
     assert main(["generate", str(out / "checkpoint.npz"), "--prime", "def ", "--tokens", "20"]) == 0
     printed = capsys.readouterr().out
     assert printed.startswith("def ") and len(printed) > len("def \n")
+    with pytest.warns(UserWarning, match=r"2 token\(s\) the vocabulary lacks, read as the unknown token: '€', '✓'"):
+        assert main(["generate", str(out / "checkpoint.npz"), "--prime", "€x€✓", "--tokens", "3"]) == 0
     assert main(["train", "--resume", str(out / "checkpoint.npz"), "--steps", "9", "--no-progress",
                  "--out", str(out)]) == 0
     losses = checkpoint.load(out / "checkpoint.npz").metadata["history"]["losses"]
@@ -124,3 +126,76 @@ def test_the_demo_trains_reports_and_writes_its_pictures(tmp_path, capsys):
     assert (out / "forward.svg").read_text().lstrip().startswith("<?xml")
     assert main(["generate", str(out / "checkpoint.npz"), "--prime", "In ", "--tokens", "5"]) == 0
     assert capsys.readouterr().out.startswith("In ")
+
+
+def test_built_in_models_work_from_any_directory_and_a_bare_name_never_runs_a_local_file(tmp_path, monkeypatch,
+                                                                                          capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["models"]) == 0
+    listed = capsys.readouterr().out
+    assert "lstm_lm " in listed and "xor " in listed
+    (tmp_path / "xor.py").write_text("raise SystemExit('their code ran')\n")
+    assert main(["summary", "xor"]) == 0  # the built-in xor, not ./xor.py
+    assert "Total parameters: 9 " in capsys.readouterr().out
+    (tmp_path / "mine.py").write_text("raise ValueError('their code ran')\n")
+    assert "for the file here, give its path: ./mine.py" in run_failing(["summary", "mine"], capsys)
+    assert "their code ran" in run_failing(["summary", "./mine.py"], capsys)  # a path is the user's own file
+
+
+def test_steps_are_reached_whatever_the_epochs_and_another_runs_checkpoint_is_kept(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "xor", "--steps", "20", "--out", str(out), "--no-progress"]) == 0
+    assert "after 20 steps" in capsys.readouterr().out
+    first = (out / "checkpoint.npz").read_bytes()
+    message = run_failing(["train", "xor", "--steps", "1", "--out", str(out), "--no-progress"], capsys)
+    assert "already holds a checkpoint of another run (20 steps)" in message and "--overwrite" in message
+    assert (out / "checkpoint.npz").read_bytes() == first
+    assert main(["train", "xor", "--steps", "25", "--resume", str(out / "checkpoint.npz"), "--out", str(out),
+                 "--no-progress"]) == 0  # resuming it is fine
+    assert "after 25 steps" in capsys.readouterr().out
+    assert main(["train", "xor", "--steps", "1", "--out", str(out), "--overwrite", "--no-progress"]) == 0
+    assert len(checkpoint.load(out / "checkpoint.npz").metadata["history"]["losses"]) == 1
+
+
+def test_a_checkpoint_never_names_code_that_loading_runs(tmp_path, capsys):
+    model_file = tmp_path / "my_xor.py"
+    model_file.write_text((ROOT / "graphc" / "models" / "xor.py").read_text())
+    out = tmp_path / "run"
+    assert main(["train", str(model_file), "--steps", "2", "--out", str(out), "--no-progress"]) == 0
+    saved = out / "checkpoint.npz"
+    assert checkpoint.load(saved).metadata["model"]["builtin_model"] is None  # a user's file: recorded, never run
+    evil = tmp_path / "evil.py"
+    evil.write_text("open(__file__ + '.ran', 'w').close()\n")
+    loaded = checkpoint.load(saved)
+    loaded.metadata["model"]["file"] = str(evil)
+    checkpoint.save(saved, loaded)
+    message = run_failing(["train", "--resume", str(saved), "--no-progress"], capsys)
+    assert "does not run on a checkpoint's word; give the file" in message
+    assert "give the file: graphc generate" in run_failing(["generate", str(saved)], capsys)
+    assert not (tmp_path / "evil.py.ran").exists()
+    assert main(["train", str(model_file), "--resume", str(saved), "--steps", "3", "--no-progress"]) == 0
+
+
+def test_checkpoints_are_written_with_the_users_umask_and_stale_temporaries_are_removed(tmp_path):
+    import os
+
+    stale = tmp_path / ".checkpoint.npz.abc123.tmp"  # what a writer killed by kill -9 leaves
+    stale.write_bytes(b"half")
+    previous = os.umask(0o022)
+    try:
+        path = checkpoint.save(tmp_path / "checkpoint.npz", checkpoint.Checkpoint({"w": np.zeros(2)}))
+    finally:
+        os.umask(previous)
+    assert path.stat().st_mode & 0o777 == 0o644
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["checkpoint.npz"]
+
+
+def test_progress_without_a_terminal_is_plain_lines(tmp_path):
+    """stderr a pipe (a CI log, nohup): lines with the rate and the loss, no carriage-return updates."""
+    result = subprocess.run([sys.executable, "-m", "graphc", "train", "xor", "--steps", "200", "--out",
+                             str(tmp_path / "run")], cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    assert result.returncode == 0, result.stderr
+    assert "\r" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if line.startswith("xor:")]
+    assert lines and "examples/s" in lines[-1] and "loss " in lines[-1] and "/800 examples" in lines[-1]
+    assert len(result.stderr) < 2000

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 import graphc
 from graphc import nn
 from graphc.backends.compiled import cache
-from models import mlp
+from graphc.models import mlp
 
 from .op_cases import CASES, build
 from .random_graphs import random_graph
@@ -172,7 +172,7 @@ def run_python(code: str, cache_dir, debug=False) -> subprocess.CompletedProcess
 
 COMPILE_MLP = """
 import numpy as np, graphc
-from models import mlp
+from graphc.models import mlp
 m = mlp.build(sizes=(5, 7, 3))
 feeds = {**graphc.init_params(m.params, 0), "x": np.ones((4, 5), np.float32), "labels": np.zeros(4, np.int64)}
 f = graphc.compile(m.loss)
@@ -262,12 +262,25 @@ def test_debug_prints_the_generated_source(tmp_path):
 
 
 def test_the_cache_location_is_configurable_and_clearable(tmp_path):
-    assert run_python(COMPILE_MLP, tmp_path).returncode == 0
-    assert list(tmp_path.glob("graphc_*.py"))
-    result = subprocess.run([sys.executable, "-m", "graphc", "cache", "--clear"], cwd=ROOT, capture_output=True,
-                            text=True, env={**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path)})
+    folder = tmp_path / "kernels"
+    assert run_python(COMPILE_MLP, folder).returncode == 0
+    assert list(folder.glob("graphc_*.py")) and list(folder.glob("__pycache__/graphc_*.nbc"))
+    assert folder.stat().st_mode & 0o777 == 0o700  # private: generated code is imported from it
+    (folder / "notes.txt").write_text("the user's own file")
+    clear = [sys.executable, "-m", "graphc", "cache", "--clear"]
+    result = subprocess.run(clear, cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "GRAPHC_CACHE_DIR": str(folder)})
     assert result.returncode == 0 and "removed 1" in result.stdout
-    assert not list(tmp_path.glob("graphc_*.py"))
+    assert not list(folder.glob("graphc_*")) and not list(folder.glob("__pycache__/graphc_*"))
+    assert (folder / "notes.txt").read_text() == "the user's own file"  # only what graphc wrote is removed
+    # A folder graphc never used is refused whole, as GRAPHC_CACHE_DIR=~/data graphc cache --clear would be.
+    theirs = tmp_path / "data"
+    theirs.mkdir()
+    (theirs / "graphc_results.py").write_text("x = 1")
+    result = subprocess.run(clear, cwd=ROOT, capture_output=True, text=True,
+                            env={**os.environ, "GRAPHC_CACHE_DIR": str(theirs)})
+    assert result.returncode != 0 and "is not a graphc cache" in result.stderr and "Traceback" not in result.stderr
+    assert (theirs / "graphc_results.py").read_text() == "x = 1"
 
 
 def test_unknown_backends_are_refused_clearly():

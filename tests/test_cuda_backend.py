@@ -91,8 +91,8 @@ def test_a_language_models_carried_state_stays_on_the_device(language_data, monk
 def test_every_generated_kernel_compiles_to_ptx_for_a_gpu(tmp_path):
     """The simulator runs kernels as Python; Numba's CUDA compiler (NVVM, from the CUDA toolkit wheels, no GPU
     needed) is what rejects what a GPU could not run."""
-    models = ["models/mlp.py", "models/lstm_lm.py", "models/gru_lm.py", "models/rnn_lm.py", "models/lstm_tagger.py",
-              "models/lstm_classifier.py", "models/text_cnn.py"]
+    models = [f"graphc/models/{name}.py" for name in ("mlp", "lstm_lm", "gru_lm", "rnn_lm", "lstm_tagger",
+                                                       "lstm_classifier", "text_cnn")]
     environment = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0", "GRAPHC_CACHE_DIR": str(tmp_path)}
     result = subprocess.run([sys.executable, "-m", "tests.cuda_ptx", "ops", *models], cwd=ROOT, env=environment,
                             capture_output=True, text=True, timeout=600)
@@ -113,7 +113,7 @@ def test_asking_for_cuda_without_a_gpu_says_so_in_one_line(tmp_path):
     # No simulator, and no device visible: what a machine without an NVIDIA GPU sees.
     environment = {**os.environ, "NUMBA_ENABLE_CUDASIM": "0", "CUDA_VISIBLE_DEVICES": "", "PYTHONPATH": str(ROOT),
                    "GRAPHC_CACHE_DIR": str(tmp_path)}
-    result = subprocess.run([sys.executable, "-m", "graphc", "train", "models/mlp.py", "--backend", "cuda",
+    result = subprocess.run([sys.executable, "-m", "graphc", "train", "graphc/models/mlp.py", "--backend", "cuda",
                              "--steps", "1", "--out", str(tmp_path)], cwd=ROOT, env=environment,
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 2
@@ -142,7 +142,7 @@ print(loaded)
 
 def test_the_command_line_trains_generates_and_benchmarks_on_the_gpu(tmp_path):
     environment = {**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path / "cache")}  # the simulator, from conftest
-    train = subprocess.run([sys.executable, "-m", "graphc", "train", "models/lstm_lm.py", "--set", "embed=4",
+    train = subprocess.run([sys.executable, "-m", "graphc", "train", "graphc/models/lstm_lm.py", "--set", "embed=4",
                             "--set", "hidden=8", "--batch", "2", "--seq-len", "4", "--steps", "2", "--no-progress",
                             "--backend", "cuda", "--out", str(tmp_path)], cwd=ROOT, env=environment,
                            capture_output=True, text=True, timeout=600)
@@ -153,7 +153,7 @@ def test_the_command_line_trains_generates_and_benchmarks_on_the_gpu(tmp_path):
                               capture_output=True, text=True, timeout=600)
     assert generate.returncode == 0, generate.stderr
     assert generate.stdout.startswith("The ") and len(generate.stdout) > len("The ")
-    bench = subprocess.run([sys.executable, "-m", "graphc", "bench", "models/mlp.py", "--set", "sizes=(6, 8, 3)",
+    bench = subprocess.run([sys.executable, "-m", "graphc", "bench", "graphc/models/mlp.py", "--set", "sizes=(6, 8, 3)",
                             "--batch", "8", "--steps", "2", "--backend", "cuda"], cwd=ROOT, env=environment,
                            capture_output=True, text=True, timeout=600)
     assert bench.returncode == 0, bench.stderr

@@ -3,8 +3,8 @@
 import numpy as np
 
 import graphc
+from graphc.models.lstm_step import lstm_step
 from graphc.passes.fuse import fusible
-from models.lstm_step import lstm_step
 
 RNG = np.random.default_rng(5)
 

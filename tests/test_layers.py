@@ -33,6 +33,7 @@ LAYERS = (
     ("train", ("graphc.train",)),
     ("cli", ("graphc.cli", "graphc.__main__")),
     ("public API", ("graphc",)),
+    ("built-in models", ("graphc.models",)),  # model files, written against the public API as a user's are
 )
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from graphc.modelfile import ModelFileError, parse_config
-from models import lstm_step, mlp
+from graphc.models import lstm_step, mlp
 
 
 def test_parameters_are_found_and_counted_like_common_frameworks():

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 
 import graphc
+from graphc.models import lstm_step, mlp, xor
 from graphc.render.draw import STYLES
-from models import lstm_step, mlp, xor
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 HAVE_DOT = shutil.which("dot") is not None
@@ -162,14 +162,14 @@ def cli(*args, env=None):
 
 @needs_dot
 def test_cli_renders_a_model_file(tmp_path):
-    result = cli("render", "models/mlp.py", "-o", str(tmp_path / "mlp.svg"), "--backward", "--set", "sizes=(4, 5, 2)")
+    result = cli("render", "mlp", "-o", str(tmp_path / "mlp.svg"), "--backward", "--set", "sizes=(4, 5, 2)")
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "mlp.svg").read_text().count("∂L/∂") >= 5
 
 
 def test_cli_errors_are_one_line(tmp_path):
     result = cli("render", "no_such_model", "-o", str(tmp_path / "x.svg"))
-    assert result.returncode == 2 and "no model file 'no_such_model'" in result.stderr
+    assert result.returncode == 2 and "no built-in model 'no_such_model'" in result.stderr
     assert "Traceback" not in result.stderr and len(result.stderr.strip().splitlines()) == 1
     bad = tmp_path / "bad.py"
     bad.write_text("def build():\n    return 42\n")
@@ -202,6 +202,6 @@ def test_cli_render_unrolls(tmp_path):
     from graphc import cli
 
     target = tmp_path / "lm.gv"
-    assert cli.main(["render", "models/rnn_lm.py", "-o", str(target), "--unroll", "2",
+    assert cli.main(["render", "graphc/models/rnn_lm.py", "-o", str(target), "--unroll", "2",
                      "--set", "vocabulary=10", "--set", "hidden=4", "--set", "embed=3"]) == 0
     assert "x[t=1]" in target.read_text()

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 import graphc
-from models.lstm_step import lstm_step
+from graphc.models.lstm_step import lstm_step
 
 RNG = np.random.default_rng(3)
 

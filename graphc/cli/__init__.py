@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 
 from ..errors import GraphcError
 from ..version import __version__
@@ -34,6 +35,9 @@ def main(argv=None) -> int:
         root.print_help()
         return 0
     command = root._subparsers._group_actions[0].choices[arguments.command]
+    # A warning is one line for a user of the command (Python's own format adds the source line of the call).
+    previous, warnings.formatwarning = warnings.formatwarning, (
+        lambda message, category, *rest: f"graphc {arguments.command}: warning: {message}\n")
     try:
         apply_config_file(command, arguments)
         return arguments.run(arguments)
@@ -48,6 +52,8 @@ def main(argv=None) -> int:
     except KeyboardInterrupt:
         print(f"graphc {arguments.command}: interrupted", file=sys.stderr)
         return 130
+    finally:
+        warnings.formatwarning = previous
 
 
 if __name__ == "__main__":

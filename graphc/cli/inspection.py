@@ -47,6 +47,8 @@ def add_commands(commands) -> None:
     backend_option(bench)
     ops = commands.add_parser("ops", help="list the op table")
     ops.set_defaults(run=list_ops)
+    models = commands.add_parser("models", help="list the built-in models (MODEL may be any of these names)")
+    models.set_defaults(run=list_models)
     kernels = commands.add_parser("cache", help="where compiled kernels are cached (GRAPHC_CACHE_DIR); --clear")
     kernels.add_argument("--clear", action="store_true", help="delete every cached module")
     kernels.set_defaults(run=manage_cache)
@@ -141,6 +143,14 @@ def list_ops(arguments) -> int:
         if not op.differentiable:
             flags.append("no gradient")
         print(f"{name:22} {kind:13} {', '.join(flags)}")
+    return 0
+
+
+def list_models(arguments) -> int:
+    """Print the built-in models: name and what each is."""
+    for name, summary in modelfile.builtin_models().items():
+        print(f"{name:16} {summary}")
+    print(f"(files in {modelfile.BUILTIN}; a model of your own is given as a path, such as ./my_model.py)")
     return 0
 
 

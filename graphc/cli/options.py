@@ -33,7 +33,8 @@ def command(commands, name: str, run, summary: str, description: str, *, model: 
 
 def model_options(parser: argparse.ArgumentParser, required: bool = True) -> None:
     parser.add_argument("model", metavar="MODEL", nargs=None if required else "?",
-                        help="a model file (a .py file defining build(**config)) or the name of one in ./models")
+                        help="a built-in model's name (graphc models lists them) or the path of a model file (a .py "
+                             "file defining build(**config), such as ./my_model.py)")
     parser.add_argument("--set", action="append", metavar="NAME=VALUE", default=[],
                         help="a build() setting, such as hidden=64 (repeatable)")
 

@@ -22,14 +22,18 @@ def add_commands(commands) -> None:
                            "continues the run exactly where it stopped.")
     optimizer_options(train)
     group = train.add_argument_group("the run")
-    group.add_argument("--epochs", type=positive_int, default=1, help="passes over the data (default 1)")
-    group.add_argument("--steps", type=positive_int, metavar="N", help="stop after N steps in all")
+    group.add_argument("--epochs", type=positive_int, help="passes over the data (default 1, or as many as --steps "
+                       "needs)")
+    group.add_argument("--steps", type=positive_int, metavar="N", help="train N steps in all (with --epochs: stop at "
+                       "whichever comes first)")
     group.add_argument("--minutes", type=positive_float, metavar="M", help="stop after M minutes")
     group.add_argument("--patience", type=positive_int, metavar="E",
                        help="early stopping: stop after E epochs without a better validation loss")
     group.add_argument("--seed", type=int, default=0, help="seeds initialization, shuffling and dropout (default 0)")
     group.add_argument("--out", metavar="DIR", help="where to write checkpoint.npz and the plots "
                        "(default runs/<model>)")
+    group.add_argument("--overwrite", action="store_true",
+                       help="replace a checkpoint of another run that --out already holds")
     group.add_argument("--resume", metavar="CHECKPOINT", help="continue the run a checkpoint saved (MODEL and its "
                        "settings are read from the checkpoint when not given)")
     group.add_argument("--allow-nonfinite", action="store_true",
@@ -42,6 +46,9 @@ def add_commands(commands) -> None:
     generate = command(commands, "generate", run_generate, "sample text from a trained language model's checkpoint",
                        "Continue --prime with text sampled from the language model saved in CHECKPOINT.", model=False)
     generate.add_argument("checkpoint", metavar="CHECKPOINT")
+    generate.add_argument("--model", dest="model_file", metavar="FILE",
+                          help="the model file the checkpoint was trained from (a built-in model is found by the "
+                               "name the checkpoint records)")
     generate.add_argument("--prime", default="The ", help="the text to continue (default 'The ')")
     generate.add_argument("--tokens", type=positive_int, default=200, help="at most this many tokens (default 200)")
     generate.add_argument("--temperature", type=positive_float, default=0.8, help="softmax temperature (0.8)")
@@ -94,11 +101,9 @@ def optimizer_from(arguments) -> optim.Optimizer:
 def run_train(arguments) -> int:
     saved = load(arguments.resume, metadata_only=True).metadata if arguments.resume else None
     if saved is not None and arguments.model is None:
-        arguments.model = saved.get("model", {}).get("file")
-        if not arguments.model:
-            raise UsageError(f"{arguments.resume} does not say which model file it was trained from; give MODEL")
+        arguments.model = recorded_model(saved, arguments.resume, "graphc train MODEL --resume CHECKPOINT")
     if arguments.model is None:
-        raise UsageError("give MODEL (a model file or the name of one in ./models), or --resume CHECKPOINT")
+        raise UsageError("give MODEL (a built-in model's name, or the path of a model file), or --resume CHECKPOINT")
     data = saved["data"] if saved is not None and not data_settings(arguments) else None
     if saved is not None and not arguments.set:
         arguments.set = [f"{k}={v!r}" for k, v in saved["model"].get("build", {}).items()]
@@ -106,7 +111,9 @@ def run_train(arguments) -> int:
     vocabulary = dataset.vocabulary.to_dict() if dataset.vocabulary else None
     if saved is not None and saved.get("vocabulary") != vocabulary:
         raise CheckpointError(f"{arguments.resume} was trained with another vocabulary than this data's")
-    metadata = {"model": {"file": str(path), "build": config}, "vocabulary": vocabulary,
+    # The model is recorded by name when it is built in; a user's file only for information, never to be run.
+    metadata = {"model": {"builtin_model": modelfile.builtin_name(path), "file": str(path), "build": config},
+                "vocabulary": vocabulary,
                 "data": data if data is not None else data_settings(arguments)}
     options = {"progress": not arguments.no_progress, "backend": arguments.backend,
                "track_gradients": arguments.track_gradients or 0, "metadata": metadata}
@@ -117,9 +124,11 @@ def run_train(arguments) -> int:
     else:
         trainer = Trainer(model, optimizer_from(arguments), seed=arguments.seed, **options)
     out = pathlib.Path(arguments.out or pathlib.Path("runs") / model.name)
+    refuse_to_replace(out / "checkpoint.npz", arguments)
     print(f"{model.name}: {model.parameter_count():,} parameters, {len(dataset.train)} batches per epoch, "
           f"{trainer.optimizer!r}")
-    history = trainer.fit(dataset.train, dataset.validation, epochs=arguments.epochs, max_steps=arguments.steps,
+    epochs = arguments.epochs or (math.ceil(arguments.steps / len(dataset.train)) if arguments.steps else 1)
+    history = trainer.fit(dataset.train, dataset.validation, epochs=epochs, max_steps=arguments.steps,
                           max_seconds=arguments.minutes * 60 if arguments.minutes else None,
                           patience=arguments.patience, checkpoint=out / "checkpoint.npz")
     report(history)
@@ -131,6 +140,20 @@ def run_train(arguments) -> int:
     return 130 if history.stopped == "interrupted" else 0
 
 
+def refuse_to_replace(target: pathlib.Path, arguments) -> None:
+    """A new run never overwrites another run's checkpoint unasked (resuming that checkpoint is fine)."""
+    resumed = arguments.resume and pathlib.Path(arguments.resume).resolve() == target.resolve()
+    if not target.exists() or resumed or arguments.overwrite:
+        return
+    try:
+        steps = len(load(target, metadata_only=True).metadata.get("history", {}).get("losses", []))
+        held = f"a checkpoint of another run ({steps} steps)"
+    except CheckpointError:
+        held = "a file named checkpoint.npz"
+    raise UsageError(f"{target.parent} already holds {held}; give --overwrite to replace it, --resume {target} to "
+                     "continue it, or --out DIR to write elsewhere")
+
+
 def report(history) -> None:
     last = history.epochs[-1] if history.epochs else {}
     shown = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k not in ("epoch", "steps") and v is not None)
@@ -140,24 +163,36 @@ def report(history) -> None:
           + (f"; epoch {last['epoch']}: {shown}" if last else ""))
 
 
-def model_from_checkpoint(path, allow_nonfinite: bool = False):
-    """The model a checkpoint was trained from (its file and settings, or the demo's built-in language model),
-    its parameters and its vocabulary."""
+def recorded_model(metadata: dict, path, usage: str) -> str:
+    """The built-in model a checkpoint names. A checkpoint of a user's model file only says which file it was: a
+    checkpoint is data, and loading one never runs code it names (the user gives the file on the command line)."""
+    spec = metadata.get("model", {})
+    if spec.get("builtin_model"):
+        return spec["builtin_model"]
+    if spec.get("file"):
+        raise UsageError(f"{path} was trained from the model file {spec['file']!r}, which graphc does not run on "
+                         f"a checkpoint's word; give the file: {usage}")
+    raise UsageError(f"{path} does not say which model it holds; give MODEL: {usage}")
+
+
+def model_from_checkpoint(path, allow_nonfinite: bool = False, model_file: str | None = None):
+    """The model a checkpoint was trained from (the built-in it names, ``model_file`` when given, or the demo's
+    language model), its parameters and its vocabulary."""
     saved = load(path, allow_nonfinite=allow_nonfinite)
     spec = saved.metadata.get("model", {})
-    if spec.get("file"):
-        model = modelfile.load(spec["file"], spec.get("build", {}))
-    elif spec.get("builtin") == "language_model":
+    if spec.get("builtin") == "language_model" and model_file is None:
         model = nn.language_model(**spec.get("build", {}))
     else:
-        raise CheckpointError(f"{path} does not say which model it holds")
+        model_file = model_file or recorded_model(saved.metadata, path, "graphc generate CHECKPOINT --model FILE")
+        model = modelfile.load(model_file, spec.get("build", {}))
     check_matches(saved, model, source=str(path))
     vocabulary = saved.metadata.get("vocabulary")
     return model, saved.params, Vocabulary(vocabulary["tokens"], vocabulary["level"]) if vocabulary else None
 
 
 def run_generate(arguments) -> int:
-    model, params, vocabulary = model_from_checkpoint(arguments.checkpoint, arguments.allow_nonfinite)
+    model, params, vocabulary = model_from_checkpoint(arguments.checkpoint, arguments.allow_nonfinite,
+                                                      arguments.model_file)
     if vocabulary is None or "logits" not in model.outputs or not model.state:
         raise UsageError(f"{arguments.checkpoint} holds {model.name!r}, which is not a language model")
     text = language.generate(model, params, vocabulary, arguments.prime, max_tokens=arguments.tokens,

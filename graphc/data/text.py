@@ -73,6 +73,11 @@ class Vocabulary:
         unknown = self.index[UNKNOWN]
         return np.array([self.index.get(t, unknown) for t in split(text, self.level)], dtype=np.int64)
 
+    def unknown(self, text: str) -> list[str]:
+        """The distinct tokens of ``text`` that the vocabulary lacks (``encode`` maps them to the unknown marker),
+        in order of first appearance."""
+        return list(dict.fromkeys(t for t in split(text, self.level) if t not in self.index))
+
     def decode(self, ids) -> str:
         joiner = "" if self.level == "char" else " "
         return joiner.join(self.tokens[int(i)] for i in ids)

@@ -8,15 +8,14 @@ never leaves half a checkpoint; read with ``allow_pickle=False``, so loading a f
 from __future__ import annotations
 
 import json
-import os
 import pathlib
-import tempfile
 import zipfile
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from ..errors import GraphcError
+from ..files import write_atomically
 
 FORMAT = "graphc-checkpoint/1"
 GROUPS = ("params", "optimizer", "carry", "best")  # "best": the parameters early stopping would restore
@@ -41,16 +40,7 @@ def save(path, checkpoint: Checkpoint) -> pathlib.Path:
     arrays = {f"{group}/{name}": np.asarray(value) for group in GROUPS
               for name, value in getattr(checkpoint, group).items()}
     arrays["metadata"] = np.array(json.dumps({"format": FORMAT, **checkpoint.metadata}))
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(descriptor, "wb") as file:
-            np.savez(file, **arrays)
-            file.flush()
-            os.fsync(file.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        pathlib.Path(temporary).unlink(missing_ok=True)
-        raise
+    write_atomically(path, lambda file: np.savez(file, **arrays))
     return path
 
 

@@ -10,6 +10,7 @@ back as an input: gradients stop at the window boundary.
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -46,12 +47,21 @@ def perplexity(model: Model, params: dict, stream: np.ndarray, *, seq_len: int =
     return math.exp(total / count)
 
 
+class UnknownTokenWarning(UserWarning):
+    """Text given to a language model holds tokens outside its vocabulary."""
+
+
 def generate(model: Model, params: dict, vocabulary: Vocabulary, prime: str, *, max_tokens: int = 200,
              temperature: float = 1.0, top_k: int | None = None, seed: int = 0, backend: str = "cpu") -> str:
     """Text continuing ``prime``: each token sampled from softmax(logits / temperature) over the ``top_k`` most
     likely (all when None), fed back in; stops at the end marker or after ``max_tokens`` tokens."""
     if temperature <= 0:
         raise GraphcError(f"temperature must be positive, got {temperature}")
+    missing = vocabulary.unknown(prime)
+    if missing:
+        warnings.warn(f"the prime holds {len(missing)} token(s) the vocabulary lacks, read as the unknown token: "
+                      f"{', '.join(map(repr, missing[:20]))}{' ...' if len(missing) > 20 else ''}", UnknownTokenWarning,
+                      stacklevel=2)
     rng = np.random.default_rng(seed)
     state = zero_state(model, 1)
     primed = vocabulary.encode(prime) if prime else np.array([vocabulary.index[END]])

@@ -26,6 +26,7 @@ from ..optim import SGD, Optimizer, TrainingStep, from_config
 from ..version import __version__
 from . import checkpoint as checkpoints
 from .history import History
+from .progress import LogProgress
 
 METRIC_OUTPUTS = ("accuracy",)  # model outputs averaged like the loss when a model has them
 
@@ -274,6 +275,10 @@ def _progress_bar(trainer: Trainer, train, epochs, max_steps, max_seconds):
     if max_steps is not None:
         remaining = min(remaining, max_steps - trainer.step.steps_taken)
     total = None if max_seconds is not None else max(remaining, 0) * per_batch
+    if trainer.progress and not sys.stderr.isatty():  # a log file or a pipe: plain lines, no carriage returns
+        with LogProgress(total, train.unit, f"{trainer.model.name} (compiling)") as log:
+            yield log
+        return
     with tqdm(total=total, unit=f" {train.unit}", unit_scale=True, disable=not trainer.progress, leave=True,
               dynamic_ncols=True, desc=f"{trainer.model.name} (compiling)") as bar:
         yield bar

@@ -20,9 +20,15 @@ import shutil
 import sys
 import warnings
 
+from ...errors import GraphcError
 from ...files import atomic_write
 
 CHECKSUM = "# checksum "
+MARKER = ".graphc-cache"  # says that graphc made (or uses) the folder: ``clear`` refuses a folder without it
+
+
+class CacheError(GraphcError):
+    """A cache operation that would touch files graphc did not write."""
 
 
 class CacheWarning(UserWarning):
@@ -33,6 +39,17 @@ def directory() -> pathlib.Path:
     """``$GRAPHC_CACHE_DIR``, else ``~/.cache/graphc``."""
     configured = os.environ.get("GRAPHC_CACHE_DIR")
     return pathlib.Path(configured) if configured else pathlib.Path.home() / ".cache" / "graphc"
+
+
+def prepared() -> pathlib.Path:
+    """The cache folder, created private (0700: generated code is imported from it, and compiled code may reveal
+    a model's structure) and marked as graphc's."""
+    folder = directory()
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    marker = folder / MARKER
+    if not marker.exists():
+        atomic_write(marker, b"graphc's cache of generated modules: graphc cache --clear removes only its files\n")
+    return folder
 
 
 def _sealed(source: str) -> str:
@@ -46,9 +63,7 @@ def _intact(text: str) -> bool:
 
 def load(key: str, generate) -> tuple[object, str]:
     """The module for ``key`` (generating its source with ``generate()`` when missing or broken) and its source."""
-    folder = directory()
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"graphc_{key[:40]}.py"
+    path = prepared() / f"graphc_{key[:40]}.py"
     data = path.read_bytes() if path.exists() else b""
     text = data.decode(errors="replace")
     if not _intact(text):
@@ -115,13 +130,21 @@ def record_machine_code(module) -> None:
 
 
 def clear() -> int:
-    """Delete every cached module and its compiled code; returns how many modules there were."""
+    """Delete the modules graphc cached and their compiled code, nothing else; returns how many modules there
+    were. A folder without graphc's marker is refused: GRAPHC_CACHE_DIR may name a folder of the user's own."""
     folder = directory()
     if not folder.exists():
         return 0
-    count = len(list(folder.glob("graphc_*.py")))
-    shutil.rmtree(folder)
-    return count
+    if not (folder / MARKER).exists():
+        raise CacheError(f"{folder} is not a graphc cache (it has no {MARKER} file); nothing was removed")
+    modules = list(folder.glob("graphc_*.py"))
+    ours = [*folder.glob("graphc_*"), *folder.glob("__pycache__/graphc_*")]
+    for path in ours:
+        if path.is_dir():
+            shutil.rmtree(path)
+        else:
+            path.unlink(missing_ok=True)
+    return len(modules)
 
 
 def generator_key() -> str:
