@@ -127,7 +127,8 @@ def test_checkpoints_are_written_atomically_and_corrupt_ones_are_refused(tmp_pat
     with pytest.raises(OSError, match="disk full"):
         trainer.save(path)
     monkeypatch.undo()
-    assert path.read_bytes() == good and sorted(p.name for p in tmp_path.iterdir()) == ["c.npz"]
+    assert path.read_bytes() == good
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.history.jsonl", "c.npz"]  # no temporary left
     (tmp_path / "bad.npz").write_bytes(good[: len(good) // 2])
     with pytest.raises(CheckpointError, match="not a readable graphc checkpoint"):
         Trainer.resume(tmp_path / "bad.npz", classifier())
@@ -186,3 +187,23 @@ def test_a_batch_holding_nan_is_reported_and_its_checkpoint_is_refused(tmp_path)
     with pytest.raises(CheckpointError, match=r"NaN or Inf values in params 'W' \(1 of 20\).*allow_nonfinite"):
         Trainer.resume(path, model)
     assert np.isnan(Trainer.resume(path, model, allow_nonfinite=True).params["W"][0, 0])
+
+
+def test_the_history_is_appended_beside_the_checkpoint_not_rewritten_into_it(tmp_path):
+    from graphc.train.history import log_path, read_log
+
+    path = tmp_path / "run" / "checkpoint.npz"
+    trainer = Trainer(classifier(), progress=False)
+    trainer.fit(examples(), epochs=3, checkpoint=path)
+    small = path.stat().st_size
+    trainer.fit(examples(), epochs=40, checkpoint=path)
+    assert abs(path.stat().st_size - small) < 64  # the checkpoint does not grow with the run
+    lines = log_path(path).read_text().splitlines()
+    assert len(lines) == 40  # a save per epoch: the first wrote the history whole, each later one a line
+    resumed = Trainer.resume(path, classifier())
+    assert resumed.history.losses == trainer.history.losses and resumed.history.epochs == trainer.history.epochs
+    # Lines appended after the checkpoint (a run killed between the two writes) are not read back.
+    with open(log_path(path), "a") as log:
+        log.write('{"losses": [9.0], "epochs": [], "gradient_norms": []}\n{"losses": [')
+    recorded = checkpoint.load(path).metadata["history"]
+    assert read_log(path, recorded).losses == trainer.history.losses

@@ -31,7 +31,7 @@ def add_commands(commands) -> None:
                        help="early stopping: stop after E epochs without a better validation loss")
     group.add_argument("--seed", type=int, default=0, help="seeds initialization, shuffling and dropout (default 0)")
     group.add_argument("--out", metavar="DIR", help="where to write checkpoint.npz and the plots "
-                       "(default runs/<model>)")
+                       "(default runs/<model>, or beside the --resume checkpoint)")
     group.add_argument("--overwrite", action="store_true",
                        help="replace a checkpoint of another run that --out already holds")
     group.add_argument("--resume", metavar="CHECKPOINT", help="continue the run a checkpoint saved (MODEL and its "
@@ -123,7 +123,9 @@ def run_train(arguments) -> int:
         trainer = Trainer.resume(arguments.resume, model, optimizer, arguments.allow_nonfinite, **options)
     else:
         trainer = Trainer(model, optimizer_from(arguments), seed=arguments.seed, **options)
-    out = pathlib.Path(arguments.out or pathlib.Path("runs") / model.name)
+    # A resumed run writes beside the checkpoint it continues (not into runs/<model>, which may be another run's).
+    resumed_in = pathlib.Path(arguments.resume).parent if arguments.resume else None
+    out = pathlib.Path(arguments.out or resumed_in or pathlib.Path("runs") / model.name)
     refuse_to_replace(out / "checkpoint.npz", arguments)
     print(f"{model.name}: {model.parameter_count():,} parameters, {len(dataset.train)} batches per epoch, "
           f"{trainer.optimizer!r}")
@@ -146,7 +148,7 @@ def refuse_to_replace(target: pathlib.Path, arguments) -> None:
     if not target.exists() or resumed or arguments.overwrite:
         return
     try:
-        steps = len(load(target, metadata_only=True).metadata.get("history", {}).get("losses", []))
+        steps = load(target, metadata_only=True).metadata.get("history", {}).get("losses", 0)
         held = f"a checkpoint of another run ({steps} steps)"
     except CheckpointError:
         held = "a file named checkpoint.npz"

@@ -236,20 +236,32 @@ class _Canvas:
     def finish(self) -> graphviz.Digraph:
         graph_attr = {"rankdir": "LR", "fontname": FONT, "nodesep": "0.3", "ranksep": "0.45"}
         if self.title:
-            graph_attr.update(label=self.title, labelloc="t", fontsize="14")
+            graph_attr.update(label=dot_text(self.title), labelloc="t", fontsize="14")
         dot = graphviz.Digraph(graph_attr=graph_attr, node_attr={"fontname": FONT, "fontsize": "11"},
                                edge_attr={"fontname": FONT, "fontsize": "9"})
         counter = iter(range(1_000_000))
 
         def emit(target, cluster: Cluster) -> None:
             for node_id, attrs in cluster.items:
-                target.node(node_id, **attrs)
+                target.node(dot_text(node_id), **escaped(attrs))
             for child in cluster.children.values():
                 with target.subgraph(name=f"cluster_{next(counter)}") as sub:
-                    sub.attr(label=child.label, **child.style)
+                    sub.attr(label=dot_text(child.label), **child.style)
                     emit(sub, child)
 
         emit(dot, self.root)
         for tail, head, attrs in self.edges:
-            dot.edge(tail, head, **attrs)
+            dot.edge(dot_text(tail), dot_text(head), **escaped(attrs))
         return dot
+
+
+def dot_text(text: str) -> str:
+    """A user's text (a name, a scope, a path) as a DOT string: graphviz quotes it, but a backslash in it would
+    be read as an escape (a name ending in one would swallow the closing quote), so backslashes are doubled."""
+    return text.replace("\\", "\\\\")
+
+
+def escaped(attrs: dict) -> dict:
+    """Attributes with their text escaped (``dot_text``); styles are graphc's own and left alone."""
+    return {key: dot_text(value) if key in ("label", "tooltip", "xlabel") and isinstance(value, str) else value
+            for key, value in attrs.items()}

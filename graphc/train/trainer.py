@@ -9,6 +9,7 @@ seed gives the same run, and a run resumed from a checkpoint continues exactly a
 from __future__ import annotations
 
 import math
+import pathlib
 import signal
 import sys
 import threading
@@ -25,7 +26,7 @@ from ..model import Model
 from ..optim import SGD, Optimizer, TrainingStep, from_config
 from ..version import __version__
 from . import checkpoint as checkpoints
-from .history import History
+from .history import History, read_log, write_log
 from .progress import LogProgress
 
 METRIC_OUTPUTS = ("accuracy",)  # model outputs averaged like the loss when a model has them
@@ -50,6 +51,7 @@ class Trainer:
         self.backend, self.check_numerics, self.progress = backend, check_numerics, progress
         self.track_gradients, self.metadata = track_gradients, dict(metadata or {})
         self.history = History()
+        self.logged: tuple | None = None  # (checkpoint path, counts) of this run's last write of the history log
         self.epoch, self.position = 0, 0  # the epoch under way and the batches of it already trained on
         self.carry: dict[str, np.ndarray] = {}  # the state the next batch starts from (on a GPU, device arrays)
         self.sums: dict[str, float] = {}  # the current epoch's unit-weighted loss and metrics so far
@@ -185,8 +187,12 @@ class Trainer:
 
     # --- checkpoints ---------------------------------------------------------------------------------------------
     def save(self, path):
-        """Write a checkpoint (atomically) from which ``Trainer.resume`` continues this run exactly."""
+        """Write a checkpoint (atomically) from which ``Trainer.resume`` continues this run exactly; the history
+        goes to the log beside it (``history.write_log``)."""
         self.step.synchronize()
+        previous = self.logged if self.logged and self.logged[0] == pathlib.Path(path) else None
+        counts = write_log(path, self.history, previous[1] if previous else None)
+        self.logged = (pathlib.Path(path), counts)
         metadata = {**self.metadata, "graphc": __version__,
                     "model": {**self.metadata.get("model", {}), "name": self.model.name,
                               "config": _jsonable(self.model.config)},
@@ -194,7 +200,7 @@ class Trainer:
                     "optimizer": self.optimizer.config(), "seed": self.seed,
                     "position": {"epoch": self.epoch, "batch": self.position, "sums": self.sums},
                     "early_stopping": {"best_loss": _finite_or_none(self.best_loss), "waited": self.waited},
-                    "history": self.history.to_dict()}
+                    "history": {**counts, "stopped": self.history.stopped}}
         carry = {name: to_host(value) for name, value in self.carry.items()}
         return checkpoints.save(path, checkpoints.Checkpoint(self.params, self.step.state_dict(), carry, self.best,
                                                              metadata))
@@ -218,7 +224,7 @@ class Trainer:
         best = metadata["early_stopping"]["best_loss"]
         trainer.best_loss = math.inf if best is None else best
         trainer.waited = metadata["early_stopping"]["waited"]
-        trainer.history = History.from_dict(metadata["history"])
+        trainer.history = read_log(path, metadata["history"])
         return trainer
 
 

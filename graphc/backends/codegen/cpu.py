@@ -20,7 +20,7 @@ from ...ir import Node
 from ...ops.fused import input_symbol
 from ...ops.slicing import Slice
 from ..lowering import Lowered
-from .program import handlers_of, preamble, program
+from .program import comment, handlers_of, preamble, program
 from .scalar import ScalarPrinter, index_expression, product, shape_text, size_text
 from .structured import StructuredOps
 
@@ -119,8 +119,9 @@ class Emitter(StructuredOps):
     # --- nodes ---------------------------------------------------------------------------------------------------
     def node(self, node: Node) -> None:
         kind = ", ".join(map(str, node.type)) if isinstance(node.type, tuple) else str(node.type)
-        self.lines.append(f"    # {self.lowered.names[node]} = {node.op.name}"
-                          f"({', '.join(self.lowered.names[i] for i in node.inputs)}): {kind} at {node.location}")
+        self.lines.append("    " + comment(f"# {self.lowered.names[node]} = {node.op.name}"
+                                            f"({', '.join(self.lowered.names[i] for i in node.inputs)}): {kind} "
+                                            f"at {node.location}"))
         if node.op.kernel:
             self.kernel(node, node.attr("expressions"), list(node.inputs))
         elif node.op.elementwise or node.op.broadcast:

@@ -10,6 +10,12 @@ from ..lowering import Lowered
 from .scalar import dimension_name, shape_text, size_text
 
 
+def comment(text) -> str:
+    """``text`` (a user's path, name or dimension) safe in a ``#`` comment of generated source: a newline in it
+    would end the comment and make the rest code. Characters that are not printable are written escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
 def emits(*ops: type):
     """Marks an emitter method as the one that prints nodes of these op classes (a subclass overrides it by
     defining a method of the same name)."""
@@ -49,7 +55,7 @@ def program(emitter, writes: dict[str, Node]) -> tuple[list[str], list[str]]:
         emitter.node(node)
     for name, value in writes.items():
         if value not in emitter.in_place:
-            emitter.emit(f"# {name} <- {emitter.name(value)} (in place, after every reader)")
+            emitter.emit(comment(f"# {name} <- {emitter.name(value)} (in place, after every reader)"))
             emitter.assign(lowered.names[_feed(lowered, name)], emitter.name(value))
     returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
     arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
