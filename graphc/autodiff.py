@@ -50,6 +50,10 @@ def grad(y: Tensor, wrt, grad_output: Tensor | None = None) -> list[Tensor]:
     does not depend on get zeros.
     """
     wrt = [wrt] if isinstance(wrt, Tensor) else list(wrt)
+    for w in [y, *wrt]:
+        if not isinstance(w, Tensor):
+            raise DifferentiationError(f"grad differentiates tensors (inputs, parameters, values of the graph), not "
+                                       f"{type(w).__name__} {w!r}", user_location())
     for w in wrt:
         if not is_float(w.dtype):
             raise DifferentiationError(f"cannot differentiate with respect to {w!r}: its dtype is not float",

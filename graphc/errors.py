@@ -20,7 +20,10 @@ def user_location() -> str:
     while frame is not None:
         filename = frame.f_code.co_filename
         absolute = os.path.abspath(filename)
-        if not absolute.startswith(_PACKAGE_DIR) or absolute.startswith(_MODELS_DIR):
+        module = str(frame.f_globals.get("__name__", ""))
+        # Code generated for a graphc module (a dataclass's __init__, file "<string>") runs with its globals.
+        ours = absolute.startswith(_PACKAGE_DIR) or module == "graphc" or module.startswith("graphc.")
+        if not ours or absolute.startswith(_MODELS_DIR):
             return f"{_shorten(filename)}:{frame.f_lineno}"
         frame = frame.f_back
     return "<graphc>"

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from .backends.compiled import Compiled, compile
+from .errors import ShapeError, user_location
 from .ir import Graph, topological_order
 from .render import mimebundle
 from .summary import summary
 from .tensor import Tensor
+from .types import format_shape
 
 
 @dataclass
@@ -28,6 +30,10 @@ class Model:
     compiled: dict = field(default_factory=dict, repr=False, compare=False)
 
     def __post_init__(self):
+        if not isinstance(self.loss, Tensor) or self.loss.shape != ():
+            shape = format_shape(self.loss.shape) if isinstance(self.loss, Tensor) else type(self.loss).__name__
+            raise ShapeError(f"model {self.name!r}: the loss must be a scalar tensor, got {shape}; reduce it "
+                             "(graphc.sum, .mean()) or use reduction='mean'", user_location())
         if not self.params:
             roots = [self.loss.node] + [t.node for t in self.outputs.values()]
             self.params = [Tensor(n) for n in topological_order(roots) if n.op.trainable]

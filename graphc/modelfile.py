@@ -8,6 +8,7 @@ import importlib.util
 import inspect
 import os
 import pathlib
+import traceback
 
 from .data import Dataset
 from .errors import GraphcError
@@ -91,8 +92,13 @@ def build(module, path, config: dict | None = None) -> Model:
     _check_accepts(module.build, config or {}, f"{path}: build()")
     try:
         built = module.build(**(config or {}))
+    except GraphcError:  # graphc's own errors name the user's line already
+        raise
     except TypeError as error:  # a setting passed on to a layer that does not take it
         raise ModelFileError(f"{path}: build() does not take that configuration: {error}") from None
+    except Exception as error:  # the user's code broke: where, in one line
+        raise ModelFileError(f"{path}: build() failed: {type(error).__name__}: {error} "
+                             f"(at {_innermost_line(error, path)})") from error
     if not isinstance(built, Model):
         raise ModelFileError(f"{path}: build() returned {type(built).__name__}, not a graphc.Model")
     return built
@@ -125,3 +131,10 @@ def _check_accepts(function, settings: dict, what: str) -> None:
 def load(model: str, config: dict | None = None) -> Model:
     module, path = load_module(model)
     return build(module, path, config)
+
+
+def _innermost_line(error: BaseException, path) -> str:
+    """``file:line`` of the deepest frame of ``error``'s traceback in the model file (else the deepest of all)."""
+    frames = list(traceback.extract_tb(error.__traceback__))
+    inside = [f for f in frames if pathlib.Path(f.filename).resolve() == pathlib.Path(path).resolve()] or frames
+    return f"{inside[-1].filename}:{inside[-1].lineno}" if inside else str(path)

@@ -5,6 +5,8 @@ against the type the shape rules inferred.
 
 from __future__ import annotations
 
+import difflib
+
 import numpy as np
 
 from ..errors import BindingError, FeedError, IndexRangeError, NumericalError
@@ -17,10 +19,14 @@ def bind_feeds(graph: Graph, feeds: dict, float64: bool = False) -> tuple[dict[N
     """Check every feed against its leaf's declared shape and dtype; return the values and the dimension sizes."""
     values: dict[Node, np.ndarray] = {}
     bindings: dict = {}
-    for name, node in feed_nodes(graph).items():
+    wanted = feed_nodes(graph)
+    for name, node in wanted.items():
         declared = node.type
         if name not in feeds:
-            raise FeedError(f"missing feed for {node.op.name} {name!r} of type {declared}", node.location)
+            unused = [key for key in feeds if key not in wanted]
+            close = difflib.get_close_matches(name, [str(key) for key in unused], n=1)
+            hint = f"; did you mean {close[0]!r}, which the graph does not use?" if close else ""
+            raise FeedError(f"missing feed for {node.op.name} {name!r} of type {declared}{hint}", node.location)
         value = feeds[name]
         if isinstance(value, np.ndarray) or np.isscalar(value) and hasattr(value, "dtype"):
             value = np.asarray(value)

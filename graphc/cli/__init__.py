@@ -11,7 +11,7 @@ import warnings
 from ..errors import GraphcError
 from ..version import __version__
 from . import inspection, training
-from .options import apply_config_file
+from .options import apply_config_file, given_on_command_line
 
 
 class Parser(argparse.ArgumentParser):
@@ -30,6 +30,7 @@ def parser() -> Parser:
 
 def main(argv=None) -> int:
     root = parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
     arguments = root.parse_args(argv)
     if not getattr(arguments, "run", None):
         root.print_help()
@@ -39,7 +40,7 @@ def main(argv=None) -> int:
     previous, warnings.formatwarning = warnings.formatwarning, (
         lambda message, category, *rest: f"graphc {arguments.command}: warning: {message}\n")
     try:
-        apply_config_file(command, arguments)
+        apply_config_file(command, arguments, given_on_command_line(command, argv, arguments))
         return arguments.run(arguments)
     except GraphcError as error:  # a user's mistake or a missing tool: one line, no traceback
         where = f" (at {error.location})" if getattr(error, "location", None) else ""

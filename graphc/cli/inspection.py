@@ -17,7 +17,16 @@ from ..init import init_params
 from ..ops import OPS
 from ..optim import compile_step
 from ..render import render
-from .options import UsageError, backend_option, command, data_settings, load_model, positive_int
+from .options import (
+    UsageError,
+    backend_option,
+    command,
+    data_settings,
+    load_model,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 
 def add_commands(commands) -> None:
@@ -29,7 +38,7 @@ def add_commands(commands) -> None:
     draw.add_argument("--stage", choices=("raw", "optimized"), default="raw", help="the graph as built or optimized")
     draw.add_argument("--collapse", action="append", metavar="SCOPE", help="draw this name scope as one box")
     draw.add_argument("--max-nodes", type=positive_int, default=150, help="collapse scopes beyond this many nodes")
-    draw.add_argument("--unroll", type=int, default=0, metavar="K",
+    draw.add_argument("--unroll", type=non_negative_int, default=0, metavar="K",
                       help="draw each loop's first K steps instead of its body once")
     command(commands, "summary", summarize, "a model's layers, output shapes and parameter counts",
             "Print MODEL's layers, their output shapes and parameter counts.")
@@ -37,8 +46,8 @@ def add_commands(commands) -> None:
                     "Compare the gradient of MODEL's loss with respect to every parameter with central finite "
                     "differences, in float64, on a batch of its data (or random inputs when its file defines no "
                     "dataset()).", data=True)
-    check.add_argument("--tolerance", type=float, default=1e-6, help="largest relative error allowed (1e-6)")
-    check.add_argument("--seed", type=int, default=0)
+    check.add_argument("--tolerance", type=positive_float, default=1e-6, help="largest relative error allowed (1e-6)")
+    check.add_argument("--seed", type=non_negative_int, default=0)
     bench = command(commands, "bench", benchmark, "time a model's compiled training step",
                     "Time MODEL's compiled training step (forward, backward and SGD update in one native call) on a "
                     "batch of its data, against graphc's own NumPy interpreter. For PyTorch and JAX in the same run: "

@@ -51,8 +51,22 @@ def config_option(parser: argparse.ArgumentParser) -> None:
                         "option names; flags given on the command line win)")
 
 
-def apply_config_file(parser: argparse.ArgumentParser, arguments: argparse.Namespace) -> None:
-    """Fill every option not given on the command line from ``--config FILE``."""
+def given_on_command_line(parser: argparse.ArgumentParser, argv: list[str], arguments) -> set[str]:
+    """The options (by destination) that ``argv`` gives, whatever their values: a flag that happens to equal its
+    default was still given, and beats the configuration file."""
+    given = set()
+    for token in argv:
+        action = parser._option_string_actions.get(token.split("=", 1)[0]) if token.startswith("-") else None
+        if action is not None:
+            given.add(action.dest)
+    if getattr(arguments, "model", None) is not None:
+        given.add("model")
+    return given
+
+
+def apply_config_file(parser: argparse.ArgumentParser, arguments: argparse.Namespace, given: set[str]) -> None:
+    """Fill every option not ``given`` on the command line from ``--config FILE``, each value checked as its flag
+    is (a ``steps = -4`` in a file is refused as ``--steps -4`` is)."""
     path = getattr(arguments, "config", None)
     if not path:
         return
@@ -66,16 +80,38 @@ def apply_config_file(parser: argparse.ArgumentParser, arguments: argparse.Names
         raise UsageError(f"{path} is not valid {'TOML' if file.suffix == '.toml' else 'JSON'}: {error}") from None
     if not isinstance(settings, dict):
         raise UsageError(f"{path} must hold a table of option names and values")
+    actions = {action.dest: action for action in parser._actions}
     for key, value in settings.items():
         name = key.replace("-", "_")
-        if name in ("config", "command", "run") or not hasattr(arguments, name):
+        if name in ("config", "command", "run", "help") or name not in actions:
             raise UsageError(f"{path}: unknown option {key!r}")
         if name == "set":
-            given = {item.partition("=")[0] for item in arguments.set}
-            entries = value.items() if isinstance(value, dict) else []
-            arguments.set = [f"{k}={v!r}" for k, v in entries if k not in given] + arguments.set
-        elif getattr(arguments, name) == parser.get_default(name):
+            if not isinstance(value, dict):
+                raise UsageError(f"{path}: set must be a table of build settings, not {value!r}")
+            named = {item.partition("=")[0] for item in arguments.set}
+            arguments.set = [f"{k}={v!r}" for k, v in value.items() if k not in named] + arguments.set
+            continue
+        value = _checked(actions[name], value, f"{path}: {key} = {value!r}")
+        if name not in given:
             setattr(arguments, name, value)
+
+
+def _checked(action: argparse.Action, value, where: str):
+    """A configuration file's value, converted and checked by its option's own type and choices."""
+    if isinstance(action, (argparse._StoreTrueAction, argparse._StoreFalseAction)):
+        if not isinstance(value, bool):
+            raise UsageError(f"{where}: must be true or false")
+        return value
+    if isinstance(value, (dict, list, bool)):
+        raise UsageError(f"{where}: must be a {'number' if action.type in (int, float) else 'value'}")
+    if action.type is not None:
+        try:
+            value = action.type(str(value))
+        except (argparse.ArgumentTypeError, ValueError, TypeError) as error:
+            raise UsageError(f"{where}: {error}") from None
+    if action.choices is not None and value not in action.choices:
+        raise UsageError(f"{where}: must be one of {', '.join(map(str, action.choices))}")
+    return value
 
 
 def backend_option(parser: argparse.ArgumentParser) -> None:
@@ -87,6 +123,13 @@ def positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be a positive integer, got {text}")
+    return value
+
+
+def non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or a positive integer, got {text}")
     return value
 
 

@@ -11,7 +11,16 @@ from ..data import Vocabulary
 from ..render import GraphvizMissing, render
 from ..train import Trainer, language, plots
 from ..train.checkpoint import CheckpointError, check_matches, load
-from .options import UsageError, backend_option, command, data_settings, load_model, positive_float, positive_int
+from .options import (
+    UsageError,
+    backend_option,
+    command,
+    data_settings,
+    load_model,
+    non_negative_int,
+    positive_float,
+    positive_int,
+)
 
 
 def add_commands(commands) -> None:
@@ -29,7 +38,8 @@ def add_commands(commands) -> None:
     group.add_argument("--minutes", type=positive_float, metavar="M", help="stop after M minutes")
     group.add_argument("--patience", type=positive_int, metavar="E",
                        help="early stopping: stop after E epochs without a better validation loss")
-    group.add_argument("--seed", type=int, default=0, help="seeds initialization, shuffling and dropout (default 0)")
+    group.add_argument("--seed", type=non_negative_int, default=0,
+                       help="seeds initialization, shuffling and dropout (default 0)")
     group.add_argument("--out", metavar="DIR", help="where to write checkpoint.npz and the plots "
                        "(default runs/<model>, or beside the --resume checkpoint)")
     group.add_argument("--overwrite", action="store_true",
@@ -53,7 +63,7 @@ def add_commands(commands) -> None:
     generate.add_argument("--tokens", type=positive_int, default=200, help="at most this many tokens (default 200)")
     generate.add_argument("--temperature", type=positive_float, default=0.8, help="softmax temperature (0.8)")
     generate.add_argument("--top-k", type=positive_int, default=10, help="sample among the K likeliest (10)")
-    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--seed", type=non_negative_int, default=0)
     generate.add_argument("--allow-nonfinite", action="store_true",
                           help="sample even if the checkpoint's parameters hold NaN or Inf")
     backend_option(generate)

@@ -93,6 +93,9 @@ def param(name: str, shape, init="glorot_uniform", dtype="float32") -> Tensor:
     shape = _shape("param", name, shape)
     if not is_concrete(shape):
         raise ShapeError(f"param {name!r}: parameters need fixed sizes, got {format_shape(shape)}", user_location())
+    if 0 in shape:
+        raise ShapeError(f"param {name!r}: every size must be positive, got {format_shape(shape)} (a parameter with "
+                         "no elements has nothing to train: a layer width of 0?)", user_location())
     if isinstance(init, str) and init not in INITIALIZERS:
         known = ", ".join(INITIALIZERS)
         raise InitializerError(f"param {name!r}: unknown initializer {init!r}; known: {known}", user_location())

@@ -18,6 +18,8 @@ from ..passes import optimize
 from ..tensor import Tensor
 from .draw import Picture, draw
 
+MAX_UNROLL = 32  # steps an unrolled loop may draw
+
 INSTALL_HINT = ("install Graphviz's 'dot' program: 'sudo apt-get install graphviz' (Debian/Ubuntu), "
                 "'brew install graphviz' (macOS), 'conda install graphviz', or see https://graphviz.org/download/")
 FORMATS = ("svg", "png", "pdf")
@@ -53,6 +55,9 @@ def render(outputs, *, backward: bool = False, stage: str = "raw", feeds: dict |
     """
     if stage not in ("raw", "optimized"):
         raise ValueError(f"stage must be 'raw' or 'optimized', not {stage!r}")
+    if not 0 <= unroll <= MAX_UNROLL:
+        raise GraphcError(f"unroll draws that many copies of each loop's body: 0 to {MAX_UNROLL}, not {unroll} (a "
+                          "picture of more steps is unreadable; the loop's length does not change)")
     forward, name = _forward_outputs(outputs)
     picture = Picture(outputs=[t.node for t in forward], collapse=tuple(collapse), max_nodes=max_nodes,
                       max_label=max_label, title=title or name, unroll=unroll)

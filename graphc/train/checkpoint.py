@@ -52,7 +52,10 @@ def load(path, metadata_only: bool = False, allow_nonfinite: bool = False) -> Ch
     if not path.is_file():
         raise CheckpointError(f"no checkpoint file {str(path)!r}")
     try:
-        with np.load(path, allow_pickle=False) as archive:  # members are read on access
+        archive = np.load(path, allow_pickle=False)
+        if not isinstance(archive, np.lib.npyio.NpzFile):  # a .npy file: one bare array
+            raise ValueError("it holds one array, not a checkpoint's archive")
+        with archive:  # members are read on access
             names = ["metadata"] if metadata_only else archive.files
             arrays = {name: archive[name] for name in names}
         metadata = json.loads(str(arrays.pop("metadata")))
