@@ -205,3 +205,10 @@ def test_cli_render_unrolls(tmp_path):
     assert cli.main(["render", "graphc/models/rnn_lm.py", "-o", str(target), "--unroll", "2",
                      "--set", "vocabulary=10", "--set", "hidden=4", "--set", "embed=3"]) == 0
     assert "x[t=1]" in target.read_text()
+
+
+def test_the_lstm_cell_picture_names_its_gates_and_states():
+    """A teacher's picture says i, f, g, o, c and h, not slice and sigmoid."""
+    source = graphc.render(lstm_step.build(), backward=True).source
+    for label in ("i = sigmoid", "f = sigmoid", "g = tanh", "o = sigmoid", "c = add", "h = mul"):
+        assert f'label="{label}"' in source, label

@@ -11,9 +11,12 @@ def lstm_step(x, h, c, W, U, b):
     """(h_t, c_t) from x_t, h_{t-1}, c_{t-1}; W: (n, 4m), U: (m, 4m), b: (4m,)."""
     z = x @ W + h @ U + b
     m = h.shape[-1]
-    i, f, g, o = (z[:, k * m:(k + 1) * m] for k in range(4))
-    c_next = graphc.sigmoid(f) * c + graphc.sigmoid(i) * graphc.tanh(g)
-    h_next = graphc.sigmoid(o) * graphc.tanh(c_next)
+    gates = (z[:, k * m:(k + 1) * m] for k in range(4))
+    # Named as a textbook names them, so pictures of the cell say which gate is which.
+    i, f, g, o = (graphc.name(function(gate), label) for function, gate, label in
+                  zip((graphc.sigmoid, graphc.sigmoid, graphc.tanh, graphc.sigmoid), gates, "ifgo"))
+    c_next = graphc.name(f * c + i * g, "c")
+    h_next = graphc.name(o * graphc.tanh(c_next), "h")
     return h_next, c_next
 
 

@@ -22,7 +22,7 @@ from __future__ import annotations
 from ..errors import ShapeError, user_location
 from ..loops import scan
 from ..ops import broadcast_to, concat, constant, relu, sigmoid, tanh
-from ..tensor import Tensor, scope
+from ..tensor import Tensor, name, scope
 from .layers import Layer
 
 LSTM_GATES = ("input", "forget", "output")
@@ -91,12 +91,17 @@ class LSTMCell(Cell):
             value = pre[name] + self.peepholes[name] * cell if name in self.peepholes else pre[name]
             return sigmoid(value)
 
-        i, f = gate("input", c), gate("forget", c)
-        g = tanh(pre["cell"])
-        c = (c if f is None else f * c) + (g if i is None else i * g)
-        o = gate("output", c)
-        h = tanh(c) if o is None else o * tanh(c)
+        i, f = named(gate("input", c), "i"), named(gate("forget", c), "f")
+        g = named(tanh(pre["cell"]), "g")
+        c = named((c if f is None else f * c) + (g if i is None else i * g), "c")
+        o = named(gate("output", c), "o")
+        h = named(tanh(c) if o is None else o * tanh(c), "h")
         return (h, c), h
+
+
+def named(value: Tensor | None, label: str) -> Tensor | None:
+    """``value`` named for pictures (the textbook's letter for a gate or a state); an ablated gate is None."""
+    return None if value is None else name(value, label)
 
 
 class GRUCell(Cell):
@@ -112,15 +117,15 @@ class GRUCell(Cell):
         m = self.hidden
         if self.reset_after:
             gh = h @ self.U + self.b_hidden
-            r = sigmoid(self.block(gx, 0) + self.block(gh, 0))
-            z = sigmoid(self.block(gx, 1) + self.block(gh, 1))
-            n = tanh(self.block(gx, 2) + r * self.block(gh, 2))
+            r = named(sigmoid(self.block(gx, 0) + self.block(gh, 0)), "r")
+            z = named(sigmoid(self.block(gx, 1) + self.block(gh, 1)), "z")
+            n = named(tanh(self.block(gx, 2) + r * self.block(gh, 2)), "n")
         else:
             gh = h @ self.U[:, :2 * m]
-            r = sigmoid(self.block(gx, 0) + self.block(gh, 0))
-            z = sigmoid(self.block(gx, 1) + self.block(gh, 1))
-            n = tanh(self.block(gx, 2) + (r * h) @ self.U[:, 2 * m:])
-        h = (1.0 - z) * n + z * h
+            r = named(sigmoid(self.block(gx, 0) + self.block(gh, 0)), "r")
+            z = named(sigmoid(self.block(gx, 1) + self.block(gh, 1)), "z")
+            n = named(tanh(self.block(gx, 2) + (r * h) @ self.U[:, 2 * m:]), "n")
+        h = named((1.0 - z) * n + z * h, "h")
         return (h,), h
 
 
