@@ -207,3 +207,30 @@ def test_the_history_is_appended_beside_the_checkpoint_not_rewritten_into_it(tmp
         log.write('{"losses": [9.0], "epochs": [], "gradient_norms": []}\n{"losses": [')
     recorded = checkpoint.load(path).metadata["history"]
     assert read_log(path, recorded).losses == trainer.history.losses
+
+
+def test_a_checkpoint_written_before_the_history_log_still_resumes_with_its_history(tmp_path):
+    path = tmp_path / "old.npz"
+    trainer = Trainer(classifier(), progress=False)
+    trainer.fit(examples(), epochs=2, checkpoint=path)
+    saved = checkpoint.load(path)
+    # The format of earlier releases: the whole history in the checkpoint's metadata, no log beside it.
+    saved.metadata["history"] = {"losses": trainer.history.losses, "epochs": trainer.history.epochs,
+                                 "gradient_norms": [], "stopped": trainer.history.stopped}
+    checkpoint.save(path, saved)
+    (tmp_path / "old.history.jsonl").unlink()
+    resumed = Trainer.resume(path, classifier())
+    assert resumed.history.losses == trainer.history.losses and resumed.history.epochs == trainer.history.epochs
+
+
+def test_a_temporary_of_a_writer_still_running_is_kept(tmp_path):
+    import os
+
+    from graphc.files import atomic_write
+
+    running = tmp_path / f".data.bin.{os.getpid()}.abc.tmp"  # this process is alive: another writer's file
+    running.write_bytes(b"being written")
+    gone = tmp_path / ".data.bin.999999999.abc.tmp"  # no such process: left by a killed writer
+    gone.write_bytes(b"half")
+    atomic_write(tmp_path / "data.bin", b"whole")
+    assert running.exists() and not gone.exists() and (tmp_path / "data.bin").read_bytes() == b"whole"

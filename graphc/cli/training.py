@@ -158,7 +158,8 @@ def refuse_to_replace(target: pathlib.Path, arguments) -> None:
     if not target.exists() or resumed or arguments.overwrite:
         return
     try:
-        steps = load(target, metadata_only=True).metadata.get("history", {}).get("losses", 0)
+        losses = load(target, metadata_only=True).metadata.get("history", {}).get("losses", 0)
+        steps = len(losses) if isinstance(losses, list) else losses  # a list in checkpoints older than the log
         held = f"a checkpoint of another run ({steps} steps)"
     except CheckpointError:
         held = "a file named checkpoint.npz"

@@ -243,7 +243,7 @@ class _Canvas:
 
         def emit(target, cluster: Cluster) -> None:
             for node_id, attrs in cluster.items:
-                target.node(dot_text(node_id), **escaped(attrs))
+                target.node(node_id, **escaped(attrs))
             for child in cluster.children.values():
                 with target.subgraph(name=f"cluster_{next(counter)}") as sub:
                     sub.attr(label=dot_text(child.label), **child.style)
@@ -251,7 +251,7 @@ class _Canvas:
 
         emit(dot, self.root)
         for tail, head, attrs in self.edges:
-            dot.edge(dot_text(tail), dot_text(head), **escaped(attrs))
+            dot.edge(tail, head, **escaped(attrs))
         return dot
 
 

@@ -12,9 +12,8 @@ INTERVAL = 10.0  # seconds between lines
 
 class LogProgress:
     def __init__(self, total: float | None, unit: str, description: str, interval: float = INTERVAL, file=None):
-        self.total, self.unit, self.description, self.interval = total, unit.strip(), description, interval
-        self.file = file or sys.stderr
-        self.count, self.postfix = 0.0, {}
+        self.unit, self.description, self.interval = unit.strip(), description, interval
+        self.file, self.postfix = file or sys.stderr, {}
         self.reset(total)
 
     def reset(self, total: float | None = None) -> None:

@@ -84,15 +84,19 @@ class Compiled:
             return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
                                              *specialization.dimensions, seed, specialization.status)
         except IndexError:
-            self.check_indices(specialization, specialization.status, feeds)
+            self.raise_reported_index(specialization, specialization.status, feeds)
             raise
 
-    def check_indices(self, specialization: Specialization, status: np.ndarray, feeds: dict) -> None:
+    def no_index_reported(self):
+        """A status array saying that no index was out of range (``runtime.out_of_range`` fills one in)."""
+        return self.place(np.full(4, -1, np.int64))
+
+    def raise_reported_index(self, specialization: Specialization, status: np.ndarray, feeds: dict) -> None:
         """Raise IndexRangeError if the program reported an index out of range in ``status`` (and reset it)."""
         check, position, value, bound = (int(s) for s in status)
         if check < 0:
             return
-        specialization.status = self.place(np.full(4, -1, np.int64))
+        specialization.status = self.no_index_reported()
         node = specialization.checked[check]
         source = index_source(node)
         origin = feeds.get(source.attr("name")) if source.op.fed else None
@@ -133,7 +137,7 @@ class Compiled:
         scalars = [o.type.shape == () for o in self.graph.outputs[: self.results]]
         specialization = Specialization(module, source, list(module.FEEDS), constants, workspace, dimensions,
                                         scalars, sum(int(np.prod(s)) * np.dtype(d).itemsize for s, d in buffers),
-                                        dict(binding), lowered.checked, self.place(np.full(4, -1, np.int64)))
+                                        dict(binding), lowered.checked, self.no_index_reported())
         self.specializations[local] = specialization
         self.source = source
         return specialization

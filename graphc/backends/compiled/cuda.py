@@ -66,7 +66,7 @@ class CudaCompiled(Compiled):
         returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
                                              *specialization.dimensions, seed, specialization.status)
         if specialization.checked:  # a device cannot raise: its kernels flag a bad index in ``status``
-            self.check_indices(specialization, specialization.status.copy_to_host(), feeds)
+            self.raise_reported_index(specialization, specialization.status.copy_to_host(), feeds)
         return [value if index in self.resident_outputs else value.copy_to_host()
                 for index, value in enumerate(returned)]
 

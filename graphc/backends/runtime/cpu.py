@@ -5,7 +5,7 @@ last and reshapes, so each kernel here is one simple loop.
 
 No kernel here or in generated code assigns an array to a slice (``out[r, :] = row``): Numba compiles a formatted
 shape-mismatch message for every such assignment, and its string code took 6.6 s of W4's 27 s cold compile
-(``numba:compile`` events, benchmarks/compile.py). Arrays are copied element by element instead (``copy``).
+(``numba:compile`` events, benchmarks/profile_compile.py). Arrays are copied element by element instead (``copy``).
 """
 
 from __future__ import annotations
