@@ -77,3 +77,7 @@ class IndexRangeError(GraphcError, IndexError):
 
 class NumericalError(GraphcError, FloatingPointError):
     """NaN or Inf produced by an op, reported with the op and the user's line that built it."""
+
+
+class CacheWarning(UserWarning):
+    """A cache entry was corrupt or stale and has been rebuilt."""

@@ -1,5 +1,5 @@
 """The compiled backends (Numba CPU, numba-cuda) against the reference interpreter: every op, random graphs,
-training steps; and the CPU backend's disk cache."""
+training steps (the disk cache: test_cache.py)."""
 
 import os
 import pathlib
@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 
 import graphc
 from graphc import nn
-from graphc.backends.compiled import cache
 from graphc.models import mlp
 
 from .op_cases import CASES, build
@@ -170,35 +169,6 @@ def test_generated_source_is_readable_and_kept(backend, product):
     assert function.workspace_bytes() > 0
 
 
-def run_python(code: str, cache_dir, debug=False) -> subprocess.CompletedProcess:
-    environment = {**os.environ, "GRAPHC_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
-    if debug:
-        environment["GRAPHC_DEBUG"] = "1"
-    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
-                          timeout=300)
-
-
-COMPILE_MLP = """
-import numpy as np, graphc
-from graphc.models import mlp
-m = mlp.build(sizes=(5, 7, 3))
-feeds = {**graphc.init_params(m.params, 0), "x": np.ones((4, 5), np.float32), "labels": np.zeros(4, np.int64)}
-f = graphc.compile(m.loss)
-print(float(f(feeds)))
-run = next(iter(f.specializations.values())).module.run
-print("hits", len(run.stats.cache_hits), "misses", len(run.stats.cache_misses))
-"""
-
-
-def test_a_second_process_loads_compiled_code_from_the_disk_cache(tmp_path):
-    first = run_python(COMPILE_MLP, tmp_path)
-    second = run_python(COMPILE_MLP, tmp_path)
-    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
-    assert first.stdout.splitlines()[0] == second.stdout.splitlines()[0]
-    assert "misses 1" in first.stdout or "hits 0" in first.stdout
-    assert "hits 1 misses 0" in second.stdout  # machine code loaded, not compiled
-
-
 # Every Numba function compiled while a bidirectional LSTM's step (concat, loop stores, gather, scatter-add) is
 # compiled with empty caches. Numba compiles a formatted shape-mismatch message for each array-to-slice assignment
 # (``out[r, :] = row``), and its string code was 6.6 s of W4's cold compile.
@@ -233,62 +203,6 @@ def test_compiled_code_assigns_no_array_to_a_slice(tmp_path):
     compiled = result.stdout.split()
     assert "run" in compiled and "copy" in compiled and "gather_rows" in compiled  # the listener saw them compile
     assert not [name for name in compiled if "raise_with_shape_context" in name or "unicode" in name], compiled
-
-
-def test_a_corrupt_cache_entry_is_detected_and_rebuilt(tmp_path):
-    assert run_python(COMPILE_MLP, tmp_path).returncode == 0
-    (module,) = tmp_path.glob("graphc_*.py")
-    module.write_text(module.read_text()[:200])  # truncated
-    again = run_python(COMPILE_MLP, tmp_path)
-    assert again.returncode == 0, again.stderr
-    assert cache._intact(module.read_text())
-
-
-@pytest.mark.parametrize("damage", ["garbage machine code", "empty index", "module not UTF-8"])
-def test_a_corrupt_cache_file_is_compiled_again_with_a_warning_never_loaded(tmp_path, damage):
-    assert run_python(COMPILE_MLP, tmp_path).returncode == 0
-    (module,) = tmp_path.glob("graphc_*.py")
-    (index,) = (tmp_path / "__pycache__").glob("*.nbi")
-    if damage == "garbage machine code":
-        for code in (tmp_path / "__pycache__").glob("*.nbc"):
-            code.write_bytes(b"garbage\n")
-    elif damage == "empty index":
-        index.write_bytes(b"")
-    else:
-        module.write_bytes(b"\xff\xfe" + module.read_bytes()[2:])
-    again = run_python(COMPILE_MLP, tmp_path)
-    assert again.returncode == 0, again.stderr
-    assert "CacheWarning" in again.stderr and ("compiled again" in again.stderr or "generated again" in again.stderr)
-    assert again.stdout.splitlines()[0] == run_python(COMPILE_MLP, tmp_path).stdout.splitlines()[0]
-    third = run_python(COMPILE_MLP, tmp_path)
-    assert "hits 1 misses 0" in third.stdout and "CacheWarning" not in third.stderr  # the rebuilt entry is trusted
-
-
-def test_debug_prints_the_generated_source(tmp_path):
-    result = run_python(COMPILE_MLP, tmp_path, debug=True)
-    assert "def run(" in result.stderr and "# v" in result.stderr
-
-
-def test_the_cache_location_is_configurable_and_clearable(tmp_path):
-    folder = tmp_path / "kernels"
-    assert run_python(COMPILE_MLP, folder).returncode == 0
-    assert list(folder.glob("graphc_*.py")) and list(folder.glob("__pycache__/graphc_*.nbc"))
-    assert folder.stat().st_mode & 0o777 == 0o700  # private: generated code is imported from it
-    (folder / "notes.txt").write_text("the user's own file")
-    clear = [sys.executable, "-m", "graphc", "cache", "--clear"]
-    result = subprocess.run(clear, cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "GRAPHC_CACHE_DIR": str(folder)})
-    assert result.returncode == 0 and "removed 1" in result.stdout
-    assert not list(folder.glob("graphc_*")) and not list(folder.glob("__pycache__/graphc_*"))
-    assert (folder / "notes.txt").read_text() == "the user's own file"  # only what graphc wrote is removed
-    # A folder graphc never used is refused whole, as GRAPHC_CACHE_DIR=~/data graphc cache --clear would be.
-    theirs = tmp_path / "data"
-    theirs.mkdir()
-    (theirs / "graphc_results.py").write_text("x = 1")
-    result = subprocess.run(clear, cwd=ROOT, capture_output=True, text=True,
-                            env={**os.environ, "GRAPHC_CACHE_DIR": str(theirs)})
-    assert result.returncode != 0 and "is not a graphc cache" in result.stderr and "Traceback" not in result.stderr
-    assert (theirs / "graphc_results.py").read_text() == "x = 1"
 
 
 def test_unknown_backends_are_refused_clearly():

@@ -210,11 +210,12 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "",
         "from graphc.backends.runtime import cpu_math as rm",
         "from graphc.backends.runtime import cpu as rt",
+        "from graphc.backends.runtime.jit import njit",
         "",
         *preamble(lowered),
         "",
         "",
-        f"@numba.njit(cache=True, error_model='numpy', parallel={emitter.parallel})",
+        f"@njit(error_model='numpy', parallel={emitter.parallel})",
         f"def run({', '.join(arguments)}):",
     ]
     seeding = ["    np.random.seed(seed)"] if emitter.random else []

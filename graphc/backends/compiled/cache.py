@@ -4,23 +4,21 @@ and the graphc version.
 Modules are real files (not exec'd strings), so Numba's own cache (``cache=True``) keeps their machine code beside
 them: a second process compiling the same model imports the module and loads the machine code without compiling.
 Writes are atomic (a temporary file, then a rename). Each file ends with a checksum of its contents; a file that
-fails it (truncated, edited, corrupt) is rebuilt, with a warning. Numba's machine-code files for a module are
-recorded (their SHA-256, beside the module) after the calls that wrote them; before a module's first call, files
-that differ from the record are removed, with a warning, so Numba compiles again instead of failing to load them.
+fails it (truncated, edited, not UTF-8) is generated again, with a warning. Numba's machine-code files heal the same
+way (``runtime/jit.py``).
 """
 
 from __future__ import annotations
 
 import hashlib
-import importlib.util
-import json
 import os
 import pathlib
 import shutil
 import sys
+import types
 import warnings
 
-from ...errors import GraphcError
+from ...errors import CacheWarning, GraphcError
 from ...files import atomic_write
 
 CHECKSUM = "# checksum "
@@ -29,10 +27,6 @@ MARKER = ".graphc-cache"  # says that graphc made (or uses) the folder: ``clear`
 
 class CacheError(GraphcError):
     """A cache operation that would touch files graphc did not write."""
-
-
-class CacheWarning(UserWarning):
-    """A cache entry was corrupt or stale and has been rebuilt."""
 
 
 def directory() -> pathlib.Path:
@@ -64,10 +58,10 @@ def _intact(text: str) -> bool:
 def load(key: str, generate) -> tuple[object, str]:
     """The module for ``key`` (generating its source with ``generate()`` when missing or broken) and its source."""
     path = prepared() / f"graphc_{key[:40]}.py"
-    data = path.read_bytes() if path.exists() else b""
-    text = data.decode(errors="replace")
+    present = path.exists()
+    text = path.read_bytes().decode(errors="replace") if present else ""
     if not _intact(text):
-        if data:
+        if present:
             warnings.warn(f"graphc: the cached module {path} was corrupt; it is generated again", CacheWarning,
                           stacklevel=3)
         text = _sealed(generate())
@@ -75,58 +69,13 @@ def load(key: str, generate) -> tuple[object, str]:
     name = f"graphc_kernels_{key[:40]}"
     if name in sys.modules:
         return sys.modules[name], text
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    # The text just checked is what runs (no bytecode file, which could be damaged on its own); Numba finds the
+    # module's file through the code's file name, for its cache and its error messages.
+    module = types.ModuleType(name)
+    module.__file__ = str(path)
+    exec(compile(text, str(path), "exec"), module.__dict__)  # noqa: S102 - graphc's own generated, verified source
     sys.modules[name] = module
-    _check_machine_code(module.run, path)
     return module, text
-
-
-def _machine_code_files(function) -> list[pathlib.Path]:
-    """The files Numba's cache keeps for a dispatcher: its index and one machine-code file per signature (none for
-    a CUDA module's host function, or with Numba's cache off)."""
-    cache_file = getattr(getattr(function, "_cache", None), "_cache_file", None)
-    if cache_file is None:
-        return []
-    index = pathlib.Path(cache_file._index_path)
-    stem = index.name[: -len(".nbi")]
-    return [file for file in [index, *sorted(index.parent.glob(f"{stem}.*.nbc"))] if file.exists()]
-
-
-def _record_path(module_path: pathlib.Path) -> pathlib.Path:
-    return module_path.with_suffix(".machine-code.json")
-
-
-def _digests(files: list[pathlib.Path]) -> dict[str, str]:
-    return {file.name: hashlib.sha256(file.read_bytes()).hexdigest() for file in files}
-
-
-def _check_machine_code(function, module_path: pathlib.Path) -> None:
-    """Remove Numba's cached machine code for ``function`` unless it is exactly what graphc recorded."""
-    files = _machine_code_files(function)
-    if not files:
-        return
-    record = _record_path(module_path)
-    try:
-        recorded = json.loads(record.read_text())
-    except (OSError, ValueError):
-        recorded = None
-    if recorded == _digests(files):
-        return
-    for file in files:
-        file.unlink(missing_ok=True)
-    warnings.warn(f"graphc: the machine code Numba cached for {module_path.name} was not the code recorded when it "
-                  "was written (corrupt, truncated, or from an interrupted run); it is compiled again", CacheWarning,
-                  stacklevel=4)
-
-
-def record_machine_code(module) -> None:
-    """After a call that may have compiled (a new signature): record the machine-code files as they are now."""
-    path = pathlib.Path(module.__file__)
-    files = _machine_code_files(module.run)
-    if files:
-        atomic_write(_record_path(path), json.dumps(_digests(files), sort_keys=True).encode())
 
 
 def clear() -> int:

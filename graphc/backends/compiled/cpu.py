@@ -152,8 +152,6 @@ class Compiled:
             if signature is not None:
                 self.by_signature[signature] = specialization
         returned = self.launch(specialization, feeds, seed)
-        if validated:  # new feed types may have compiled (and cached) a new signature
-            cache.record_machine_code(specialization.module)
         results = [r.reshape(()) if scalar else r for r, scalar in zip(returned, specialization.scalar_outputs)]
         return results[0] if self.single else results
 

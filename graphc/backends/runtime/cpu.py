@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 
 from . import cpu_math as rm
+from .jit import njit
 
-JIT = {"cache": True, "error_model": "numpy"}
+JIT = {"error_model": "numpy"}
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def sigmoid(x):
     if x >= 0:
         return 1.0 / (1.0 + math.exp(-x))
@@ -28,23 +28,23 @@ def sigmoid(x):
     return e / (1.0 + e)
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def softplus(x):
     return max(x, 0.0) + math.log1p(math.exp(-abs(x)))
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def sign(x):
     return x if x != x else (x > 0) - (x < 0)  # NaN stays NaN
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def maximum(a, b):
     """The larger of a and b, NaN if either is NaN (np.maximum; Python's max would keep whichever came first)."""
     return a if a >= b or a != a else b
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def copy(source, target):
     """``target[...] = source`` for arrays of one shape (scalars are 1-element arrays in compiled code); ``target``
     may be a strided view. The rank is a constant when Numba compiles, so only one branch is kept."""
@@ -62,12 +62,12 @@ def copy(source, target):
             target[index] = source[index]
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def fill(x, value):
     x.fill(value)
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def row_sum(x, out):
     for r in range(x.shape[0]):
         total = 0.0
@@ -76,7 +76,7 @@ def row_sum(x, out):
         out[r] = total
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def column_sum(x, out):
     """Sums over the leading axis, reading rows in memory order (no transposed copy)."""
     out[:] = 0
@@ -85,7 +85,7 @@ def column_sum(x, out):
             out[j] += x[r, j]
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def row_max(x, out):
     for r in range(x.shape[0]):
         best = -np.inf
@@ -94,7 +94,7 @@ def row_max(x, out):
         out[r] = best
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def row_argmax(x, out):
     for r in range(x.shape[0]):
         best, where = -np.inf, 0
@@ -109,7 +109,7 @@ def row_argmax(x, out):
 
 # Reductions keep four independent partial results: LLVM may not reassociate a float sum, so one accumulator would
 # make every addition wait for the one before it.
-@numba.njit(**JIT)
+@njit(**JIT)
 def _largest(values):
     a = b = c = d = values[0]
     whole = values.shape[0] - values.shape[0] % 4
@@ -121,7 +121,7 @@ def _largest(values):
     return maximum(maximum(a, b), maximum(c, d))
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def _total(values):
     a = b = c = d = 0.0
     whole = values.shape[0] - values.shape[0] % 4
@@ -132,7 +132,7 @@ def _total(values):
     return (a + b) + (c + d)
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def row_log_sum_exp(x, r, scratch):
     """log(sum_j exp(x[r, j])), with the maximum subtracted first so no exponent overflows. The exponentials go to
     ``scratch`` first: a loop that only computes them vectorizes, one that also sums them would not."""
@@ -142,7 +142,7 @@ def row_log_sum_exp(x, r, scratch):
     return best + math.log(_total(scratch[:x.shape[1]]))
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def row_log_softmax(x, out):
     for r in range(x.shape[0]):
         shift = row_log_sum_exp(x, r, out[r])
@@ -150,7 +150,7 @@ def row_log_softmax(x, out):
             out[r, j] = x[r, j] - shift
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def row_softmax(x, out):
     for r in range(x.shape[0]):
         best = _largest(x[r])
@@ -161,7 +161,7 @@ def row_softmax(x, out):
             out[r, j] *= scale
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def out_of_range(status, check, position, index, bound):
     """Record an index outside 0 .. bound - 1 and stop the program: ``status`` gets which check failed (the
     program's numbering of its indexing nodes), the flat position, the index and the bound; the caller turns that
@@ -170,7 +170,7 @@ def out_of_range(status, check, position, index, bound):
     raise IndexError("graphc: an index is out of range (see the status array)")
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def row_cross_entropy(logits, labels, out, status, check):
     scratch = np.empty(logits.shape[1], logits.dtype)
     for r in range(logits.shape[0]):
@@ -179,7 +179,7 @@ def row_cross_entropy(logits, labels, out, status, check):
         out[r] = row_log_sum_exp(logits, r, scratch) - logits[r, labels[r]]
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def row_pick(values, labels, out, status, check):
     for r in range(values.shape[0]):
         if labels[r] < 0 or labels[r] >= values.shape[1]:
@@ -187,7 +187,7 @@ def row_pick(values, labels, out, status, check):
         out[r] = values[r, labels[r]]
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def gather_rows(table, indices, out, status, check):
     for r in range(indices.shape[0]):
         row = indices[r]
@@ -197,7 +197,7 @@ def gather_rows(table, indices, out, status, check):
             out[r, j] = table[row, j]
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def scatter_add_rows(indices, updates, out, status, check):
     out[:] = 0
     for r in range(indices.shape[0]):
@@ -208,7 +208,7 @@ def scatter_add_rows(indices, updates, out, status, check):
             out[row, j] += updates[r, j]
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def one_hot_rows(labels, out, status, check):
     out[:] = 0
     for r in range(labels.shape[0]):

@@ -18,13 +18,14 @@ from __future__ import annotations
 
 import math
 
-import numba
 import numpy as np
 from llvmlite import ir
 from numba import types
 from numba.extending import intrinsic, overload
 
-JIT = {"cache": True, "error_model": "numpy", "inline": "always"}
+from .jit import njit
+
+JIT = {"error_model": "numpy", "inline": "always"}
 
 ONE, TWO, HALF = np.float32(1.0), np.float32(2.0), np.float32(0.5)
 LOW, HIGH = np.float32(-104.0), np.float32(89.0)  # beyond these float32 e^x is 0 or inf
@@ -54,7 +55,7 @@ def _float32_from_bits(typingctx, bits):
     return types.float32(types.int32), codegen
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def exp32(x):
     clamped = min(max(x, LOW), HIGH)
     n = np.floor(clamped * LOG2_E + HALF)
@@ -74,12 +75,12 @@ def exp32(x):
     return scaled if x == x else x  # NaN stays NaN
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def sigmoid32(x):
     return ONE / (ONE + exp32(-x))
 
 
-@numba.njit(**JIT)
+@njit(**JIT)
 def tanh32(x):
     magnitude = abs(x)
     large = ONE - TWO / (exp32(TWO * magnitude) + ONE)

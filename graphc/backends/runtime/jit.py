@@ -1,0 +1,129 @@
+"""``njit``: Numba's CPU compiler with a disk cache that heals, for the runtime's kernels and generated modules.
+
+Numba's own cache raises from deep inside a compile when one of its files is damaged (``UnpicklingError`` for a
+garbled ``.nbc``, ``EOFError`` for an empty or truncated ``.nbi``), and keeps raising in every later process until
+the user finds the file. Here every index and machine-code file ends with the SHA-256 of what precedes it, and a
+machine-code file also holds the key it was written for: a file that fails either check, or fails to load for any
+other reason, is reported in one warning line, removed, and compiled again.
+
+The key inside a data file guards a race: two processes adding different signatures of one function at once can
+both pick the same free file number (Numba's index update is read-modify-write), so an index entry may point at the
+other process's code; that entry is then a miss, never someone else's machine code.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import pickle
+import warnings
+
+import numba
+from numba.core.caching import FunctionCache, IndexDataCacheFile
+from numba.core.serialize import dumps
+
+from ...errors import CacheWarning
+
+DIGEST = 32  # bytes of SHA-256 at the end of each file
+
+
+class DamagedEntry(Exception):
+    """A cache file whose checksum does not match its contents."""
+
+
+def sealed(payload: bytes) -> bytes:
+    return payload + hashlib.sha256(payload).digest()
+
+
+def unsealed(data: bytes, path: str) -> bytes:
+    payload, digest = data[:-DIGEST], data[-DIGEST:]
+    if len(data) < DIGEST or hashlib.sha256(payload).digest() != digest:
+        raise DamagedEntry(f"{os.path.basename(path)} does not match its checksum")
+    return payload
+
+
+class CheckedFiles(IndexDataCacheFile):
+    """Numba's index and data files for one function, each sealed with its checksum. Their names say so
+    (``.sealed.nbi``): files that plain ``cache=True`` wrote (an older graphc) are never read as damaged ones."""
+
+    def __init__(self, cache_path, filename_base, source_stamp):
+        super().__init__(cache_path, f"{filename_base}.sealed", source_stamp)
+
+    def save(self, key, data):
+        super().save(key, (key, data))
+
+    def load(self, key):
+        entry = super().load(key)
+        if entry is None:
+            return None
+        written_for, data = entry
+        return data if written_for == key else None  # the race of the module docstring: a miss
+
+    def _load_index(self):
+        try:
+            with open(self._index_path, "rb") as file:
+                stream = io.BytesIO(unsealed(file.read(), self._index_path))
+        except FileNotFoundError:
+            return {}
+        if pickle.load(stream) != self._version:
+            return {}  # another Numba's index: its entries may not even unpickle here
+        stamp, overloads = pickle.load(stream)
+        return overloads if stamp == self._source_stamp else {}  # a changed source file: its entries are stale
+
+    def _save_index(self, overloads):
+        with self._open_for_write(self._index_path) as file:
+            file.write(sealed(pickle.dumps(self._version, protocol=-1) + dumps((self._source_stamp, overloads))))
+
+    def _load_data(self, name):
+        path = self._data_path(name)
+        with open(path, "rb") as file:
+            return pickle.loads(unsealed(file.read(), path))
+
+    def _save_data(self, name, data):
+        with self._open_for_write(self._data_path(name)) as file:
+            file.write(sealed(dumps(data)))
+
+    def remove(self) -> None:
+        """Delete this function's index and every machine-code file of it."""
+        stem = self._index_name[: -len(".nbi")]
+        folder = self._cache_path
+        for name in os.listdir(folder) if os.path.isdir(folder) else []:
+            if name == self._index_name or (name.startswith(stem + ".") and name.endswith(".nbc")):
+                try:
+                    os.unlink(os.path.join(folder, name))
+                except FileNotFoundError:  # another process removed it first
+                    pass
+
+
+class HealingCache(FunctionCache):
+    """Numba's per-function cache over ``CheckedFiles``; an entry that does not load is compiled again."""
+
+    def __init__(self, function):
+        super().__init__(function)
+        self._cache_file = CheckedFiles(cache_path=self._cache_path, filename_base=self._impl.filename_base,
+                                        source_stamp=self._impl.locator.get_source_stamp())
+
+    def load_overload(self, signature, target_context):
+        try:
+            return super().load_overload(signature, target_context)
+        except Exception as error:  # noqa: BLE001 - whatever the damage, the remedy is to compile again
+            self._cache_file.remove()
+            reason = str(error).splitlines()[0] if str(error) else type(error).__name__
+            # Shown as "<cache folder>:0: CacheWarning: ...": one line, naming the folder, not Numba's frames.
+            warnings.warn_explicit(f"graphc: Numba's cached machine code for {self._py_func.__qualname__} could "
+                                   f"not be loaded ({reason}); it was removed and is compiled again", CacheWarning,
+                                   self._cache_path, 0)
+            return None
+
+
+def njit(function=None, **options):
+    """``numba.njit`` with ``HealingCache`` (what ``cache=True`` would give, made robust); as a decorator, with or
+    without options."""
+
+    def decorate(python_function):
+        dispatcher = numba.njit(python_function, **options)
+        dispatcher._cache = HealingCache(dispatcher.py_func)  # as Dispatcher.enable_caching installs its own
+        return dispatcher
+
+    return decorate if function is None else decorate(function)
