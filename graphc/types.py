@@ -155,6 +155,9 @@ def bind_shape(declared: Shape, actual: tuple[int, ...], bindings: dict, who: st
             if want != got:
                 return f"expected shape {format_shape(declared)}, got {tuple(actual)}"
         elif want.is_Symbol:
+            if got == 0:  # the symbols are positive: rewrites such as batch / batch = 1 rely on it
+                return (f"dimension '{want}' is 0 in shape {tuple(actual)}; a named dimension is a size of at "
+                        "least 1 (an empty batch or a sequence of no steps has nothing to compute)")
             if want in bindings and bindings[want][0] != got:
                 return f"dimension '{want}' is {got} here but was bound to {bindings[want][0]} by {bindings[want][1]}"
             bindings.setdefault(want, (got, who))

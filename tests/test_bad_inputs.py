@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 import graphc
+from graphc import nn
+from graphc.train import language
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
@@ -122,6 +124,8 @@ FEEDS = {
                         ["cross_entropy", "index 4", "0..3", "feed 'labels'"]),
     "negative label": ({**GOOD, "labels": np.array([-1, 0])}, graphc.errors.IndexRangeError,
                        ["index -1", "do not wrap"]),
+    "empty batch": ({**GOOD, "x": np.ones((0, 3), np.float32), "labels": np.zeros(0, np.int64)},
+                    graphc.errors.FeedError, ["feed 'x'", "dimension 'batch' is 0", "at least 1"]),
 }
 
 
@@ -134,6 +138,19 @@ def test_feed_mistakes(case, backend):
         graphc.evaluate(loss, feeds) if backend == "reference" else graphc.compile(loss)(feeds)
     for word in words:
         assert word in str(raised.value), (word, str(raised.value))
+
+
+@pytest.mark.parametrize("backend", ["reference", "cpu"])
+def test_a_scan_over_no_steps_is_an_error_naming_the_feed_and_line(backend):
+    # Compiled, a sequence of length 0 gave NaN (a mean over no steps) or ZeroDivisionError; the reference failed
+    # in np.stack.
+    model = nn.language_model("lstm", 7, embed=3, hidden=4)
+    feeds = {**graphc.init_params(model.params), "tokens": np.zeros((0, 2), np.int64),
+             "targets": np.zeros((0, 2), np.int64), **language.zero_state(model, 2)}
+    with pytest.raises(graphc.errors.FeedError) as raised:
+        graphc.evaluate(model.loss, feeds) if backend == "reference" else graphc.compile(model.loss)(feeds)
+    assert "dimension 'time' is 0" in str(raised.value) and "feed 'tokens'" in str(raised.value)
+    assert "test_bad_inputs.py" in raised.value.location
 
 
 # --- the command line and files: one line on stderr, no traceback, a non-zero exit, nothing lost --------------------
