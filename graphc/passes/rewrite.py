@@ -132,12 +132,19 @@ class Rule:
 def rewrite(graph: Graph, rules: tuple[Rule, ...], max_rounds: int = 50) -> tuple[Graph, dict[str, int]]:
     """Apply ``rules`` everywhere until none applies; returns the graph and how often each rule fired."""
     fired: dict[str, int] = {}
-
     users: dict = {}
+    # The rules that can match a node of each op, in their order: most of a graph's nodes are tried against a few
+    # rules, not all of them (in random-graph tests, trying every rule on every node was 40% of optimizing).
+    by_op: dict[str, tuple[Rule, ...]] = {}
+
+    def candidates(name: str) -> tuple[Rule, ...]:
+        if name not in by_op:
+            by_op[name] = tuple(r for r in rules if not isinstance(r.pattern, tuple) or r.pattern[0] == name)
+        return by_op[name]
 
     def transform(node: Node, inputs: tuple[Node, ...]) -> Node:
         node = remake(node, inputs)
-        for rule in rules:
+        for rule in candidates(node.op.name):
             result = rule.apply(node, users)
             if result is not None:
                 fired[rule.name] = fired.get(rule.name, 0) + 1
