@@ -1,6 +1,7 @@
 """Where a recurrent workload's training step (W3-W6) spends its time: every matrix product of graphc's compiled
-step, timed as graphc runs it (Numba's ``np.dot``, OpenBLAS) and through PyTorch's ``torch.mm`` (MKL), against the
-whole step of graphc and of PyTorch eager, in one run.
+step, timed as graphc runs it (a loop's product by a weight it captures: the packed product of
+``runtime/packed.py``, the weight packed once; the rest: Numba's ``np.dot``, OpenBLAS), through ``np.dot`` alone,
+and through PyTorch's ``torch.mm`` (MKL), against the whole step of graphc and of PyTorch eager, in one run.
 
     python benchmarks/profile_recurrent.py            # W4 and W6
     python benchmarks/profile_recurrent.py W3 W5
@@ -25,6 +26,7 @@ from benchmarks import recurrent  # noqa: E402
 from benchmarks.report import median_seconds  # noqa: E402
 from graphc.backends.lowering import lower  # noqa: E402
 from graphc.backends.reference import bind_feeds  # noqa: E402
+from graphc.backends.runtime import packed  # noqa: E402
 
 
 @numba.njit
@@ -33,14 +35,22 @@ def _products(a, b, out, calls):
         np.dot(a, b, out)
 
 
-def products(lowered, count: int = 1):
-    """(shape of a, shape of b, a transposed, b transposed, times per step) of every matrix product."""
+@numba.njit
+def _packed_products(a, b, out, calls):
+    for _ in range(calls):
+        packed.packed_product(a, b, out)
+
+
+def products(lowered, count: int = 1, captured=()):
+    """(shape of a, shape of b, a transposed, b transposed, times per step, packed) of every matrix product."""
     for node in lowered.steps:
         if node.op.name == "matmul":
             a, b = node.inputs
-            yield (lowered.shapes[a], lowered.shapes[b], a.op.name == "transpose", b.op.name == "transpose", count)
+            yield (lowered.shapes[a], lowered.shapes[b], a.op.name == "transpose", b.op.name == "transpose", count,
+                   b in captured)
         elif node.op.name == "scan":
-            yield from products(lowered.bodies[node], count * lowered.attrs(node)["length"])
+            yield from products(lowered.bodies[node], count * lowered.attrs(node)["length"],
+                                node.attr("body").captures)
 
 
 def operand(shape, transposed: bool, rng) -> np.ndarray:
@@ -50,15 +60,21 @@ def operand(shape, transposed: bool, rng) -> np.ndarray:
     return rng.random(shape, dtype=np.float32)
 
 
-def product_seconds(a: np.ndarray, b: np.ndarray) -> tuple[float, float]:
-    """Seconds for one ``a @ b`` as graphc's compiled code computes it, and through ``torch.mm``."""
+def product_seconds(a: np.ndarray, b: np.ndarray, packs: bool) -> tuple[float, float, float]:
+    """Seconds for one ``a @ b`` as graphc's compiled code computes it, through ``np.dot``, and through
+    ``torch.mm``."""
     import torch
 
     out = np.empty((a.shape[0], b.shape[1]), np.float32)
     repeats = max(3, int(1e8 // (2 * a.shape[0] * a.shape[1] * b.shape[1])))
-    ours = median_seconds(lambda: _products(a, b, out, repeats), 1) / repeats
+    blas = median_seconds(lambda: _products(a, b, out, repeats), 1) / repeats
+    if packs:
+        panels, rows = packed.pack_panels(b), np.ascontiguousarray(a)
+        ours = median_seconds(lambda: _packed_products(rows, panels, out, repeats), 1) / repeats
+    else:
+        ours = blas
     left, right, result = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out)
-    return ours, median_seconds(lambda: torch.mm(left, right, out=result), repeats)
+    return ours, blas, median_seconds(lambda: torch.mm(left, right, out=result), repeats)
 
 
 def profile(name: str) -> None:
@@ -76,18 +92,22 @@ def profile(name: str) -> None:
     graph = step.compiled.graph
     _, binding = bind_feeds(graph, step.compiled_feeds(feeds))
     rng = np.random.default_rng(0)
-    print(f"\n{name}: matrix products of one graphc step (ms per step: count × one product)")
-    print(f"{'product':>28} {'count':>6} {'OpenBLAS (graphc)':>18} {'MKL (torch.mm)':>15}")
-    totals = {"graphc": 0.0, "torch": 0.0}
-    for shape_a, shape_b, transposed_a, transposed_b, count in products(lower(graph, binding)):
+    print(f"\n{name}: matrix products of one graphc step (ms per step: count × one product; GFLOP/s as graphc "
+          f"runs it)")
+    print(f"{'product':>28} {'count':>6} {'graphc':>9} {'GFLOP/s':>8} {'np.dot':>9} {'torch.mm':>9}")
+    totals = {"graphc": 0.0, "blas": 0.0, "torch": 0.0}
+    for shape_a, shape_b, transposed_a, transposed_b, count, packs in products(lower(graph, binding)):
         a, b = operand(shape_a, transposed_a, rng), operand(shape_b, transposed_b, rng)
-        ours, theirs = product_seconds(a, b)
-        totals["graphc"] += ours * count
-        totals["torch"] += theirs * count
+        ours, blas, theirs = product_seconds(a, b, packs)
+        for peer, seconds in zip(totals, (ours, blas, theirs)):
+            totals[peer] += seconds * count
         label = (f"{shape_a[0]}x{shape_a[1]}{'ᵀ' if transposed_a else ''} @ "
-                 f"{shape_b[0]}x{shape_b[1]}{'ᵀ' if transposed_b else ''}")
-        print(f"{label:>28} {count:>6} {ours * count * 1e3:>18.2f} {theirs * count * 1e3:>15.2f}")
-    print(f"{'all products':>28} {'':>6} {totals['graphc'] * 1e3:>18.2f} {totals['torch'] * 1e3:>15.2f}")
+                 f"{shape_b[0]}x{shape_b[1]}{'ᵀ' if transposed_b else ''}{' (packed)' if packs else ''}")
+        rate = 2 * shape_a[0] * shape_a[1] * shape_b[1] / ours / 1e9
+        print(f"{label:>28} {count:>6} {ours * count * 1e3:>9.2f} {rate:>8.0f} {blas * count * 1e3:>9.2f} "
+              f"{theirs * count * 1e3:>9.2f}")
+    print(f"{'all products':>28} {'':>6} {totals['graphc'] * 1e3:>9.2f} {'':>8} {totals['blas'] * 1e3:>9.2f} "
+          f"{totals['torch'] * 1e3:>9.2f}")
     for peer, seconds in whole.items():
         print(f"whole step, {peer}: {seconds * 1e3:.2f} ms")
 

@@ -166,15 +166,50 @@ def test_compiled_source_does_not_grow_with_the_sequence_length(backend):
     assert f"range({length})" in long and f"range({length - 1}, -1, -1)" in long
 
 
-def test_a_transposed_matrix_read_at_every_step_is_copied_in_row_order_once():
+def test_a_matrix_multiplied_by_at_every_step_is_packed_once_before_each_loop():
+    """U forward, and Uᵀ in the backward loop: each packed before its loop, the loop's products read the packed
+    copy (runtime/packed.py), never BLAS."""
     loss, wrt = lstm()
     fn = gc.compile([loss] + gc.grad(loss, list(wrt)))
     fn(FEEDS)
     lines = fn.source.splitlines()
-    backward = next(k for k, line in enumerate(lines) if f"in range({T - 1}, -1, -1)" in line)
-    copies = [line.split("=")[0].strip() for line in lines[:backward] if "_rows = np.ascontiguousarray(" in line]
-    assert copies, "the backward loop should read U transposed from a row-ordered copy"
-    assert all(f"= {name}" in "\n".join(lines[backward:]) for name in copies)
+    loops = [k for k, line in enumerate(lines) if re.match(r"\s*for \w+_t in range", line)]
+    assert len(loops) == 2  # forward and backward
+    for start, stop in zip(loops, loops[1:] + [len(lines)]):
+        before = [line for line in lines[:start] if "rp.pack_panels(" in line]
+        inside = [line for line in lines[start:stop] if "rp.packed_product(" in line]
+        assert inside and all(re.search(r"(\w+_packed), ", line).group(1) in "\n".join(before) for line in inside)
+        assert not any("np.dot(" in line for line in lines[start:stop] if line.startswith(" " * 8))
+
+
+@pytest.mark.parametrize("batch", [1, 3, 9, 17])
+def test_a_custom_cell_with_packed_weights_equals_the_reference_in_float64(batch):
+    """A user's cell (peephole-style gates reading the cell state, a weight used twice per step) over sizes that
+    fill no tile and no panel exactly: 5 hidden units, 1 to 17 rows; values and every gradient."""
+    hidden = 5
+    x, h0 = gc.input("x", (T, "batch", E), "float64"), gc.input("h0", ("batch", hidden), "float64")
+    W = gc.param("W", (E, 2 * hidden), dtype="float64")
+    U = gc.param("U", (hidden, 2 * hidden), dtype="float64")
+    P = gc.param("P", (hidden, hidden), dtype="float64")
+
+    def step(carry, xt):
+        h, c = carry
+        z = xt @ W + h @ U
+        gate = gc.sigmoid(z[:, :hidden] + c @ P)
+        c = gate * c + (1 - gate) * gc.tanh(z[:, hidden:])
+        return (gc.tanh(c @ P) * gate, c), c
+
+    (h, c), cs = gc.scan(step, (h0, h0 * 0.5), x)
+    loss = (cs * cs).sum() + h.sum()
+    outputs = [loss] + gc.grad(loss, [x, h0, W, U, P])
+    rng = np.random.default_rng(batch)
+    feeds = {"x": rng.normal(size=(T, batch, E)), "h0": rng.normal(size=(batch, hidden)),
+             "W": rng.normal(size=(E, 2 * hidden)), "U": rng.normal(size=(hidden, 2 * hidden)),
+             "P": rng.normal(size=(hidden, hidden))}
+    fn = gc.compile(outputs)
+    for got, want in zip(fn(feeds), gc.evaluate(outputs, feeds), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    assert "rp.packed_product(" in fn.source
 
 
 def test_a_kernel_writes_the_values_a_step_stores_straight_into_their_stacks(backend):

@@ -54,6 +54,7 @@ class Emitter(StructuredOps):
         cls.handlers = handlers_of(cls)
 
     product = "np.dot"  # the matrix product into a given result: BLAS
+    packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)
     printer = ScalarPrinter
 
     def __init__(self, lowered: Lowered):
@@ -63,6 +64,7 @@ class Emitter(StructuredOps):
         self.lines: list[str] = []
         self.parallel = False
         self.random = False
+        self.packed: dict[Node, str] = {}  # a loop body's captured matrices -> their packed copies
 
     # --- names ---------------------------------------------------------------------------------------------------
     def name(self, node: Node) -> str:
@@ -210,6 +212,7 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "",
         "from graphc.backends.runtime import cpu_math as rm",
         "from graphc.backends.runtime import cpu as rt",
+        "from graphc.backends.runtime import packed as rp",
         "from graphc.backends.runtime.jit import njit",
         "",
         *preamble(lowered),

@@ -50,6 +50,7 @@ class CudaEmitter(Emitter):
     backend = "cuda"
 
     product = "rt.matmul"
+    packs = False  # its tiled product kernel reads the weight as it is
     printer = DevicePrinter
 
     def __init__(self, lowered: Lowered, kernels: list[str] | None = None):

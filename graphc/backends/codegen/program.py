@@ -95,11 +95,17 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     stacks = [emitter.target(node, k + j) for j in range(len(body.steps))]
     for carry, start in zip(state, arguments[:k]):
         emitter.assign(carry, start)
-    # A transposed matrix read at every step is copied into row order once: BLAS multiplies by a transposed
-    # operand more slowly (W4's backward step, 32x1024 @ 1024x256: 222 us against 171 us).
+    # A matrix the body multiplies by at every step (a recurrent weight) is packed once, here, for the packed
+    # product (runtime/packed.py); another transposed matrix read at every step is copied into row order once:
+    # BLAS multiplies by a transposed operand more slowly (W4's backward step, 32x1024 @ 1024x256: 222 us against
+    # 171 us).
     captured = list(arguments[k + m:])
-    for position, tensor in enumerate(node.inputs[k + m:]):
-        if isinstance(tensor.op, Transpose) and len(emitter.shape(tensor)) == 2:
+    packed = {}
+    for position, (placeholder, tensor) in enumerate(zip(body.captures, node.inputs[k + m:])):
+        if emitter.packs and _multiplied_by(inner, placeholder):
+            packed[placeholder] = f"{captured[position]}_packed"
+            emitter.emit(f"{packed[placeholder]} = rp.pack_panels({captured[position]})")
+        elif isinstance(tensor.op, Transpose) and len(emitter.shape(tensor)) == 2:
             emitter.emit(f"{captured[position]}_rows = {emitter.contiguous(captured[position])}")
             captured[position] += "_rows"
     t = f"{emitter.lowered.names[node]}_t"
@@ -113,6 +119,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     for placeholder, value in zip(body.captures, captured):
         emitter.emit(f"    {inner.names[placeholder]} = {value}")
     child = emitter.child(inner)
+    child.packed = packed
     direct = []  # the stacks a kernel's per-step result goes straight into
     for stack, value in zip(stacks, body.steps):
         producer, index = (value.inputs[0], value.attr("index")) if value.op.projection else (value, 0)
@@ -142,3 +149,10 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     for i, (carry, value) in enumerate(zip(state, new)):
         if body.outputs[i] is not body.carries[i]:
             emitter.assign(carry, value, indent="    ")
+
+
+def _multiplied_by(body: Lowered, placeholder: Node) -> bool:
+    """Whether a step of ``body`` is a 2-D float product by ``placeholder`` on the right (what packing serves)."""
+    return (placeholder.type.dtype.kind == "f" and len(body.shapes[placeholder]) == 2
+            and any(node.op.name == "matmul" and node.inputs[1] is placeholder and len(body.shapes[node]) == 2
+                    for node in body.steps))

@@ -4,6 +4,8 @@ printed as loop nests by the emitter itself (``cpu.py``); the CUDA emitter overr
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 
 from ...ir import Node
@@ -42,6 +44,10 @@ class StructuredOps:
         a, b = (self.contiguous(name) if isinstance(value.op, Slice) else name
                 for name, value in zip((a, b), node.inputs))
         shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
+        if len(shape_out) == 2 and node.inputs[1] in self.packed:  # a loop's weight, packed before the loop
+            kernel = "threaded_product" if os.environ.get("GRAPHC_PARALLEL") == "1" else "packed_product"
+            self.emit(f"rp.{kernel}({self.contiguous(a)}, {self.packed[node.inputs[1]]}, {out})")
+            return
         if len(shape_out) == 2:  # BLAS takes C- or F-ordered operands: a transposed view needs no copy
             self.emit(f"{self.product}({a}, {b}, {out})")
             return

@@ -110,7 +110,9 @@ GENERATOR_KEY = generator_key()
 
 
 def specialization_key(graph_key: str, binding: dict, dtypes: tuple, extra: str = "") -> str:
-    """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes, and the code
-    generator's version."""
-    text = f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}|{GENERATOR_KEY}"
+    """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes, the code
+    generator's version, and ``GRAPHC_PARALLEL`` (the generated code's threads depend on it)."""
+    parallel = os.environ.get("GRAPHC_PARALLEL") == "1"
+    text = (f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}|{GENERATOR_KEY}"
+            f"|parallel={parallel}")
     return hashlib.sha256(text.encode()).hexdigest()
