@@ -31,8 +31,8 @@ from .options import (
 
 def add_commands(commands) -> None:
     draw = command(commands, "render", render_model, "draw a model's graph with Graphviz",
-                   "Draw the graph of MODEL (a model file, or the name of one in ./models) to FILE (.svg, .png, .pdf, "
-                   "or .gv for DOT source).")
+                   "Draw the graph of MODEL (a built-in model's name, or a model file's path) to FILE (.svg, .png, "
+                   ".pdf, or .gv for DOT source).")
     draw.add_argument("-o", "--output", metavar="FILE", default="graph.svg", help="where to write (default graph.svg)")
     draw.add_argument("--backward", action="store_true", help="also draw the gradients (the chain rule)")
     draw.add_argument("--stage", choices=("raw", "optimized"), default="raw", help="the graph as built or optimized")
