@@ -17,7 +17,7 @@ COMMANDS = ("train", "generate", "demo", "render", "summary", "check", "bench", 
 
 @pytest.fixture(autouse=True)
 def in_repository(monkeypatch):
-    monkeypatch.chdir(ROOT)  # model names resolve against ./models
+    monkeypatch.chdir(ROOT)  # the paths these tests give are relative to the repository
 
 
 @pytest.mark.parametrize("command", COMMANDS)
