@@ -251,6 +251,8 @@ def main() -> int:
             sweep[length] = compile_seconds({**WORKLOADS["W4"], "steps": length})
             print("W4 compile at T", length, sweep[length], flush=True)
         for peer in arguments.peers:
+            if "missing" in results.get("W4", {}).get(peer, {}):
+                continue  # not installed: its row says so
             memory[peer] = peak_memory_mib(peer, WORKLOADS["W4"])
             print("W4 peak memory", peer, memory[peer], flush=True)
         report.write_section("recurrent", table(results, gemm, arguments, sweep, memory))
