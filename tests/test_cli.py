@@ -201,3 +201,13 @@ def test_progress_without_a_terminal_is_plain_lines(tmp_path):
     lines = [line for line in result.stderr.splitlines() if line.startswith("xor:")]
     assert lines and "examples/s" in lines[-1] and "loss " in lines[-1] and "/800 examples" in lines[-1]
     assert len(result.stderr) < 2000
+
+
+def test_the_end_of_run_report_shows_small_losses_in_significant_digits(capsys):
+    from graphc.cli.training import report
+    from graphc.train.history import History
+
+    report(History(losses=[1.234567e-5], epochs=[{"epoch": 1, "steps": 1, "loss": 1.234567e-5, "partial": True}],
+                   stopped="max steps"))
+    out = capsys.readouterr().out
+    assert "mean loss 1.235e-05" in out and "epoch 1 so far: loss 1.235e-05" in out

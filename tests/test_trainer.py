@@ -147,6 +147,30 @@ def test_progress_bar_shows_the_rate_and_gradient_norms_are_recorded(capsys):
     assert set(history.gradient_norms[0]) == {"step", "W", "b"} and history.gradient_norms[0]["W"] > 0
 
 
+def test_the_bar_shows_validation_scores_after_an_epoch(capsys):
+    trainer = Trainer(classifier(), optim.Adam(0.05), progress=True)
+    history = trainer.fit(examples(), examples(count=30, seed=1), epochs=2)
+    last_line = capsys.readouterr().err.strip().splitlines()[-1]  # no terminal: the plain line at the end
+    scores = history.epochs[-1]
+    assert f"val_loss {scores['validation_loss']:.4g}" in last_line
+    assert f"val_acc {scores['validation_accuracy']:.4g}" in last_line
+
+
+def test_a_run_that_stops_inside_an_epoch_still_reports_its_validation_scores():
+    model, train, validation = classifier(), examples(), examples(count=30, seed=1)  # 7 batches per epoch
+    trainer = Trainer(model, optim.Adam(0.05), progress=False)
+    history = trainer.fit(train, validation, epochs=3, max_steps=3)
+    assert history.stopped == "max steps" and len(history.epochs) == 1
+    partial = history.epochs[0]
+    assert partial["partial"] is True and partial["epoch"] == 1 and partial["steps"] == 3
+    loss = graphc.evaluate(model.loss, {**trainer.params, **validation.arrays})
+    assert partial["validation_loss"] == pytest.approx(float(loss), rel=1e-10)
+    assert partial["loss"] == pytest.approx(np.mean(history.losses), rel=1e-12)  # three full batches of 8
+    history = trainer.fit(train, validation, epochs=1)  # the epoch goes on where it stopped
+    assert [(e["epoch"], e.get("partial", False)) for e in history.epochs] == [(1, True), (1, False)]
+    assert history.epochs[-1]["steps"] == 7
+
+
 def test_stopping_by_steps_or_time_is_recorded():
     trainer = Trainer(classifier(), progress=False)
     assert trainer.fit(examples(), epochs=5, max_steps=10).stopped == "max steps"

@@ -11,6 +11,7 @@ from ..data import Vocabulary
 from ..render import GraphvizMissing, render
 from ..train import Trainer, language, plots
 from ..train.checkpoint import CheckpointError, check_matches, load
+from ..train.trainer import significant
 from .options import (
     UsageError,
     backend_option,
@@ -169,11 +170,13 @@ def refuse_to_replace(target: pathlib.Path, arguments) -> None:
 
 def report(history) -> None:
     last = history.epochs[-1] if history.epochs else {}
-    shown = ", ".join(f"{k} {v:.4g}" for k, v in last.items() if k not in ("epoch", "steps") and v is not None)
+    shown = ", ".join(f"{k} {significant(v)}" for k, v in last.items()
+                      if k not in ("epoch", "steps", "partial") and v is not None)
     tail = history.losses[-20:]
+    epoch = f"epoch {last['epoch']}" + (" so far" if last.get("partial") else "") if last else ""
     print(f"stopped ({history.stopped}) after {len(history.losses)} steps; "
-          f"last {len(tail)} steps' mean loss {sum(tail) / max(len(tail), 1):.4f}"
-          + (f"; epoch {last['epoch']}: {shown}" if last else ""))
+          f"last {len(tail)} steps' mean loss {significant(sum(tail) / max(len(tail), 1))}"
+          + (f"; {epoch}: {shown}" if last else ""))
 
 
 def recorded_model(metadata: dict, path, usage: str) -> str:
@@ -228,9 +231,13 @@ def run_demo(arguments) -> int:
                       metadata={"model": {"builtin": "language_model", "build": build},
                                 "vocabulary": dataset.vocabulary.to_dict()})
     history = trainer.fit(dataset.train, dataset.validation, epochs=1000, max_seconds=arguments.minutes * 60)
-    scores = trainer.evaluate(dataset.validation)
+    last = history.epochs[-1] if history.epochs else {}
+    if last.get("steps") == trainer.step.steps_taken:  # fit scored the parameters as they are now
+        perplexity = last["validation_perplexity"]
+    else:  # interrupted
+        perplexity = trainer.evaluate(dataset.validation)["perplexity"]
     uniform = len(dataset.vocabulary)
-    print(f"\nafter {len(history.losses)} steps: validation perplexity {scores['perplexity']:.2f} "
+    print(f"\nafter {len(history.losses)} steps: validation perplexity {perplexity:.2f} "
           f"(guessing uniformly: {uniform}; the first step's: {math.exp(history.losses[0]):.1f})")
     sample = language.generate(model, trainer.params, dataset.vocabulary, "The ", max_tokens=300, temperature=0.7,
                                top_k=10, seed=0, backend=arguments.backend)

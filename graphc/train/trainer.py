@@ -68,10 +68,13 @@ class Trainer:
         by more than ``min_delta`` (then the best parameters are restored). ``train`` and ``validation`` are
         ``graphc.data.Windows`` or ``Examples``. With ``checkpoint`` (a path) a checkpoint is written after every
         epoch and when stopped early; Ctrl-C stops after the current step and writes one (to
-        ``<model>-interrupted.npz`` when no path is given). ``callback(step, loss)`` runs after every step."""
+        ``<model>-interrupted.npz`` when no path is given). ``callback(step, loss)`` runs after every step. A run
+        with validation data that stops inside an epoch (by steps or time) still scores it: the history's last
+        epoch record then says ``partial``. The bar shows the latest validation scores."""
         if patience is not None and validation is None:
             raise GraphcError("early stopping (patience) needs validation data")
         started, stop, compiling = time.perf_counter(), None, True
+        shown: dict[str, str] = {}  # the latest validation scores, kept on the bar
         with _progress_bar(self, train, epochs, max_steps, max_seconds) as bar, _interruptible() as interrupted:
             while self.epoch < epochs and stop is None:
                 if self.position == 0:
@@ -88,7 +91,7 @@ class Trainer:
                         bar.set_description(self.model.name, refresh=False)
                         bar.reset(bar.total)
                     bar.update(units)
-                    bar.set_postfix(epoch=self.epoch + 1, loss=f"{loss:.4f}", refresh=False)
+                    bar.set_postfix(epoch=self.epoch + 1, loss=significant(loss), **shown, refresh=False)
                     if callback is not None:
                         callback(self.step.steps_taken, loss)
                     if interrupted():
@@ -101,8 +104,17 @@ class Trainer:
                         break
                 if self.position >= len(train):
                     stop = self._end_epoch(train, validation, patience, min_delta, restore_best) or stop
+                    shown = _validation_shown(self.history.epochs[-1])
+                    if self.history.losses:
+                        bar.set_postfix(epoch=self.epoch, loss=significant(self.history.losses[-1]), **shown)
                     if checkpoint is not None:
                         self.save(checkpoint)
+            if validation is not None and stop in ("max steps", "time limit") and self.position > 0:
+                # Stopped inside an epoch: its validation scores are reported all the same, in a record marked
+                # partial (the epoch itself goes on when the run is resumed).
+                self.history.epochs.append({**self._record(train, validation), "partial": True})
+                bar.set_postfix(epoch=self.epoch + 1, loss=significant(self.history.losses[-1]),
+                                **_validation_shown(self.history.epochs[-1]))
         self.step.synchronize()  # a GPU backend's parameters are copied back here, not at every step
         self.history.stopped = stop or "completed"
         if stop == "interrupted":
@@ -131,15 +143,20 @@ class Trainer:
             self.history.gradient_norms.append({"step": self.step.steps_taken, **self.step.last_gradient_norms})
         return loss
 
-    def _end_epoch(self, train, validation, patience, min_delta, restore_best) -> str | None:
+    def _record(self, train, validation) -> dict:
+        """This epoch's record so far: the training means, and the validation scores when there is validation."""
         record = {"epoch": self.epoch + 1, "steps": self.step.steps_taken, **_means(self.sums, train.unit)}
-        stop = None
         self.step.synchronize()
         if validation is not None:
-            scores = self.evaluate(validation)
-            record.update({f"validation_{name}": value for name, value in scores.items()})
-            if scores["loss"] < self.best_loss - min_delta:
-                self.best_loss, self.waited = scores["loss"], 0
+            record.update({f"validation_{name}": value for name, value in self.evaluate(validation).items()})
+        return record
+
+    def _end_epoch(self, train, validation, patience, min_delta, restore_best) -> str | None:
+        record = self._record(train, validation)
+        stop = None
+        if validation is not None:
+            if record["validation_loss"] < self.best_loss - min_delta:
+                self.best_loss, self.waited = record["validation_loss"], 0
                 if patience is not None and restore_best:
                     self.best = {k: v.copy() for k, v in self.params.items()}
             else:
@@ -235,6 +252,18 @@ def zero_state(model: Model, batch: int) -> dict[str, np.ndarray]:
     """The all-zero initial state of a model that carries state (``model.state``) for ``batch`` lanes."""
     return {name: np.zeros((batch,) + tuple(model.inputs[name].shape[1:]), model.inputs[name].dtype)
             for name in model.state}
+
+
+def significant(value: float) -> str:
+    """A loss or metric in 4 significant digits: 0.0000123 reads 1.23e-05, not 0.0000."""
+    return f"{value:.4g}"
+
+
+def _validation_shown(record: dict) -> dict[str, str]:
+    """The validation scores of an epoch record, as the progress bar shows them."""
+    short = {"loss": "val_loss", "perplexity": "val_ppl", "accuracy": "val_acc"}
+    return {label: significant(record[f"validation_{name}"]) for name, label in short.items()
+            if record.get(f"validation_{name}") is not None}
 
 
 def _means(sums: dict, unit: str) -> dict[str, float]:
