@@ -2,14 +2,16 @@
 
 import math
 import os
+import re
 import signal
+import sys
 
 import numpy as np
 import pytest
 
 import graphc
 from graphc import data, nn, optim
-from graphc.train import CheckpointError, Trainer, checkpoint, language
+from graphc.train import CheckpointError, Trainer, checkpoint, language, progress
 
 
 def classifier(classes=3, dtype="float64"):
@@ -145,6 +147,16 @@ def test_progress_bar_shows_the_rate_and_gradient_norms_are_recorded(capsys):
     assert "examples/s" in capsys.readouterr().err
     assert [g["step"] for g in history.gradient_norms] == [2, 4, 6]
     assert set(history.gradient_norms[0]) == {"step", "W", "b"} and history.gradient_norms[0]["W"] > 0
+
+
+def test_compiling_is_shown_with_its_seconds_in_a_log_and_on_a_terminal(capsys, monkeypatch):
+    Trainer(classifier(), progress=True).fit(examples(), epochs=1)  # no terminal: a line says how long it took
+    assert re.search(r"classifier: compiled the training step in \d+\.\d s", capsys.readouterr().err)
+    monkeypatch.setattr(progress, "TICK", 0.001)
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: tqdm's bar, its clock ticking
+    Trainer(classifier(classes=5), progress=True).fit(examples(), epochs=1)
+    shown = capsys.readouterr().err
+    assert re.search(r"classifier \(compiling, \d+ s\)", shown) and "compiled the training step in" in shown
 
 
 def test_the_bar_shows_validation_scores_after_an_epoch(capsys):

@@ -1,13 +1,17 @@
 """Training progress without a terminal (a CI log, a ``nohup`` file, a pipe): a plain line every few seconds with
 what was trained, the rate, the loss and the time left, where a progress bar would write hundreds of
-carriage-return updates. On a terminal the Trainer draws tqdm's bar instead; this takes the calls it makes."""
+carriage-return updates. On a terminal the Trainer draws tqdm's bar instead; this takes the calls it makes. And
+the compile clock: the first step's compiling, shown as it happens and said in one line when it is over."""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
+from contextlib import contextmanager
 
 INTERVAL = 10.0  # seconds between lines
+TICK = 1.0  # seconds between updates of the bar's compile clock
 
 
 class LogProgress:
@@ -49,3 +53,39 @@ class LogProgress:
     def __exit__(self, *exception) -> None:
         if self.count:
             self.write()
+
+
+@contextmanager
+def compile_clock(bar, name: str):
+    """While the first step compiles (seconds to minutes, no update in between), a terminal's bar shows the time
+    it has taken so far, so it does not look hung. Yields ``done(seconds)``, called after that step: it stops the
+    clock and writes one line saying how long compiling took (on a terminal or in a log)."""
+    stopped = threading.Event()
+    started = time.perf_counter()
+    ticking = not isinstance(bar, LogProgress) and not getattr(bar, "disable", True)
+
+    def tick():
+        while not stopped.wait(TICK):
+            bar.set_description(f"{name} (compiling, {time.perf_counter() - started:.0f} s)")
+
+    clock = threading.Thread(target=tick, daemon=True) if ticking else None
+    if clock is not None:
+        clock.start()
+
+    def stop() -> None:
+        stopped.set()
+        if clock is not None and clock.is_alive():
+            clock.join()
+
+    def done(seconds: float) -> None:
+        stop()
+        line = f"{name}: compiled the training step in {seconds:.1f} s"
+        if isinstance(bar, LogProgress):
+            print(line, file=bar.file, flush=True)
+        elif ticking:
+            bar.write(line, file=sys.stderr)
+
+    try:
+        yield done
+    finally:
+        stop()

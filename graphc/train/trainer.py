@@ -27,7 +27,7 @@ from ..optim import SGD, Optimizer, TrainingStep, from_config
 from ..version import __version__
 from . import checkpoint as checkpoints
 from .history import History, read_log, write_log
-from .progress import LogProgress
+from .progress import LogProgress, compile_clock
 
 METRIC_OUTPUTS = ("accuracy",)  # model outputs averaged like the loss when a model has them
 
@@ -75,7 +75,8 @@ class Trainer:
             raise GraphcError("early stopping (patience) needs validation data")
         started, stop, compiling = time.perf_counter(), None, True
         shown: dict[str, str] = {}  # the latest validation scores, kept on the bar
-        with _progress_bar(self, train, epochs, max_steps, max_seconds) as bar, _interruptible() as interrupted:
+        with (_progress_bar(self, train, epochs, max_steps, max_seconds) as bar, _interruptible() as interrupted,
+              compile_clock(bar, self.model.name) as compiled):
             while self.epoch < epochs and stop is None:
                 if self.position == 0:
                     self.carry = self._zero_carry(train)
@@ -87,6 +88,7 @@ class Trainer:
                     loss = self._train_step(batch, units, train.carries_state)
                     self.position += 1
                     if compiling:  # neither the time limit nor the rate shown should count compiling
+                        compiled(time.perf_counter() - started)
                         compiling, started = False, time.perf_counter()
                         bar.set_description(self.model.name, refresh=False)
                         bar.reset(bar.total)
