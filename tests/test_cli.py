@@ -211,3 +211,16 @@ def test_the_end_of_run_report_shows_small_losses_in_significant_digits(capsys):
                    stopped="max steps"))
     out = capsys.readouterr().out
     assert "mean loss 1.235e-05" in out and "epoch 1 so far: loss 1.235e-05" in out
+
+
+def test_every_verb_builds_a_model_file_for_its_data(tmp_path, capsys):
+    """summary and render show the model train trains: the vocabulary's size comes from the data for all."""
+    from graphc.models import lstm_lm
+
+    dataset = lstm_lm.dataset()
+    trained = lstm_lm.build(hidden=8, **dataset.config)
+    assert main(["summary", "lstm_lm", "--set", "hidden=8"]) == 0
+    assert f"Total parameters: {trained.parameter_count():,}" in capsys.readouterr().out
+    picture = tmp_path / "lm.gv"
+    assert main(["render", "lstm_lm", "--set", "hidden=8", "-o", str(picture)]) == 0
+    assert f"(time, batch, {len(dataset.vocabulary)})" in picture.read_text()

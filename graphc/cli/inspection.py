@@ -90,7 +90,7 @@ def sample_feeds(arguments, small: bool) -> tuple:
             for name, size in (("batch", 4), ("seq_len", 8)):
                 if modelfile.accepts(module.dataset, name):
                     data.setdefault(name, size)
-    model, _, _, dataset = load_model(arguments, with_data=data is not None, data=data)
+    model, _, _, dataset = load_model(arguments, data=data)
     if dataset is not None:
         batch = next(iter(dataset.train.batches(0, 0)))
         units = dataset.train.units(batch)

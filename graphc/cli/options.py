@@ -140,12 +140,15 @@ def positive_float(text: str) -> float:
     return value
 
 
-def load_model(arguments, extra: dict | None = None, with_data: bool = False, data: dict | None = None):
-    """(model, module path, build config, dataset or None) from MODEL, --set and the data options."""
+def load_model(arguments, extra: dict | None = None, data: dict | None = None, needs_data: bool = False):
+    """(model, module path, build config, dataset or None) from MODEL, --set and the data options. One rule for
+    every verb: a model file with a ``dataset()`` is built for its data (the vocabulary's size and the classes
+    come from the data), so ``summary`` and ``render`` show the model ``train`` trains. ``needs_data``: a file
+    without ``dataset()`` is an error."""
     module, path = modelfile.load_module(arguments.model)
     config = modelfile.parse_config(arguments.set)
     dataset = None
-    if with_data:
+    if needs_data or callable(getattr(module, "dataset", None)):
         data = dict(data if data is not None else data_settings(arguments))
         if callable(getattr(module, "dataset", None)):  # build settings the data depends on (the layer sizes)
             data.update({k: v for k, v in config.items() if k not in data and modelfile.accepts(module.dataset, k)})

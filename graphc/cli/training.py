@@ -118,7 +118,7 @@ def run_train(arguments) -> int:
     data = saved["data"] if saved is not None and not data_settings(arguments) else None
     if saved is not None and not arguments.set:
         arguments.set = [f"{k}={v!r}" for k, v in saved["model"].get("build", {}).items()]
-    model, path, config, dataset = load_model(arguments, with_data=True, data=data)
+    model, path, config, dataset = load_model(arguments, data=data, needs_data=True)
     vocabulary = dataset.vocabulary.to_dict() if dataset.vocabulary else None
     if saved is not None and saved.get("vocabulary") != vocabulary:
         raise CheckpointError(f"{arguments.resume} was trained with another vocabulary than this data's")
