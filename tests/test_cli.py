@@ -224,3 +224,15 @@ def test_every_verb_builds_a_model_file_for_its_data(tmp_path, capsys):
     picture = tmp_path / "lm.gv"
     assert main(["render", "lstm_lm", "--set", "hidden=8", "-o", str(picture)]) == 0
     assert f"(time, batch, {len(dataset.vocabulary)})" in picture.read_text()
+
+
+def test_a_users_text_without_blank_lines_trains_with_a_split(tmp_path, capsys):
+    corpus = tmp_path / "notes.txt"
+    corpus.write_text("".join(f"note {i}: graphc reads plain text\n" for i in range(400)))
+    characters = len(set(corpus.read_text())) + 2  # the line breaks too, and the end and unknown markers
+    assert main(["summary", "lstm_lm", "--data", str(corpus), "--split", "0.2", "--set", "hidden=8"]) == 0
+    assert f"(time, batch, {characters})" in capsys.readouterr().out
+    out = tmp_path / "run"
+    assert main(["train", "lstm_lm", "--data", str(corpus), "--split", "0.2", "--set", "hidden=8", "--seq-len", "8",
+                 "--batch", "4", "--steps", "2", "--out", str(out), "--no-progress"]) == 0
+    assert "validation_perplexity" in capsys.readouterr().out

@@ -29,6 +29,21 @@ def test_builtin_corpus_and_split():
     assert data.split_documents(documents, 0.1, seed=1) == (train, held)
 
 
+def test_a_text_without_document_breaks_is_split_by_position(tmp_path):
+    lines = [f"line {i}: the quick brown fox" for i in range(400)]
+    documents = [chr(10).join(lines)]
+    train, held = data.split_documents(documents, 0.2)
+    assert train == [chr(10).join(lines[:320])] and held == [chr(10).join(lines[320:])]
+    corpus = tmp_path / "notes.txt"
+    corpus.write_text(chr(10).join(lines) + chr(10))
+    dataset = data.language_dataset(str(corpus), seq_len=8, batch=4, split=0.2)
+    assert len(dataset.train) > 0 and len(dataset.validation) > 0
+    with pytest.raises(GraphcError, match="between 0 and 1"):
+        data.split_documents(documents, 1.0)
+    with pytest.raises(GraphcError, match="one line cannot be split"):
+        data.split_documents(["a single line"], 0.1)
+
+
 def test_windows_shift_targets_and_continue_each_lane():
     stream = np.arange(101)
     pieces = list(data.windows(stream, steps=5, batch=4))

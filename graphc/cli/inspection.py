@@ -32,7 +32,7 @@ from .options import (
 def add_commands(commands) -> None:
     draw = command(commands, "render", render_model, "draw a model's graph with Graphviz",
                    "Draw the graph of MODEL (a built-in model's name, or a model file's path) to FILE (.svg, .png, "
-                   ".pdf, or .gv for DOT source).")
+                   ".pdf, or .gv for DOT source).", data=True)
     draw.add_argument("-o", "--output", metavar="FILE", default="graph.svg", help="where to write (default graph.svg)")
     draw.add_argument("--backward", action="store_true", help="also draw the gradients (the chain rule)")
     draw.add_argument("--stage", choices=("raw", "optimized"), default="raw", help="the graph as built or optimized")
@@ -41,7 +41,7 @@ def add_commands(commands) -> None:
     draw.add_argument("--unroll", type=non_negative_int, default=0, metavar="K",
                       help="draw each loop's first K steps instead of its body once")
     command(commands, "summary", summarize, "a model's layers, output shapes and parameter counts",
-            "Print MODEL's layers, their output shapes and parameter counts.")
+            "Print MODEL's layers, their output shapes and parameter counts.", data=True)
     check = command(commands, "check", check_gradients, "check a model's gradients against finite differences",
                     "Compare the gradient of MODEL's loss with respect to every parameter with central finite "
                     "differences, in float64, on a batch of its data (or random inputs when its file defines no "

@@ -44,6 +44,9 @@ def data_options(parser: argparse.ArgumentParser) -> None:
     group.add_argument("--data", metavar="PATH", help="a text file to train on (default: the built-in corpus)")
     group.add_argument("--batch", type=positive_int, metavar="N", help="examples (or stream lanes) per batch")
     group.add_argument("--seq-len", type=positive_int, metavar="T", help="time steps per window")
+    group.add_argument("--split", type=fraction, metavar="FRACTION",
+                       help="the part of the data held out for validation (default 0.1: of the documents, or of the "
+                            "lines of a text without blank-line breaks)")
 
 
 def config_option(parser: argparse.ArgumentParser) -> None:
@@ -133,6 +136,13 @@ def non_negative_int(text: str) -> int:
     return value
 
 
+def fraction(text: str) -> float:
+    value = float(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be a number between 0 and 1, got {text}")
+    return value
+
+
 def positive_float(text: str) -> float:
     value = float(text)
     if not value > 0:
@@ -161,5 +171,5 @@ def load_model(arguments, extra: dict | None = None, data: dict | None = None, n
 def data_settings(arguments) -> dict:
     """The data options given, under the names ``dataset()`` takes (``--data`` is its ``path``)."""
     settings = {"path": getattr(arguments, "data", None), "batch": getattr(arguments, "batch", None),
-                "seq_len": getattr(arguments, "seq_len", None)}
+                "seq_len": getattr(arguments, "seq_len", None), "split": getattr(arguments, "split", None)}
     return {name: value for name, value in settings.items() if value is not None}

@@ -23,12 +23,13 @@ class Dataset:
 
 
 def language_dataset(path: str | None = None, seq_len: int = 32, batch: int = 32, level: str = "char",
-                     validation_tokens: int = 20000) -> Dataset:
-    """A text file (default: the built-in corpus) as next-token windows; 10% of its documents held out (at most
-    ``validation_tokens`` of them used for validation)."""
+                     validation_tokens: int = 20000, split: float = 0.1) -> Dataset:
+    """A text file (default: the built-in corpus) as next-token windows; ``split`` of its documents held out (of
+    its lines, by position, when it has no blank-line breaks), at most ``validation_tokens`` of them used for
+    validation."""
     documents = read_documents(path)
     vocabulary = Vocabulary.build(documents, level)
-    train, held = split_documents(documents)
+    train, held = split_documents(documents, split)
     held_stream = vocabulary.stream(held)[:validation_tokens]
     validation_batch = max(1, min(batch, (len(held_stream) - 1) // (seq_len + 1)))
     return Dataset(Windows(vocabulary.stream(train), seq_len, batch), Windows(held_stream, seq_len, validation_batch),

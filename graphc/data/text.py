@@ -96,9 +96,22 @@ def split(text: str, level: str) -> list[str]:
 
 
 def split_documents(documents: list[str], validation: float = 0.1, seed: int = 0) -> tuple[list[str], list[str]]:
-    """A seeded split into training and held-out documents (at least one of each)."""
-    if len(documents) < 2:
-        raise GraphcError("a corpus needs at least two documents to hold one out")
+    """A seeded split into training and held-out documents (at least one of each), ``validation`` of them held
+    out. A text with no document breaks (one document) is split by position: its last ``validation`` of lines."""
+    if not 0 < validation < 1:
+        raise GraphcError(f"the validation fraction must be between 0 and 1, not {validation}")
+    if len(documents) == 1:
+        return _split_by_position(documents[0], validation)
     order = np.random.default_rng(seed).permutation(len(documents))
     held = max(1, int(round(len(documents) * validation)))
     return [documents[i] for i in sorted(order[held:])], [documents[i] for i in sorted(order[:held])]
+
+
+def _split_by_position(text: str, validation: float) -> tuple[list[str], list[str]]:
+    """The last ``validation`` of ``text`` held out, cut at a line break (at least one line each side)."""
+    lines = text.splitlines(keepends=True)
+    if len(lines) < 2:
+        raise GraphcError("a corpus of one line cannot be split: give at least two lines (or documents separated "
+                          "by blank lines)")
+    held = min(len(lines) - 1, max(1, round(len(lines) * validation)))
+    return ["".join(lines[:-held]).rstrip("\n")], ["".join(lines[-held:]).rstrip("\n")]

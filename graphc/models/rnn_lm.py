@@ -12,6 +12,7 @@ def build(vocabulary=65, embed=32, hidden=128, layers=1, dtype="float32", **opti
     return graphc.nn.language_model("rnn", vocabulary, embed, hidden, layers, dtype, **options)
 
 
-def dataset(path=None, seq_len=32, batch=32, level="char"):
-    """The built-in corpus (or the text file ``path``) as (seq_len, batch) next-token windows."""
-    return graphc.data.language_dataset(path, seq_len, batch, level)
+def dataset(path=None, seq_len=32, batch=32, level="char", split=0.1):
+    """The built-in corpus (or the text file ``path``) as (seq_len, batch) next-token windows, ``split`` of it held
+    out for validation."""
+    return graphc.data.language_dataset(path, seq_len, batch, level, split=split)
