@@ -77,6 +77,19 @@ def orthogonal(shape, rng, dtype):
     return matrix.reshape(shape).astype(dtype)
 
 
+def pretrained(table):
+    """An initializer that gives a parameter the values of ``table`` (pretrained word vectors as an embedding's
+    table: ``graphc.data.read_word_vectors``); a parameter of another shape is an error."""
+    table = np.asarray(table)
+
+    def init(shape, rng, dtype):
+        if tuple(shape) != table.shape:
+            raise InitializerError(f"pretrained values of shape {table.shape} for a parameter of shape {tuple(shape)}")
+        return table.astype(dtype)
+
+    return init
+
+
 INITIALIZERS = {
     "zeros": zeros,
     "ones": ones,

@@ -138,3 +138,41 @@ def test_validation_perplexity_and_generation_share_one_compiled_evaluator(langu
     assert list(model.compiled.values()) == [evaluator]
     assert [module.run for module, _, _ in evaluator.programs.values()] == programs
     assert len(programs[0].signatures) == 1  # validation (6 x 2), perplexity (3 x 2), generation (1 x 1)
+
+
+@pytest.mark.parametrize("header", ["", "4 3\n"])  # GloVe's format, and word2vec's text format
+def test_pretrained_word_vectors_fill_an_embeddings_table(tmp_path, header):
+    vocabulary = data.Vocabulary.build(["Cat sat on the mat, the end"], "word")
+    vectors = tmp_path / "vectors.txt"
+    vectors.write_text(header + "the 0.5 0.25 -1\ncat 1 2 3\nmat -1 -2 -3\nzebra 9 9 9\n")
+    table, found = data.read_word_vectors(str(vectors), vocabulary, seed=0, dtype="float64")
+    assert table.shape == (len(vocabulary), 3) and found == 3
+    index = vocabulary.index
+    np.testing.assert_array_equal(table[index["the"]], [0.5, 0.25, -1])
+    np.testing.assert_array_equal(table[index["Cat"]], [1, 2, 3])  # no "Cat" in the file: its lowercase
+    np.testing.assert_array_equal(table[index["mat"]], [-1, -2, -3])
+    others = [index[t] for t in (data.END, data.UNKNOWN, "sat", "on", "end")]
+    assert np.all(np.isfinite(table[others])) and np.all(table[others] != 0)  # drawn, not zeros
+    model = nn.language_model("lstm", len(vocabulary), embed=3, hidden=4,
+                              embedding_init=gc.init.pretrained(table))
+    np.testing.assert_array_equal(gc.init_params(model.params, 0)["embedding.table"], table.astype(np.float32))
+    rows = len(vocabulary)
+    with pytest.raises(gc.InitializerError, match=rf"shape \({rows}, 3\) for a parameter of shape \({rows}, 5\)"):
+        gc.init_params(nn.language_model("lstm", len(vocabulary), embed=5, hidden=4,
+                                         embedding_init=gc.init.pretrained(table)).params, 0)
+
+
+def test_word_vector_files_with_mistakes_are_one_line_errors(tmp_path):
+    vocabulary = data.Vocabulary.build(["a b"], "word")
+    uneven, empty, words = tmp_path / "uneven.txt", tmp_path / "empty.txt", tmp_path / "words.txt"
+    uneven.write_text("a 1 2 3\nb 1 2\n")
+    empty.write_text("\n")
+    words.write_text("a 1 x\n")
+    with pytest.raises(GraphcError, match="uneven.txt:2: 2 numbers where the first vector had 3"):
+        data.read_word_vectors(str(uneven), vocabulary)
+    with pytest.raises(GraphcError, match="hold no vector"):
+        data.read_word_vectors(str(empty), vocabulary)
+    with pytest.raises(GraphcError, match="words.txt:1: the vector of 'a' is not numbers"):
+        data.read_word_vectors(str(words), vocabulary)
+    with pytest.raises(GraphcError, match="cannot read the word vectors"):
+        data.read_word_vectors(str(tmp_path / "none.txt"), vocabulary)

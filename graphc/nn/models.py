@@ -15,8 +15,9 @@ CARRY_NAMES = {"rnn": ("h",), "lstm": ("h", "c"), "gru": ("h",)}
 
 
 def language_model(kind: str = "lstm", vocabulary: int = 65, embed: int = 64, hidden: int = 256, layers: int = 1,
-                   dtype="float32", **options) -> Model:
+                   dtype="float32", embedding_init="normal", **options) -> Model:
     """Embedding -> ``layers`` recurrent layers -> a dense softmax over the vocabulary at every step.
+    ``embedding_init`` initializes the embedding's table (``graphc.init.pretrained(vectors)`` for word vectors).
 
     Inputs ``tokens`` and ``targets`` (time, batch) int64, and the initial state ``state.<layer>.<h|c>``; outputs
     ``logits`` (time, batch, vocabulary) and the final state ``final.<layer>.<h|c>``; the loss is the mean
@@ -24,7 +25,7 @@ def language_model(kind: str = "lstm", vocabulary: int = 65, embed: int = 64, hi
     """
     tokens = input("tokens", ("time", "batch"), "int64")
     targets = input("targets", ("time", "batch"), "int64")
-    embedding = Embedding(vocabulary, embed, name="embedding", dtype=dtype)
+    embedding = Embedding(vocabulary, embed, name="embedding", init=embedding_init, dtype=dtype)
     recurrent = RECURRENT[kind](embed, hidden, num_layers=layers, name=kind, dtype=dtype, **options)
     names = [(cell.name, CARRY_NAMES[kind]) for cell in recurrent.cells]
     start = [tuple(input(f"state.{cell}.{c}", ("batch", hidden), dtype) for c in carries) for cell, carries in names]
