@@ -236,3 +236,12 @@ def test_a_users_text_without_blank_lines_trains_with_a_split(tmp_path, capsys):
     assert main(["train", "lstm_lm", "--data", str(corpus), "--split", "0.2", "--set", "hidden=8", "--seq-len", "8",
                  "--batch", "4", "--steps", "2", "--out", str(out), "--no-progress"]) == 0
     assert "validation_perplexity" in capsys.readouterr().out
+
+
+def test_a_warmup_then_cosine_schedule_spans_the_runs_steps(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "xor", "--schedule", "cosine", "--warmup", "3", "--steps", "10", "--out", str(out),
+                 "--no-progress"]) == 0
+    schedule = checkpoint.load(out / "checkpoint.npz", metadata_only=True).metadata["optimizer"]["schedule"]
+    assert schedule == {"name": "warmup", "steps": 3, "start": 0.1,
+                        "then": {"name": "cosine", "total": 7, "minimum": 0.0}}

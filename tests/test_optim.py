@@ -40,6 +40,12 @@ CASES = {
     "adam+step schedule": (lambda: optim.Adam(0.05, schedule=optim.StepDecay(every=2, gamma=0.5)),
                            lambda p: torch.optim.Adam(p, lr=0.05),
                            lambda o: torch.optim.lr_scheduler.StepLR(o, step_size=2, gamma=0.5)),
+    "sgd+cosine schedule": (lambda: optim.SGD(0.1, schedule=optim.Cosine(total=4, minimum=0.2)),
+                            lambda p: torch.optim.SGD(p, lr=0.1),
+                            lambda o: torch.optim.lr_scheduler.CosineAnnealingLR(o, T_max=4, eta_min=0.02)),
+    "adam+warmup schedule": (lambda: optim.Adam(0.05, schedule=optim.Warmup(3, start=0.25)),
+                             lambda p: torch.optim.Adam(p, lr=0.05),
+                             lambda o: torch.optim.lr_scheduler.LinearLR(o, start_factor=0.25, total_iters=3)),
     "rmsprop+exponential+clip": (
         lambda: optim.RMSprop(0.01, clip_norm=0.5, schedule=optim.ExponentialDecay(0.8)),
         lambda p: torch.optim.RMSprop(p, lr=0.01), (0.5, lambda o: torch.optim.lr_scheduler.ExponentialLR(o, 0.8))),
@@ -112,7 +118,8 @@ def test_optimizer_state_round_trips_and_is_checked():
     ({"name": "sgd", "lr": -1}, "lr must be a number >= 0"),
     ({"name": "sgd", "lr": 0.1, "nesterov": True}, "Nesterov momentum needs momentum > 0"),
     ({"name": "adam", "schedule": {"name": "step", "every": 0}}, "every must be a positive integer"),
-    ({"name": "adam", "schedule": "cosine"}, "unknown schedule 'cosine'"),
+    ({"name": "adam", "schedule": "onecycle"}, "unknown schedule 'onecycle'"),
+    ({"name": "adam", "schedule": {"name": "cosine"}}, "cosine schedule: "),
     ({"name": "rmsprop", "beta": 0.9}, "unexpected keyword argument 'beta'"),
 ])
 def test_bad_optimizer_settings_are_named(config, message):
@@ -125,3 +132,15 @@ def test_an_optimizer_config_rebuilds_the_same_optimizer():
     again = optim.from_config(adam.config())
     assert again.config() == adam.config()
     assert [again.learning_rate(s) for s in (0, 9, 10, 25)] == [0.002, 0.002, 0.001, 0.0005]
+
+
+def test_a_warmup_then_cosine_schedule_and_its_config_round_trip():
+    schedule = optim.Warmup(2, start=0.5, then=optim.Cosine(total=4, minimum=0.1))
+    expected = [0.5, 0.75, 1.0] + [0.1 + 0.9 * (1 + np.cos(np.pi * k / 4)) / 2 for k in (1, 2, 3, 4)] + [0.1]
+    assert [schedule(step) for step in range(8)] == pytest.approx(expected, rel=1e-15)
+    again = optim.schedule_from_config(schedule.config())
+    assert [again(step) for step in range(8)] == [schedule(step) for step in range(8)]
+    with pytest.raises(graphc.GraphcError, match="total must be a positive integer"):
+        optim.Cosine(total=0)
+    with pytest.raises(graphc.GraphcError, match="start must be in"):
+        optim.Warmup(3, start=2)

@@ -89,14 +89,18 @@ def optimizer_options(parser) -> None:
     group.add_argument("--nesterov", action="store_true", help="sgd: Nesterov momentum")
     group.add_argument("--weight-decay", type=float, help="L2 penalty added to the gradient")
     group.add_argument("--clip", type=positive_float, metavar="NORM", help="clip the global gradient norm")
-    group.add_argument("--schedule", choices=tuple(optim.SCHEDULES), default="constant",
-                       help="learning-rate schedule (default constant)")
+    group.add_argument("--schedule", choices=("constant", "step", "exponential", "cosine"), default="constant",
+                       help="learning-rate schedule (default constant; cosine: down to 0 over the run's steps)")
     group.add_argument("--gamma", type=float, default=0.5, help="decay factor of the step/exponential schedule")
     group.add_argument("--decay-every", type=positive_int, default=1000, metavar="STEPS",
                        help="steps between decays of the step schedule (default 1000)")
+    group.add_argument("--warmup", type=positive_int, metavar="STEPS",
+                       help="a linear warm-up from a tenth of the rate over STEPS steps, then the schedule")
 
 
-def optimizer_from(arguments) -> optim.Optimizer:
+def optimizer_from(arguments, total_steps: int) -> optim.Optimizer:
+    """The optimizer the flags describe; ``total_steps``, the run's, is what a cosine schedule spans (after the
+    warm-up)."""
     settings = {"name": arguments.optimizer, "lr": arguments.lr, "momentum": arguments.momentum,
                 "weight_decay": arguments.weight_decay, "clip_norm": arguments.clip}
     settings = {k: v for k, v in settings.items() if v is not None}
@@ -106,6 +110,11 @@ def optimizer_from(arguments) -> optim.Optimizer:
         settings["schedule"] = {"name": "step", "every": arguments.decay_every, "gamma": arguments.gamma}
     elif arguments.schedule == "exponential":
         settings["schedule"] = {"name": "exponential", "gamma": arguments.gamma}
+    elif arguments.schedule == "cosine":
+        settings["schedule"] = {"name": "cosine", "total": max(1, total_steps - (arguments.warmup or 0))}
+    if arguments.warmup:
+        settings["schedule"] = {"name": "warmup", "steps": arguments.warmup,
+                                "then": settings.get("schedule", "constant")}
     return optim.from_config(settings)
 
 
@@ -129,18 +138,19 @@ def run_train(arguments) -> int:
     options = {"progress": not arguments.no_progress, "backend": arguments.backend,
                "track_gradients": arguments.track_gradients or 0, "metadata": metadata}
     given = any(getattr(arguments, name) not in (None, False) for name in ("lr", "momentum", "weight_decay", "clip"))
+    epochs = arguments.epochs or (math.ceil(arguments.steps / len(dataset.train)) if arguments.steps else 1)
+    total_steps = min(arguments.steps or math.inf, epochs * len(dataset.train))
     if saved is not None:
-        optimizer = optimizer_from(arguments) if given else None
+        optimizer = optimizer_from(arguments, total_steps) if given else None
         trainer = Trainer.resume(arguments.resume, model, optimizer, arguments.allow_nonfinite, **options)
     else:
-        trainer = Trainer(model, optimizer_from(arguments), seed=arguments.seed, **options)
+        trainer = Trainer(model, optimizer_from(arguments, total_steps), seed=arguments.seed, **options)
     # A resumed run writes beside the checkpoint it continues (not into runs/<model>, which may be another run's).
     resumed_in = pathlib.Path(arguments.resume).parent if arguments.resume else None
     out = pathlib.Path(arguments.out or resumed_in or pathlib.Path("runs") / model.name)
     refuse_to_replace(out / "checkpoint.npz", arguments)
     print(f"{model.name}: {model.parameter_count():,} parameters, {len(dataset.train)} batches per epoch, "
           f"{trainer.optimizer!r}")
-    epochs = arguments.epochs or (math.ceil(arguments.steps / len(dataset.train)) if arguments.steps else 1)
     history = trainer.fit(dataset.train, dataset.validation, epochs=epochs, max_steps=arguments.steps,
                           max_seconds=arguments.minutes * 60 if arguments.minutes else None,
                           patience=arguments.patience, checkpoint=out / "checkpoint.npz")

@@ -4,5 +4,5 @@ math.md are ``graphc.init`` (re-exported here as ``INITIALIZERS``)."""
 
 from ..init import INITIALIZERS, init_params
 from .rules import OPTIMIZERS, SGD, Adagrad, Adam, Optimizer, RMSprop, from_config
-from .schedules import SCHEDULES, Constant, ExponentialDecay, Schedule, StepDecay, schedule_from_config
+from .schedules import SCHEDULES, Constant, Cosine, ExponentialDecay, Schedule, StepDecay, Warmup, schedule_from_config
 from .step import TrainingStep, compile_step

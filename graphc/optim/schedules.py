@@ -1,11 +1,13 @@
 """Learning-rate schedules: the factor the base learning rate is multiplied by at each optimizer step.
 
 ``schedule(step)`` takes the number of steps already taken (0 for the first); ``StepDecay(every=100, gamma=0.5)``
-halves the rate every 100 steps, as ``torch.optim.lr_scheduler.StepLR`` does when stepped once per optimizer step.
+halves the rate every 100 steps, as ``torch.optim.lr_scheduler.StepLR`` does when stepped once per optimizer step
+(``Cosine`` is ``CosineAnnealingLR``, ``Warmup`` is ``LinearLR`` followed by another schedule).
 """
 
 from __future__ import annotations
 
+import math
 from abc import ABC, abstractmethod
 
 from ..errors import GraphcError
@@ -60,7 +62,47 @@ class ExponentialDecay(Schedule):
         return self.gamma ** step
 
 
-SCHEDULES = {schedule.name: schedule for schedule in (Constant, StepDecay, ExponentialDecay)}
+class Cosine(Schedule):
+    """Half a cosine from 1 down to ``minimum`` over ``total`` steps, then ``minimum``:
+    ``minimum + (1 - minimum) (1 + cos(pi min(step, total) / total)) / 2``."""
+
+    name = "cosine"
+
+    def __init__(self, total: int, minimum: float = 0.0):
+        if not isinstance(total, int) or total < 1:
+            raise GraphcError(f"cosine schedule: total must be a positive integer, got {total!r}")
+        if not isinstance(minimum, (int, float)) or not 0 <= minimum <= 1:
+            raise GraphcError(f"cosine schedule: minimum must be in [0, 1], got {minimum!r}")
+        self.total, self.minimum = total, float(minimum)
+
+    def __call__(self, step):
+        progress = min(step, self.total) / self.total
+        return self.minimum + (1.0 - self.minimum) * (1.0 + math.cos(math.pi * progress)) / 2.0
+
+
+class Warmup(Schedule):
+    """A linear warm-up over ``steps`` steps from ``start`` to 1, then ``then`` (counted from the warm-up's end):
+    ``start + (1 - start) step / steps`` while ``step < steps``, else ``then(step - steps)``."""
+
+    name = "warmup"
+
+    def __init__(self, steps: int, start: float = 0.1, then: Schedule | None = None):
+        if not isinstance(steps, int) or steps < 1:
+            raise GraphcError(f"warmup schedule: steps must be a positive integer, got {steps!r}")
+        if not isinstance(start, (int, float)) or not 0 <= start <= 1:
+            raise GraphcError(f"warmup schedule: start must be in [0, 1], got {start!r}")
+        self.steps, self.start, self.then = steps, float(start), then or Constant()
+
+    def __call__(self, step):
+        if step < self.steps:
+            return self.start + (1.0 - self.start) * step / self.steps
+        return self.then(step - self.steps)
+
+    def config(self) -> dict:
+        return {"name": self.name, "steps": self.steps, "start": self.start, "then": self.then.config()}
+
+
+SCHEDULES = {schedule.name: schedule for schedule in (Constant, StepDecay, ExponentialDecay, Cosine, Warmup)}
 
 
 def schedule_from_config(config) -> Schedule:
@@ -69,6 +111,8 @@ def schedule_from_config(config) -> Schedule:
     name = settings.pop("name", "constant")
     if name not in SCHEDULES:
         raise GraphcError(f"unknown schedule {name!r}; known: {', '.join(SCHEDULES)}")
+    if "then" in settings:  # a warm-up's following schedule
+        settings["then"] = schedule_from_config(settings["then"])
     try:
         return SCHEDULES[name](**settings)
     except TypeError as error:
