@@ -1,16 +1,19 @@
 """The Trainer: seeded runs, metrics, validation, early stopping, Ctrl-C, and checkpoints that resume exactly."""
 
+import csv
 import math
 import os
+import pathlib
 import re
 import signal
+import struct
 import sys
 
 import numpy as np
 import pytest
 
 import graphc
-from graphc import data, nn, optim
+from graphc import data, nn, optim, train
 from graphc.train import CheckpointError, Trainer, checkpoint, language, progress
 
 
@@ -270,3 +273,75 @@ def test_a_temporary_of_a_writer_still_running_is_kept(tmp_path):
     gone.write_bytes(b"half")
     atomic_write(tmp_path / "data.bin", b"whole")
     assert running.exists() and not gone.exists() and (tmp_path / "data.bin").read_bytes() == b"whole"
+
+
+class Recorder(train.Callback):
+    def __init__(self):
+        self.calls = []
+
+    def on_step(self, trainer, step, loss):
+        self.calls.append(("step", step))
+
+    def on_validation(self, trainer, scores):
+        self.calls.append(("validation", round(scores["loss"], 12)))
+
+    def on_epoch(self, trainer, record):
+        self.calls.append(("epoch", record["epoch"], record.get("partial", False)))
+
+    def on_end(self, trainer, history):
+        self.calls.append(("end", history.stopped))
+
+
+def test_callbacks_are_called_at_each_step_validation_epoch_and_end():
+    recorder, steps = Recorder(), []
+    trainer = Trainer(classifier(), optim.Adam(0.05), progress=False)
+    history = trainer.fit(examples(), examples(count=30, seed=1), epochs=2, max_steps=10, callbacks=[recorder],
+                          callback=lambda step, loss: steps.append(step))
+    validations = [round(e["validation_loss"], 12) for e in history.epochs]
+    assert recorder.calls == ([("step", s) for s in range(1, 8)] + [("validation", validations[0]), ("epoch", 1, False)]
+                              + [("step", s) for s in range(8, 11)]
+                              + [("validation", validations[1]), ("epoch", 2, True), ("end", "max steps")])
+    assert steps == list(range(1, 11))  # the one-function form still works
+
+
+def test_the_csv_logger_writes_a_row_per_epoch_record_and_appends_on_resume(tmp_path):
+    path = tmp_path / "logs" / "run.csv"
+    trainer = Trainer(classifier(), optim.Adam(0.05), progress=False)
+    history = trainer.fit(examples(), examples(count=30, seed=1), epochs=2, callbacks=[train.CSVLogger(path)])
+    trainer.fit(examples(), examples(count=30, seed=1), epochs=3, callbacks=[train.CSVLogger(path)])
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert [row["epoch"] for row in rows] == ["1", "2", "3"] and rows[0]["partial"] == "False"
+    assert float(rows[1]["validation_loss"]) == pytest.approx(history.epochs[1]["validation_loss"], rel=1e-12)
+    assert set(rows[0]) == {"epoch", "steps", "partial", "loss", "accuracy", "validation_loss", "validation_accuracy"}
+    (tmp_path / "other.csv").write_text("a,b\n1,2\n")
+    with pytest.raises(graphc.GraphcError, match="holds other columns"):
+        trainer.fit(examples(), epochs=4, callbacks=[train.CSVLogger(tmp_path / "other.csv")])
+
+
+def scalars(folder) -> dict[str, list[tuple[int, float]]]:
+    """The scalars of TensorBoard event files, read as TensorBoard does: TFRecord framing (length, its CRC, the
+    record, its CRC) around serialized Event protocol buffers."""
+    from tensorboardX.proto.event_pb2 import Event
+
+    found: dict[str, list[tuple[int, float]]] = {}
+    for path in sorted(pathlib.Path(folder).glob("events.out.tfevents.*")):
+        data, at = path.read_bytes(), 0
+        while at < len(data):
+            (length,) = struct.unpack("<Q", data[at:at + 8])
+            event = Event.FromString(data[at + 12:at + 12 + length])
+            at += 12 + length + 4
+            for value in event.summary.value:
+                found.setdefault(value.tag, []).append((event.step, value.simple_value))
+    return found
+
+
+def test_the_tensorboard_logger_writes_event_files_of_every_step_and_epoch(tmp_path):
+    trainer = Trainer(classifier(), optim.Adam(0.05), progress=False)
+    history = trainer.fit(examples(), examples(count=30, seed=1), epochs=2,
+                          callbacks=[train.TensorBoardLogger(tmp_path / "tb")])
+    written = scalars(tmp_path / "tb")
+    assert [step for step, _ in written["train/loss"]] == list(range(1, 15))
+    assert [value for _, value in written["train/loss"]] == pytest.approx(history.losses, rel=1e-6)  # float32
+    assert written["epoch/validation_loss"] == [(e["steps"], pytest.approx(e["validation_loss"], rel=1e-6))
+                                                for e in history.epochs]

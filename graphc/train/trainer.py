@@ -26,6 +26,7 @@ from ..model import Model
 from ..optim import SGD, Optimizer, TrainingStep, from_config
 from ..version import __version__
 from . import checkpoint as checkpoints
+from .callbacks import StepFunction
 from .history import History, read_log, write_log
 from .progress import LogProgress, compile_clock
 
@@ -54,6 +55,7 @@ class Trainer:
         self.logged: tuple | None = None  # (checkpoint path, counts) of this run's last write of the history log
         self.epoch, self.position = 0, 0  # the epoch under way and the batches of it already trained on
         self.carry: dict[str, np.ndarray] = {}  # the state the next batch starts from (on a GPU, device arrays)
+        self.callbacks: list = []  # fit's, while it runs
         self.sums: dict[str, float] = {}  # the current epoch's unit-weighted loss and metrics so far
         self.best: dict[str, np.ndarray] = {}
         self.best_loss, self.waited = math.inf, 0
@@ -61,18 +63,20 @@ class Trainer:
     # --- training ------------------------------------------------------------------------------------------------
     def fit(self, train, validation=None, *, epochs: int = 1, max_steps: int | None = None,
             max_seconds: float | None = None, patience: int | None = None, min_delta: float = 0.0,
-            restore_best: bool = True, checkpoint=None, callback=None) -> History:
+            restore_best: bool = True, checkpoint=None, callback=None, callbacks=()) -> History:
         """Train until ``epochs`` epochs are done (counted from the start of the run, so a resumed trainer given
         the same arguments finishes the same run), ``max_steps`` steps in all, ``max_seconds`` of training (from
         the end of the first step, which compiles), or ``patience`` epochs without the validation loss improving
         by more than ``min_delta`` (then the best parameters are restored). ``train`` and ``validation`` are
         ``graphc.data.Windows`` or ``Examples``. With ``checkpoint`` (a path) a checkpoint is written after every
         epoch and when stopped early; Ctrl-C stops after the current step and writes one (to
-        ``<model>-interrupted.npz`` when no path is given). ``callback(step, loss)`` runs after every step. A run
+        ``<model>-interrupted.npz`` when no path is given). ``callback(step, loss)`` runs after every step;
+        ``callbacks`` (``graphc.train.Callback``s) are called after each step, validation and epoch record. A run
         with validation data that stops inside an epoch (by steps or time) still scores it: the history's last
         epoch record then says ``partial``. The bar shows the latest validation scores."""
         if patience is not None and validation is None:
             raise GraphcError("early stopping (patience) needs validation data")
+        self.callbacks = list(callbacks) + ([StepFunction(callback)] if callback is not None else [])
         started, stop, compiling = time.perf_counter(), None, True
         shown: dict[str, str] = {}  # the latest validation scores, kept on the bar
         with (_progress_bar(self, train, epochs, max_steps, max_seconds) as bar, _interruptible() as interrupted,
@@ -94,8 +98,8 @@ class Trainer:
                         bar.reset(bar.total)
                     bar.update(units)
                     bar.set_postfix(epoch=self.epoch + 1, loss=significant(loss), **shown, refresh=False)
-                    if callback is not None:
-                        callback(self.step.steps_taken, loss)
+                    for hook in self.callbacks:
+                        hook.on_step(self, self.step.steps_taken, loss)
                     if interrupted():
                         stop = "interrupted"
                     elif max_steps is not None and self.step.steps_taken >= max_steps:
@@ -114,11 +118,13 @@ class Trainer:
             if validation is not None and stop in ("max steps", "time limit") and self.position > 0:
                 # Stopped inside an epoch: its validation scores are reported all the same, in a record marked
                 # partial (the epoch itself goes on when the run is resumed).
-                self.history.epochs.append({**self._record(train, validation), "partial": True})
+                self._add_record({**self._record(train, validation), "partial": True})
                 bar.set_postfix(epoch=self.epoch + 1, loss=significant(self.history.losses[-1]),
                                 **_validation_shown(self.history.epochs[-1]))
         self.step.synchronize()  # a GPU backend's parameters are copied back here, not at every step
         self.history.stopped = stop or "completed"
+        for hook in self.callbacks:
+            hook.on_end(self, self.history)
         if stop == "interrupted":
             path = self.save(checkpoint or f"{self.model.name}-interrupted.npz")
             print(f"interrupted after step {self.step.steps_taken}; checkpoint written to {path}", file=sys.stderr)
@@ -150,8 +156,16 @@ class Trainer:
         record = {"epoch": self.epoch + 1, "steps": self.step.steps_taken, **_means(self.sums, train.unit)}
         self.step.synchronize()
         if validation is not None:
-            record.update({f"validation_{name}": value for name, value in self.evaluate(validation).items()})
+            scores = self.evaluate(validation)
+            for hook in self.callbacks:
+                hook.on_validation(self, scores)
+            record.update({f"validation_{name}": value for name, value in scores.items()})
         return record
+
+    def _add_record(self, record: dict) -> None:
+        self.history.epochs.append(record)
+        for hook in self.callbacks:
+            hook.on_epoch(self, record)
 
     def _end_epoch(self, train, validation, patience, min_delta, restore_best) -> str | None:
         record = self._record(train, validation)
@@ -169,7 +183,7 @@ class Trainer:
                         for name, value in self.best.items():
                             self.params[name][...] = value
                         self.step.invalidate()
-        self.history.epochs.append(record)
+        self._add_record(record)
         self.epoch, self.position, self.sums = self.epoch + 1, 0, {}
         return stop
 
