@@ -1,5 +1,5 @@
 """``summary(model)``: a table of a model's layers like Keras' ``model.summary()``: each layer's main ops, output
-shapes and parameter count, and the totals.
+shapes and parameter count, and the totals; printed as text, drawn as an HTML table in Jupyter.
 
 Layers are read off the graph, so any model has them: a layer is a name scope (``graphc.scope``, which every
 ``graphc.nn`` layer opens). A parameter belongs to the scope it was created in or, for layers that create their
@@ -8,12 +8,14 @@ parameters before opening their scope, to the layer its name is prefixed with (`
 
 from __future__ import annotations
 
+import html
+
 import numpy as np
 
 from .types import format_shape
 
 
-def summary(model) -> str:
+def summary(model) -> Summary:
     graph = model.graph
     nodes = graph.nodes
     layers: dict[str, list] = {}
@@ -40,9 +42,29 @@ def summary(model) -> str:
     line = "  ".join(f"{{:<{w}}}" for w in widths[:3]) + f"  {{:>{widths[3]}}}"
     rule = "-" * (sum(widths) + 6)
     size = sum(int(np.prod(p.shape, dtype=np.int64)) * p.dtype.itemsize for p in model.params)
-    return "\n".join([f'Model "{model.name}"', rule, line.format(*header), rule,
-                      *(line.format(*row) for row in rows), rule,
-                      f"Total parameters: {model.parameter_count():,} ({_bytes(size)})"])
+    total = f"Total parameters: {model.parameter_count():,} ({_bytes(size)})"
+    text = "\n".join([f'Model "{model.name}"', rule, line.format(*header), rule, *(line.format(*row) for row in rows),
+                      rule, total])
+    return Summary(text, f'Model "{model.name}"', header, rows, total)
+
+
+class Summary(str):
+    """The summary's text (what ``print`` shows), which Jupyter draws as an HTML table."""
+
+    def __new__(cls, text: str, title: str, header: tuple, rows: list, total: str):
+        summary = super().__new__(cls, text)
+        summary.title, summary.header, summary.rows, summary.total = title, header, rows, total
+        return summary
+
+    def _repr_html_(self) -> str:
+        def cells(row, tag):
+            return "".join(f"<{tag} style='text-align:{'right' if i == 3 else 'left'}'>{html.escape(c)}</{tag}>"
+                           for i, c in enumerate(row))
+
+        body = "".join(f"<tr>{cells(row, 'td')}</tr>" for row in self.rows)
+        return (f"<table><caption>{html.escape(self.title)}</caption><thead><tr>{cells(self.header, 'th')}</tr>"
+                f"</thead><tbody>{body}</tbody><tfoot><tr><td colspan='4'>{html.escape(self.total)}</td></tr></tfoot>"
+                f"</table>")
 
 
 def _layer_of(p, layers) -> str:

@@ -92,3 +92,14 @@ def test_windows_and_examples_cover_the_data_once_per_epoch():
     assert not all(np.array_equal(a["y"], b["y"]) for a, b in zip(first, other))
     with pytest.raises(graphc.GraphcError, match="disagree on the number of examples"):
         data.Examples({"x": np.zeros(3), "y": np.zeros(4)}, batch=2)
+
+
+def test_a_summary_prints_as_text_and_draws_as_an_html_table_in_jupyter():
+    x = graphc.input("x", ("batch", 3))
+    with graphc.scope("<encoder>"):  # a name HTML must escape
+        y = graphc.tanh(x @ graphc.param("W", (3, 5)))
+    summary = graphc.Model("toy", {"x": x}, {"y": y}, y.sum()).summary()
+    assert isinstance(summary, str) and "Total parameters: 15" in summary
+    table = summary._repr_html_()
+    assert table.startswith("<table>") and table.count("<tr>") == len(summary.rows) + 2  # header, rows, total
+    assert "<td style='text-align:left'>&lt;encoder&gt;</td>" in table and ">15</td>" in table

@@ -345,3 +345,8 @@ def test_the_tensorboard_logger_writes_event_files_of_every_step_and_epoch(tmp_p
     assert [value for _, value in written["train/loss"]] == pytest.approx(history.losses, rel=1e-6)  # float32
     assert written["epoch/validation_loss"] == [(e["steps"], pytest.approx(e["validation_loss"], rel=1e-6))
                                                 for e in history.epochs]
+
+
+def test_a_historys_repr_is_one_line_not_every_loss():
+    history = Trainer(classifier(), progress=False).fit(examples(), epochs=2)
+    assert repr(history) == f"History(14 steps, last loss {history.losses[-1]:.4g}, 2 epochs, stopped: completed)"

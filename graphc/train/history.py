@@ -31,6 +31,11 @@ class History:
     def counts(self) -> dict[str, int]:
         return {kind: len(getattr(self, kind)) for kind in KINDS}
 
+    def __repr__(self) -> str:
+        """A line, not every loss: ``History(300 steps, last loss 0.0123, 3 epochs, stopped: completed)``."""
+        last = f", last loss {self.losses[-1]:.4g}" if self.losses else ""
+        return f"History({len(self.losses)} steps{last}, {len(self.epochs)} epochs, stopped: {self.stopped or '-'})"
+
 
 def log_path(checkpoint) -> pathlib.Path:
     """The history log beside a checkpoint: ``run/checkpoint.npz`` -> ``run/checkpoint.history.jsonl``."""
