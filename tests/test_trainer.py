@@ -75,7 +75,7 @@ def test_early_stopping_waits_patience_epochs_and_restores_the_best_parameters()
     assert all(np.array_equal(trainer.params[k], first.params[k]) for k in first.params)
 
 
-def test_ctrl_c_stops_after_the_step_and_resuming_gives_the_same_loss_curve(tmp_path, language_data):
+def test_ctrl_c_stops_after_the_step_and_resuming_gives_the_same_loss_curve(tmp_path, language_data, caplog):
     vocabulary, train, validation = language_data
     path = tmp_path / "run.npz"
 
@@ -95,6 +95,9 @@ def test_ctrl_c_stops_after_the_step_and_resuming_gives_the_same_loss_curve(tmp_
     interrupted = fresh()
     history = interrupted.fit(train, validation, epochs=3, checkpoint=path, callback=press_ctrl_c)
     assert history.stopped == "interrupted" and len(history.losses) == steps // 2 + 1
+    said = [(r.name, r.levelname, r.getMessage()) for r in caplog.records]  # messages go through logging
+    assert ("graphc.train", "WARNING", "stopping after this step (Ctrl-C again to stop at once)") in said
+    assert ("graphc.train", "WARNING", f"interrupted after step {steps // 2 + 1}; checkpoint written to {path}") in said
     resumed = Trainer.resume(path, small_lm(vocabulary), progress=False)
     assert resumed.metadata["vocabulary"] == vocabulary.to_dict()
     finished = resumed.fit(train, validation, epochs=3)

@@ -8,6 +8,7 @@ seed gives the same run, and a run resumed from a checkpoint continues exactly a
 
 from __future__ import annotations
 
+import logging
 import math
 import pathlib
 import signal
@@ -30,6 +31,8 @@ from .callbacks import StepFunction
 from .history import History, read_log, write_log
 from .progress import LogProgress, compile_clock
 
+# Library messages go through logging (shown on stderr by default, as warnings; configure "graphc" to change it).
+log = logging.getLogger("graphc.train")
 METRIC_OUTPUTS = ("accuracy",)  # model outputs averaged like the loss when a model has them
 
 
@@ -127,7 +130,7 @@ class Trainer:
             hook.on_end(self, self.history)
         if stop == "interrupted":
             path = self.save(checkpoint or f"{self.model.name}-interrupted.npz")
-            print(f"interrupted after step {self.step.steps_taken}; checkpoint written to {path}", file=sys.stderr)
+            log.warning("interrupted after step %d; checkpoint written to %s", self.step.steps_taken, path)
         elif checkpoint is not None and stop in ("max steps", "time limit"):
             self.save(checkpoint)
         return self.history
@@ -308,7 +311,7 @@ def _interruptible():
     def handler(signum, frame):
         flag.set()
         signal.signal(signal.SIGINT, previous)
-        print("\nstopping after this step (Ctrl-C again to stop at once)", file=sys.stderr)
+        log.warning("stopping after this step (Ctrl-C again to stop at once)")
 
     previous = signal.signal(signal.SIGINT, handler)
     try:
