@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from .backends.compiled import Compiled, compile
 from .errors import ShapeError, user_location
 from .ir import Graph, topological_order
+from .passes import for_evaluation
 from .render import mimebundle
 from .summary import summary
 from .tensor import Tensor
@@ -51,10 +52,12 @@ class Model:
 
     def evaluator(self, backend: str = "cpu") -> Compiled:
         """The loss and every named output, compiled once per backend: ``evaluator(feeds)`` returns
-        ``[loss, *outputs.values()]``. Named dimensions are arguments of the compiled code, so one evaluator serves
-        validation batches, perplexity windows and one-token generation steps alike."""
-        if backend not in self.compiled:
-            self.compiled[backend] = compile(self.tensors(), backend=backend)
+        ``[loss, *outputs.values()]``, without dropout (``passes.for_evaluation``). Named dimensions are arguments
+        of the compiled code, so one evaluator serves validation batches, perplexity windows and one-token generation
+        steps alike."""
+        if backend not in self.compiled:  # as evaluation runs it: dropout left out
+            graph = for_evaluation(Graph([t.node for t in self.tensors()]))
+            self.compiled[backend] = compile([Tensor(n) for n in graph.outputs], backend=backend)
         return self.compiled[backend]
 
     def evaluate(self, feeds: dict, backend: str = "cpu") -> dict:

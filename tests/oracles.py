@@ -90,6 +90,7 @@ ORACLES = {
     "one_hot": lambda labels, depth, dtype: np.eye(depth, dtype=dtype)[labels],
     "stop_gradient": lambda x: x,
     "uniform": lambda like, instance: np.random.default_rng(0).random(like.shape),  # evaluate's default seed
+    "dropout": lambda x, u, rate=0.5: np.multiply(x, u >= rate) / (1 - rate),
     "softmax": lambda x, axis: scipy.special.softmax(x, axis=axis),
     "log_softmax": lambda x, axis: scipy.special.log_softmax(x, axis=axis),
     "cross_entropy": _cross_entropy,

@@ -206,3 +206,47 @@ def test_conv1d_mistakes_are_named():
         nn.Conv1D(4, 2, 3)(gc.input("x", (5, 3, 7)))
     with pytest.raises(ShapeError, match="'max' or 'mean'"):
         nn.pool_over_time(gc.input("y", (5, 3, 2)), "sum")
+
+
+def test_dropout_between_layers_is_training_only_and_evaluation_equals_torch_in_eval_mode():
+    torch.manual_seed(0)
+    module = torch.nn.LSTM(N, M, num_layers=2, dropout=0.5).double().eval()
+    layer = nn.LSTM(N, M, num_layers=2, dropout=0.5, name="lstm", dtype="float64")
+    xs = gc.input("xs", (T, "batch", N), "float64")
+    outputs, _ = layer(xs)
+    assert gc.Graph([outputs.node]).count_by_op().get("dropout") == 1  # between the two layers, not after
+    model = gc.Model("stack", {"xs": xs}, {"outputs": outputs}, outputs.sum())
+    feeds = {"xs": X, **from_torch(module, layer)}
+    expected = module(torch.tensor(X))[0].detach().numpy()
+    np.testing.assert_allclose(model.evaluate(feeds)["outputs"], expected, atol=1e-10)  # evaluation: no dropout
+    trained = gc.evaluate(outputs, feeds)  # the graph as built (training) drops half of layer 0's outputs
+    assert np.abs(trained - expected).max() > 1e-3
+    with pytest.raises(ShapeError, match="dropout must be a rate"):
+        nn.GRU(N, M, num_layers=2, dropout=1.0)
+
+
+def test_dropout_zeroes_about_its_rate_and_scales_the_survivors(backend):
+    x = gc.input("x", (100, 400), "float64")
+    for values in (gc.evaluate(gc.dropout(x, 0.3), {"x": np.ones((100, 400))}),
+                   gc.compile(gc.dropout(x, 0.3), backend=backend)({"x": np.ones((100, 400))})):
+        values = np.asarray(values)
+        assert abs((values == 0).mean() - 0.3) < 0.01
+        np.testing.assert_allclose(np.unique(values), [0.0, 1 / 0.7], rtol=1e-15)
+
+
+def test_tied_weights_share_the_embedding_table_and_both_uses_reach_its_gradient():
+    from graphc.gradcheck import check_grad
+    from graphc.train import zero_state
+
+    tied = nn.language_model("lstm", 11, embed=6, hidden=6, tie_weights=True, dtype="float64")
+    untied = nn.language_model("lstm", 11, embed=6, hidden=6, dtype="float64")
+    assert {p.name for p in untied.params} - {p.name for p in tied.params} == {"output.W"}
+    assert untied.parameter_count() - tied.parameter_count() == 6 * 11
+    rng = np.random.default_rng(0)
+    feeds = {"tokens": rng.integers(0, 11, (T, B)), "targets": rng.integers(0, 11, (T, B)),
+             **zero_state(tied, B), **gc.init_params(tied.params, 0)}
+    assert check_grad(tied.loss, tied.params, feeds) < 1e-6
+    same = {**feeds, "output.W": feeds["embedding.table"].T.copy()}  # untied, with W set to the table's transpose
+    assert float(gc.evaluate(tied.loss, feeds)) == pytest.approx(float(gc.evaluate(untied.loss, same)), rel=1e-12)
+    with pytest.raises(ShapeError, match=r"tie_weights needs the recurrent layers' output size \(6\) to equal"):
+        nn.language_model("lstm", 11, embed=4, hidden=6, tie_weights=True)

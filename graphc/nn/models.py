@@ -3,8 +3,9 @@ sequence classifiers (recurrent, or a text CNN) over token ids shaped (time, bat
 
 from __future__ import annotations
 
+from ..errors import ShapeError, user_location
 from ..model import Model
-from ..ops import accuracy, concat, cross_entropy, input
+from ..ops import accuracy, concat, cross_entropy, input, param, transpose
 from ..tensor import scope
 from .conv import Conv1D, pool_over_time
 from .layers import Dense, Embedding
@@ -15,9 +16,11 @@ CARRY_NAMES = {"rnn": ("h",), "lstm": ("h", "c"), "gru": ("h",)}
 
 
 def language_model(kind: str = "lstm", vocabulary: int = 65, embed: int = 64, hidden: int = 256, layers: int = 1,
-                   dtype="float32", embedding_init="normal", **options) -> Model:
+                   dtype="float32", embedding_init="normal", tie_weights: bool = False, **options) -> Model:
     """Embedding -> ``layers`` recurrent layers -> a dense softmax over the vocabulary at every step.
-    ``embedding_init`` initializes the embedding's table (``graphc.init.pretrained(vectors)`` for word vectors).
+    ``embedding_init`` initializes the embedding's table (``graphc.init.pretrained(vectors)`` for word vectors);
+    ``tie_weights``: the output projection is the embedding's table, transposed (Press & Wolf), plus a bias; the
+    recurrent output size must then equal ``embed``. Options such as ``dropout=`` go to the recurrent layers.
 
     Inputs ``tokens`` and ``targets`` (time, batch) int64, and the initial state ``state.<layer>.<h|c>``; outputs
     ``logits`` (time, batch, vocabulary) and the final state ``final.<layer>.<h|c>``; the loss is the mean
@@ -30,8 +33,14 @@ def language_model(kind: str = "lstm", vocabulary: int = 65, embed: int = 64, hi
     names = [(cell.name, CARRY_NAMES[kind]) for cell in recurrent.cells]
     start = [tuple(input(f"state.{cell}.{c}", ("batch", hidden), dtype) for c in carries) for cell, carries in names]
     sequence, finals = recurrent(embedding(tokens), state=start)
-    head = Dense(recurrent.output_size, vocabulary, name="output", dtype=dtype)
-    logits = head(sequence)
+    if tie_weights:
+        if recurrent.output_size != embed:
+            raise ShapeError(f"tie_weights needs the recurrent layers' output size ({recurrent.output_size}) to equal "
+                             f"the embedding size ({embed})", user_location())
+        with scope("output"):
+            logits = sequence @ transpose(embedding.table) + param("output.b", (vocabulary,), "zeros", dtype)
+    else:
+        logits = Dense(recurrent.output_size, vocabulary, name="output", dtype=dtype)(sequence)
     with scope("loss"):
         loss = cross_entropy(logits, targets)
     outputs = {"logits": logits}

@@ -19,9 +19,11 @@ Layer l of direction d has parameters ``<name>.l<l>[.reverse].<W|U|b|...>``.
 
 from __future__ import annotations
 
+import warnings
+
 from ..errors import ShapeError, user_location
 from ..loops import scan
-from ..ops import broadcast_to, concat, constant, relu, sigmoid, tanh
+from ..ops import broadcast_to, concat, constant, dropout, relu, sigmoid, tanh
 from ..tensor import Tensor, name, scope
 from .layers import Layer
 
@@ -132,13 +134,21 @@ class GRUCell(Cell):
 class Recurrent(Layer):
     """``num_layers`` stacked layers of a cell, each one- or two-directional; ``layer(xs, state=None)`` returns
     ``(outputs, state)``: the last layer's outputs (time, batch, features) and the final carry of every layer and
-    direction, as a list of tuples ((h,) or (h, c)) in the order layer 0 forward, layer 0 reverse, layer 1, ..."""
+    direction, as a list of tuples ((h,) or (h, c)) in the order layer 0 forward, layer 0 reverse, layer 1, ...
+    ``dropout``: a rate of dropout on each layer's outputs but the last's, in training (as PyTorch's)."""
 
     cell = Cell
 
     def __init__(self, inputs: int, hidden: int, *, num_layers: int = 1, bidirectional: bool = False,
-                 merge: str = "concat", recompute: bool = False, name: str = "rnn", dtype="float32", **options):
+                 merge: str = "concat", recompute: bool = False, dropout: float = 0.0, name: str = "rnn",
+                 dtype="float32", **options):
         super().__init__(name, dtype)
+        if not isinstance(dropout, (int, float)) or not 0 <= dropout < 1:
+            raise ShapeError(f"dropout must be a rate in [0, 1), not {dropout!r}", user_location())
+        if dropout and num_layers == 1:
+            warnings.warn("dropout acts between recurrent layers (as PyTorch's); with num_layers=1 it does nothing",
+                          stacklevel=2)
+        self.dropout = float(dropout)
         if merge not in MERGES:
             raise ShapeError(f"merge must be one of {MERGES}, not {merge!r}", user_location())
         if not isinstance(num_layers, int) or num_layers < 1:
@@ -173,6 +183,8 @@ class Recurrent(Layer):
                 finals.append(final)
                 outputs.append(ys)
             xs = outputs[0] if directions == 1 else _merge(outputs, self.merge)
+            if self.dropout and layer < self.num_layers - 1:  # between layers, in training only
+                xs = dropout(xs, self.dropout)
         return xs, finals
 
 

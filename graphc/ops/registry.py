@@ -94,6 +94,7 @@ class Op:
     batched = False  # per-step instances in a loop are worth merging into one product over every step (hoisting)
     dtype_attribute = False  # its ``dtype`` attribute is its result's dtype (float64 mode widens a float one)
     indices: int | None = None  # the input holding integer indices that every backend checks (``index_bound``)
+    evaluation_input: int | None = None  # in evaluation (not training) the node is this input (dropout: its x)
 
     # --- the three parts of every op -------------------------------------------------------------------------------
     def infer(self, types: Sequence[TensorType], **attrs) -> TensorType:
