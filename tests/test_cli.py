@@ -245,3 +245,26 @@ def test_a_warmup_then_cosine_schedule_spans_the_runs_steps(tmp_path):
     schedule = checkpoint.load(out / "checkpoint.npz", metadata_only=True).metadata["optimizer"]["schedule"]
     assert schedule == {"name": "warmup", "steps": 3, "start": 0.1,
                         "then": {"name": "cosine", "total": 7, "minimum": 0.0}}
+
+
+def test_a_checkpoint_of_a_model_built_in_python_generates_with_its_model_file(tmp_path, capsys):
+    from graphc import data, nn, optim
+    from graphc.train import Trainer
+
+    dataset = data.language_dataset(seq_len=8, batch=4)
+    size = len(dataset.vocabulary)
+    model_file = tmp_path / "my_lm.py"
+    model_file.write_text("from graphc import nn\n\n\ndef build():\n"
+                          f"    return nn.language_model('gru', {size}, 8, 8)\n")
+    model = nn.language_model("gru", size, 8, 8)
+    for metadata, name in (({"vocabulary": dataset.vocabulary.to_dict()}, "with.npz"), ({}, "without.npz")):
+        trainer = Trainer(model, optim.Adam(0.01), progress=False, metadata=metadata)
+        trainer.fit(dataset.train, max_steps=2)
+        trainer.save(tmp_path / name)
+    message = run_failing(["generate", str(tmp_path / "with.npz"), "--tokens", "5"], capsys)
+    assert "does not say which model it holds; give MODEL: graphc generate CHECKPOINT --model FILE" in message
+    assert main(["generate", str(tmp_path / "with.npz"), "--model", str(model_file), "--prime", "The ",
+                 "--tokens", "5"]) == 0
+    assert capsys.readouterr().out.startswith("The ")
+    message = run_failing(["generate", str(tmp_path / "without.npz"), "--model", str(model_file)], capsys)
+    assert "was saved without its vocabulary" in message

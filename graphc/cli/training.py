@@ -219,8 +219,11 @@ def model_from_checkpoint(path, allow_nonfinite: bool = False, model_file: str |
 def run_generate(arguments) -> int:
     model, params, vocabulary = model_from_checkpoint(arguments.checkpoint, arguments.allow_nonfinite,
                                                       arguments.model_file)
-    if vocabulary is None or "logits" not in model.outputs or not model.state:
+    if "logits" not in model.outputs or not model.state:
         raise UsageError(f"{arguments.checkpoint} holds {model.name!r}, which is not a language model")
+    if vocabulary is None:
+        raise UsageError(f"{arguments.checkpoint} was saved without its vocabulary, so its token ids cannot be read "
+                         "as text; a Trainer given metadata={'vocabulary': vocabulary.to_dict()} saves it")
     text = language.generate(model, params, vocabulary, arguments.prime, max_tokens=arguments.tokens,
                              temperature=arguments.temperature, top_k=arguments.top_k, seed=arguments.seed,
                              backend=arguments.backend)
