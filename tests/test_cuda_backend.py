@@ -142,12 +142,15 @@ print(loaded)
 
 def test_the_command_line_trains_generates_and_benchmarks_on_the_gpu(tmp_path):
     environment = {**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path / "cache")}  # the simulator, from conftest
+    # A small text: the run scores its validation part at the end, and the simulator runs every thread in Python.
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("".join(f"The line {i} of a tiny corpus.\n" for i in range(40)))
     train = subprocess.run([sys.executable, "-m", "graphc", "train", "graphc/models/lstm_lm.py", "--set", "embed=4",
-                            "--set", "hidden=8", "--batch", "2", "--seq-len", "4", "--steps", "2", "--no-progress",
-                            "--backend", "cuda", "--out", str(tmp_path)], cwd=ROOT, env=environment,
-                           capture_output=True, text=True, timeout=600)
+                            "--set", "hidden=8", "--data", str(corpus), "--batch", "2", "--seq-len", "4", "--steps",
+                            "2", "--no-progress", "--backend", "cuda", "--out", str(tmp_path)], cwd=ROOT,
+                           env=environment, capture_output=True, text=True, timeout=600)
     assert train.returncode == 0, train.stderr
-    assert "stopped (max steps) after 2 steps" in train.stdout
+    assert "stopped (max steps) after 2 steps" in train.stdout and "epoch 1 so far" in train.stdout
     generate = subprocess.run([sys.executable, "-m", "graphc", "generate", str(tmp_path / "checkpoint.npz"),
                                "--tokens", "5", "--backend", "cuda"], cwd=ROOT, env=environment,
                               capture_output=True, text=True, timeout=600)
