@@ -172,6 +172,7 @@ def test_the_bar_shows_validation_scores_after_an_epoch(capsys):
     scores = history.epochs[-1]
     assert f"val_loss {scores['validation_loss']:.4g}" in last_line
     assert f"val_acc {scores['validation_accuracy']:.4g}" in last_line
+    assert "100/100 examples" in last_line  # 2 epochs of 50 (the last batch of each is 2, not 8)
 
 
 def test_a_run_that_stops_inside_an_epoch_still_reports_its_validation_scores():

@@ -57,6 +57,10 @@ class Windows:
     def units(self, batch: dict) -> int:
         return batch[self.names[0]].size
 
+    def units_between(self, first: int, last: int) -> int:
+        """The tokens of batches ``first`` to ``last - 1`` of an epoch."""
+        return (last - first) * self.seq_len * self.batch
+
 
 class Examples:
     """Arrays that share an example axis (``axes[name]``, default 0) as mini-batches, shuffled per epoch by a
@@ -91,3 +95,7 @@ class Examples:
     def units(self, batch: dict) -> int:
         name = next(iter(self.arrays))
         return batch[name].shape[self.axes[name]]
+
+    def units_between(self, first: int, last: int) -> int:
+        """The examples of batches ``first`` to ``last - 1`` of an epoch (the last batch may be smaller)."""
+        return min(last * self.batch, self.count) - min(first * self.batch, self.count)

@@ -320,15 +320,25 @@ def _interruptible():
         signal.signal(signal.SIGINT, previous)
 
 
+def _units_ahead(train, position: int, steps: int) -> int:
+    """The units (examples, tokens) of the next ``steps`` batches from ``position`` on, epoch after epoch (a last
+    batch of an epoch may be smaller)."""
+    total = 0
+    while steps > 0:
+        take = min(steps, len(train) - position)
+        total += train.units_between(position, position + take)
+        steps, position = steps - take, 0
+    return total
+
+
 @contextmanager
 def _progress_bar(trainer: Trainer, train, epochs, max_steps, max_seconds):
     from tqdm.auto import tqdm
 
-    per_batch = train.units(next(iter(train.batches(0, trainer.seed))))
     remaining = (epochs - trainer.epoch) * len(train) - trainer.position
     if max_steps is not None:
         remaining = min(remaining, max_steps - trainer.step.steps_taken)
-    total = None if max_seconds is not None else max(remaining, 0) * per_batch
+    total = None if max_seconds is not None else _units_ahead(train, trainer.position, remaining)
     if trainer.progress and not sys.stderr.isatty():  # a log file or a pipe: plain lines, no carriage returns
         with LogProgress(total, train.unit, f"{trainer.model.name} (compiling)") as log:
             yield log
