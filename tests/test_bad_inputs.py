@@ -216,6 +216,8 @@ CLI = {
                       ["one line cannot be split"]),
     "unknown backend": (lambda t: ["bench", "xor", "--backend", "tpu"], ["invalid choice: 'tpu'"]),
     "render unknown suffix": (lambda t: ["render", "xor", "-o", str(t / "x.jpeg2")], ["use .svg, .png, .pdf"]),
+    "render unknown scope": (lambda t: ["render", "lstm_lm", "--collapse", "lstm.l9", "-o", str(t / "x.svg")],
+                             ["no scope 'lstm.l9' to collapse", "the picture's scopes: embedding, loss, lstm.l0"]),
     "data file missing": (lambda t: ["train", "lstm_lm", "--data", str(t / "none.txt")], ["none.txt"]),
     "truncated checkpoint": (lambda t: ["generate", _checkpoint(t, truncate=True)], ["not a readable graphc"]),
     "pickled checkpoint": (lambda t: ["generate", _pickled(t)], ["not a readable graphc checkpoint"]),

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import graphviz
 
+from ..errors import GraphcError
 from ..ir import Graph, Node
 from .labels import node_label, short_name, shorten, summary, type_text
 from .loops import Loop
@@ -195,6 +196,11 @@ def _kernels(graph: Graph) -> dict[Node, _Kernel]:
 def _within_budget(graph: Graph, picture: Picture) -> tuple[tuple[str, ...], ...]:
     """The scopes to collapse: those asked for, then the largest top-level scopes until the picture fits."""
     collapse = [tuple(s.split("/")) for s in picture.collapse]
+    scopes = {n.scope[:depth] for n in graph.nodes for depth in range(1, len(n.scope) + 1)}
+    for wanted in collapse:
+        if wanted not in scopes:
+            known = ", ".join(sorted("/".join(s) for s in scopes)) or "none"
+            raise GraphcError(f"no scope {'/'.join(wanted)!r} to collapse; the picture's scopes: {known}")
     multiplier = 2 if picture.backward is not None else 1
 
     def visible() -> int:
