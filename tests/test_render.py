@@ -194,6 +194,8 @@ def test_a_loop_is_a_cluster_with_a_recurrent_edge_or_unrolled():
     unrolled = graphc.render(model, unroll=3).source
     assert "next step" not in unrolled and "x[t=2]" in unrolled and "x[t=3]" not in unrolled
     assert unrolled.count("label=carry") >= 4  # h and c into steps 1 and 2
+    assert unrolled.count("lstm.l0.U (captured)") == 1  # a weight is the same at every step: drawn once
+    assert unrolled.count("label=\"(6, 24)\"") >= 3  # and its edges go from it into each step drawn
     optimized = graphc.render(model, backward=True, stage="optimized").source
     assert optimized.count("scan over time steps") == 1 and "scan backwards over time steps" in optimized
 

@@ -26,7 +26,9 @@ class Loop:
         if self.unrolled:
             self.label += f" (first {self.copies} drawn)"
         self.header_id = f"loop{number}"
-        self.ids = [{n: f"loop{number}_{copy}_{j}" for j, n in enumerate(self.body.graph.nodes)}
+        # A captured value (a weight) is the same at every step: unrolled, it is drawn once, in the first step.
+        captured = set(self.body.captures)
+        self.ids = [{n: f"loop{number}_{0 if n in captured else copy}_{j}" for j, n in enumerate(self.body.graph.nodes)}
                     for copy in range(self.copies)]
 
     def result_id(self, index: int) -> str:
@@ -40,6 +42,8 @@ class Loop:
         for copy, ids in enumerate(self.ids):
             step = f"t={copy}" if self.unrolled else "t"
             for member, member_id in ids.items():
+                if copy > 0 and member_id == self.ids[0][member]:
+                    continue  # drawn in the first step
                 if member.op.placeholder:
                     canvas.node(member_id, self._slot_label(member, step, limit), SLOT_STYLE, path)
                 else:
@@ -54,7 +58,7 @@ class Loop:
                 if index < k and copy > 0:  # the carry entering step t is what step t-1 computed
                     canvas.edge(self.ids[copy - 1][self.body.outputs[index]], ids[placeholder],
                                 label="carry", **forward_edge)
-                elif index >= k or copy == 0:
+                elif copy == 0 or ids[placeholder] != self.ids[0][placeholder]:
                     canvas.edge(ref(outer[placeholder]), ids[placeholder], label=type_text(outer[placeholder]),
                                 **forward_edge)
         if not self.unrolled:
