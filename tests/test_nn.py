@@ -250,3 +250,13 @@ def test_tied_weights_share_the_embedding_table_and_both_uses_reach_its_gradient
     assert float(gc.evaluate(tied.loss, feeds)) == pytest.approx(float(gc.evaluate(untied.loss, same)), rel=1e-12)
     with pytest.raises(ShapeError, match=r"tie_weights needs the recurrent layers' output size \(6\) to equal"):
         nn.language_model("lstm", 11, embed=4, hidden=6, tie_weights=True)
+
+
+def test_evaluation_leaves_dropout_out_and_warns_about_a_loop_body_that_keeps_it():
+    x = gc.input("x", (T, "batch", N), "float64")
+    outside = gc.dropout(x, 0.5)
+    evaluated = gc.passes.for_evaluation(gc.Graph([outside.node]))
+    assert evaluated.outputs == (x.node,)
+    final, _ = gc.scan(lambda h, xt: (gc.dropout(h + xt, 0.5), None), gc.input("h0", ("batch", N), "float64"), x)
+    with pytest.warns(UserWarning, match="a loop body with dropout keeps it in evaluation"):
+        gc.passes.for_evaluation(gc.Graph([final.node]))

@@ -11,6 +11,7 @@ from ..data import Vocabulary
 from ..render import GraphvizMissing, render
 from ..train import Trainer, language, plots
 from ..train.checkpoint import CheckpointError, check_matches, load
+from ..train.history import RECORD_KEYS
 from ..train.trainer import significant
 from .options import (
     UsageError,
@@ -180,8 +181,7 @@ def refuse_to_replace(target: pathlib.Path, arguments) -> None:
 
 def report(history) -> None:
     last = history.epochs[-1] if history.epochs else {}
-    shown = ", ".join(f"{k} {significant(v)}" for k, v in last.items()
-                      if k not in ("epoch", "steps", "partial") and v is not None)
+    shown = ", ".join(f"{k} {significant(v)}" for k, v in last.items() if k not in RECORD_KEYS and v is not None)
     tail = history.losses[-20:]
     epoch = f"epoch {last['epoch']}" + (" so far" if last.get("partial") else "") if last else ""
     print(f"stopped ({history.stopped}) after {len(history.losses)} steps; "

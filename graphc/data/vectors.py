@@ -18,14 +18,13 @@ def read_word_vectors(path: str, vocabulary: Vocabulary, *, seed: int = 0,
     vector (an exact match first, else the lowercase word, as GloVe's vocabularies are lowercase); the other rows
     (the end and unknown markers, words the file lacks) are drawn from a normal distribution with the found
     vectors' standard deviation, seeded. ``found`` counts the rows taken from the file."""
-    wanted: dict[str, list[int]] = {}
-    for row, token in enumerate(vocabulary.tokens):
-        wanted.setdefault(token, []).append(row)
+    # A token's row takes its exact word's vector; failing that, its lowercase word's (when that is no token itself).
+    lowered: dict[str, list[int]] = {}
     for row, token in enumerate(vocabulary.tokens):
         if token.lower() != token and token.lower() not in vocabulary.index:
-            wanted.setdefault(token.lower(), []).append(row)
-    vectors: dict[int, np.ndarray] = {}
-    exact: set[int] = set()
+            lowered.setdefault(token.lower(), []).append(row)
+    exact: dict[int, np.ndarray] = {}
+    by_lowercase: dict[int, np.ndarray] = {}
     dim = None
     try:
         with open(path, encoding="utf-8") as file:
@@ -39,22 +38,22 @@ def read_word_vectors(path: str, vocabulary: Vocabulary, *, seed: int = 0,
                     dim = len(fields) - 1
                 elif len(fields) - 1 != dim:
                     raise GraphcError(f"{path}:{number}: {len(fields) - 1} numbers where the first vector had {dim}")
-                for row in wanted.get(fields[0], ()):
-                    is_exact = vocabulary.tokens[row] == fields[0]
-                    if row in exact or (row in vectors and not is_exact):
-                        continue
-                    try:
-                        vectors[row] = np.array(fields[1:], dtype=np.float64)
-                    except ValueError:
-                        raise GraphcError(f"{path}:{number}: the vector of {fields[0]!r} is not numbers") from None
-                    if is_exact:
-                        exact.add(row)
+                word = fields[0]
+                rows = [(exact, vocabulary.index[word])] if word in vocabulary.index else []
+                rows += [(by_lowercase, row) for row in lowered.get(word, ())]
+                for into, row in rows:
+                    if row not in into:  # the first vector of a word in the file
+                        try:
+                            into[row] = np.array(fields[1:], dtype=np.float64)
+                        except ValueError:
+                            raise GraphcError(f"{path}:{number}: the vector of {word!r} is not numbers") from None
     except OSError as error:
         raise GraphcError(f"cannot read the word vectors {path!r}: {error.strerror}") from None
     except UnicodeDecodeError:
         raise GraphcError(f"the word vectors {path!r} are not UTF-8 text") from None
     if dim is None:
         raise GraphcError(f"the word vectors {path!r} hold no vector")
+    vectors = {**by_lowercase, **exact}
     found = np.array(list(vectors.values())) if vectors else np.zeros((0, dim))
     spread = float(found.std()) if found.size else 0.1
     table = np.random.default_rng(seed).normal(0.0, spread or 0.1, (len(vocabulary), dim))

@@ -40,8 +40,7 @@ class StepDecay(Schedule):
     name = "step"
 
     def __init__(self, every: int, gamma: float = 0.1):
-        if not isinstance(every, int) or every < 1:
-            raise GraphcError(f"step schedule: every must be a positive integer, got {every!r}")
+        _check_steps("step", "every", every)
         _check_gamma(gamma)
         self.every, self.gamma = every, float(gamma)
 
@@ -69,10 +68,8 @@ class Cosine(Schedule):
     name = "cosine"
 
     def __init__(self, total: int, minimum: float = 0.0):
-        if not isinstance(total, int) or total < 1:
-            raise GraphcError(f"cosine schedule: total must be a positive integer, got {total!r}")
-        if not isinstance(minimum, (int, float)) or not 0 <= minimum <= 1:
-            raise GraphcError(f"cosine schedule: minimum must be in [0, 1], got {minimum!r}")
+        _check_steps("cosine", "total", total)
+        _check_factor("cosine", "minimum", minimum)
         self.total, self.minimum = total, float(minimum)
 
     def __call__(self, step):
@@ -87,10 +84,8 @@ class Warmup(Schedule):
     name = "warmup"
 
     def __init__(self, steps: int, start: float = 0.1, then: Schedule | None = None):
-        if not isinstance(steps, int) or steps < 1:
-            raise GraphcError(f"warmup schedule: steps must be a positive integer, got {steps!r}")
-        if not isinstance(start, (int, float)) or not 0 <= start <= 1:
-            raise GraphcError(f"warmup schedule: start must be in [0, 1], got {start!r}")
+        _check_steps("warmup", "steps", steps)
+        _check_factor("warmup", "start", start)
         self.steps, self.start, self.then = steps, float(start), then or Constant()
 
     def __call__(self, step):
@@ -117,6 +112,16 @@ def schedule_from_config(config) -> Schedule:
         return SCHEDULES[name](**settings)
     except TypeError as error:
         raise GraphcError(f"{name} schedule: {error}") from None
+
+
+def _check_steps(schedule: str, name: str, value) -> None:
+    if not isinstance(value, int) or value < 1:
+        raise GraphcError(f"{schedule} schedule: {name} must be a positive integer, got {value!r}")
+
+
+def _check_factor(schedule: str, name: str, value) -> None:
+    if not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        raise GraphcError(f"{schedule} schedule: {name} must be in [0, 1], got {value!r}")
 
 
 def _check_gamma(gamma) -> None:

@@ -6,21 +6,17 @@ from __future__ import annotations
 
 import warnings
 
-from ..ir import Graph, Node, remake, topological_order
+from ..ir import Graph, Node, remake
+from .rewrite import rebuild
 
 
 def for_evaluation(graph: Graph) -> Graph:
-    new: dict[Node, Node] = {}
-    for node in topological_order(graph.outputs):
+    def transform(node: Node, inputs: tuple[Node, ...]) -> Node:
         if node.op.evaluation_input is not None:
-            new[node] = new[node.inputs[node.op.evaluation_input]]
-            continue
-        if node.op.nested and _trains_inside(node.attr("body").graph):
+            return inputs[node.op.evaluation_input]
+        if node.op.nested and any(n.op.evaluation_input is not None for n in node.attr("body").graph.nodes):
             warnings.warn(f"{node.location}: a loop body with dropout keeps it in evaluation (only dropout outside "
-                          "loops, such as between recurrent layers, is left out)", stacklevel=2)
-        new[node] = remake(node, tuple(new[i] for i in node.inputs))
-    return Graph(new[o] for o in graph.outputs)
+                          "loops, such as between recurrent layers, is left out)", stacklevel=3)
+        return remake(node, inputs)
 
-
-def _trains_inside(graph: Graph) -> bool:
-    return any(n.op.evaluation_input is not None for n in topological_order(graph.outputs))
+    return rebuild(graph, transform)

@@ -8,6 +8,7 @@ import csv
 import pathlib
 
 from ..errors import GraphcError
+from .history import RECORD_KEYS
 
 
 class Callback:
@@ -46,7 +47,7 @@ class CSVLogger(Callback):
 
     def on_epoch(self, trainer, record):
         if self.columns is None:
-            self.columns = ["epoch", "steps", "partial"] + [k for k in record if k not in ("epoch", "steps", "partial")]
+            self.columns = [*RECORD_KEYS, *(k for k in record if k not in RECORD_KEYS)]
             if not self._continues():
                 self.path.parent.mkdir(parents=True, exist_ok=True)
                 with open(self.path, "w", newline="", encoding="utf-8") as file:
@@ -89,7 +90,7 @@ class TensorBoardLogger(Callback):
 
     def on_epoch(self, trainer, record):
         for name, value in record.items():
-            if name not in ("epoch", "steps", "partial") and isinstance(value, (int, float)):
+            if name not in RECORD_KEYS and isinstance(value, (int, float)):
                 self._write(f"epoch/{name}", value, record["steps"])
 
     def on_end(self, trainer, history):

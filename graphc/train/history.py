@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from ..files import atomic_write
 
 KINDS = ("losses", "epochs", "gradient_norms")
+# The keys of an epoch record that say where it stands, not what was measured (the rest are losses and metrics).
+RECORD_KEYS = ("epoch", "steps", "partial")
 
 
 @dataclass

@@ -81,9 +81,14 @@ class Trainer:
             raise GraphcError("early stopping (patience) needs validation data")
         self.callbacks = list(callbacks) + ([StepFunction(callback)] if callback is not None else [])
         started, stop, compiling = time.perf_counter(), None, True
-        shown: dict[str, str] = {}  # the latest validation scores, kept on the bar
         with (_progress_bar(self, train, epochs, max_steps, max_seconds) as bar, _interruptible() as interrupted,
               compile_clock(bar, self.model.name) as compiled):
+
+            def show(epoch: int, refresh: bool = True) -> None:
+                """The bar's figures: the epoch, the last step's loss, the latest validation scores."""
+                scores = _validation_shown(self.history.epochs[-1]) if self.history.epochs else {}
+                bar.set_postfix(epoch=epoch, loss=significant(self.history.losses[-1]), **scores, refresh=refresh)
+
             while self.epoch < epochs and stop is None:
                 if self.position == 0:
                     self.carry = self._zero_carry(train)
@@ -100,7 +105,7 @@ class Trainer:
                         bar.set_description(self.model.name, refresh=False)
                         bar.reset(bar.total)
                     bar.update(units)
-                    bar.set_postfix(epoch=self.epoch + 1, loss=significant(loss), **shown, refresh=False)
+                    show(self.epoch + 1, refresh=False)
                     for hook in self.callbacks:
                         hook.on_step(self, self.step.steps_taken, loss)
                     if interrupted():
@@ -113,17 +118,15 @@ class Trainer:
                         break
                 if self.position >= len(train):
                     stop = self._end_epoch(train, validation, patience, min_delta, restore_best) or stop
-                    shown = _validation_shown(self.history.epochs[-1])
                     if self.history.losses:
-                        bar.set_postfix(epoch=self.epoch, loss=significant(self.history.losses[-1]), **shown)
+                        show(self.epoch)
                     if checkpoint is not None:
                         self.save(checkpoint)
             if validation is not None and stop in ("max steps", "time limit") and self.position > 0:
                 # Stopped inside an epoch: its validation scores are reported all the same, in a record marked
                 # partial (the epoch itself goes on when the run is resumed).
                 self._add_record({**self._record(train, validation), "partial": True})
-                bar.set_postfix(epoch=self.epoch + 1, loss=significant(self.history.losses[-1]),
-                                **_validation_shown(self.history.epochs[-1]))
+                show(self.epoch + 1)
         self.step.synchronize()  # a GPU backend's parameters are copied back here, not at every step
         self.history.stopped = stop or "completed"
         for hook in self.callbacks:
@@ -324,8 +327,8 @@ def _units_ahead(train, position: int, steps: int) -> int:
     """The units (examples, tokens) of the next ``steps`` batches from ``position`` on, epoch after epoch (a last
     batch of an epoch may be smaller)."""
     total = 0
-    while steps > 0:
-        take = min(steps, len(train) - position)
+    while steps > 0 and len(train) > 0:
+        take = min(steps, max(len(train) - position, 0))
         total += train.units_between(position, position + take)
         steps, position = steps - take, 0
     return total

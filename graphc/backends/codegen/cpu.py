@@ -9,7 +9,6 @@ with the methods that make and move arrays, and loop over elements, overridden.
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +19,7 @@ from ...ir import Node
 from ...ops.fused import input_symbol
 from ...ops.slicing import Slice
 from ..lowering import Lowered
-from .program import comment, handlers_of, preamble, program
+from .program import comment, handlers_of, preamble, program, threads_requested
 from .scalar import ScalarPrinter, index_expression, product, shape_text, size_text
 from .structured import StructuredOps
 
@@ -173,7 +172,7 @@ class Emitter(StructuredOps):
         kernel = self.elementwise(node, expressions, inputs)
         size = product(kernel.space)
         body = "    "
-        allowed = os.environ.get("GRAPHC_PARALLEL") == "1" and size.is_Integer  # a named size is unknown here
+        allowed = threads_requested() and size.is_Integer  # a named size is unknown here
         for axis, extent in enumerate(kernel.space):
             parallel = allowed and axis == 0 and size >= PARALLEL_ELEMENTS and extent != 1
             self.parallel |= parallel

@@ -4,7 +4,10 @@ directly where that is safe); and how an emitter finds the method that prints an
 
 from __future__ import annotations
 
+import os
+
 from ...ir import Node
+from ...ops.linalg import MatMul
 from ...ops.shape import Transpose
 from ..lowering import Lowered
 from .scalar import dimension_name, shape_text, size_text
@@ -14,6 +17,11 @@ def comment(text) -> str:
     """``text`` (a user's path, name or dimension) safe in a ``#`` comment of generated source: a newline in it
     would end the comment and make the rest code. Characters that are not printable are written escaped."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in str(text))
+
+
+def threads_requested() -> bool:
+    """``GRAPHC_PARALLEL=1``: the generated code may use threads (prange loops, the threaded packed product)."""
+    return os.environ.get("GRAPHC_PARALLEL") == "1"
 
 
 def emits(*ops: type):
@@ -154,5 +162,5 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
 def _multiplied_by(body: Lowered, placeholder: Node) -> bool:
     """Whether a step of ``body`` is a 2-D float product by ``placeholder`` on the right (what packing serves)."""
     return (placeholder.type.dtype.kind == "f" and len(body.shapes[placeholder]) == 2
-            and any(node.op.name == "matmul" and node.inputs[1] is placeholder and len(body.shapes[node]) == 2
+            and any(isinstance(node.op, MatMul) and node.inputs[1] is placeholder and len(body.shapes[node]) == 2
                     for node in body.steps))

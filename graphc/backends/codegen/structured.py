@@ -4,8 +4,6 @@ printed as loop nests by the emitter itself (``cpu.py``); the CUDA emitter overr
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ...ir import Node
@@ -19,7 +17,7 @@ from ...ops.reduce import ArgMax, AxesSize, Max, Sum
 from ...ops.shape import Reshape, ReshapeLike, StopGradient, Transpose
 from ...ops.slicing import Concat, PadSlice, Slice
 from ...ops.softmax import LogSoftmax, Softmax
-from .program import emits, loop
+from .program import emits, loop, threads_requested
 from .scalar import index_expression, product, quotient, shape_text, size_text
 
 
@@ -45,7 +43,7 @@ class StructuredOps:
                 for name, value in zip((a, b), node.inputs))
         shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
         if len(shape_out) == 2 and node.inputs[1] in self.packed:  # a loop's weight, packed before the loop
-            kernel = "threaded_product" if os.environ.get("GRAPHC_PARALLEL") == "1" else "packed_product"
+            kernel = "threaded_product" if threads_requested() else "packed_product"
             self.emit(f"rp.{kernel}({self.contiguous(a)}, {self.packed[node.inputs[1]]}, {out})")
             return
         if len(shape_out) == 2:  # BLAS takes C- or F-ordered operands: a transposed view needs no copy

@@ -20,6 +20,7 @@ import warnings
 
 from ...errors import CacheWarning, GraphcError
 from ...files import atomic_write
+from ..codegen.program import threads_requested
 
 CHECKSUM = "# checksum "
 MARKER = ".graphc-cache"  # says that graphc made (or uses) the folder: ``clear`` refuses a folder without it
@@ -112,7 +113,6 @@ GENERATOR_KEY = generator_key()
 def specialization_key(graph_key: str, binding: dict, dtypes: tuple, extra: str = "") -> str:
     """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes, the code
     generator's version, and ``GRAPHC_PARALLEL`` (the generated code's threads depend on it)."""
-    parallel = os.environ.get("GRAPHC_PARALLEL") == "1"
     text = (f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}|{GENERATOR_KEY}"
-            f"|parallel={parallel}")
+            f"|parallel={threads_requested()}")
     return hashlib.sha256(text.encode()).hexdigest()

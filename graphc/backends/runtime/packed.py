@@ -34,10 +34,6 @@ VECTORS = 2  # per panel row
 THREADS = numba.config.NUMBA_NUM_THREADS
 
 
-def lanes(itemsize: int) -> int:
-    return VECTOR_BYTES // itemsize
-
-
 def _tile(rows: int):
     """An intrinsic ``tile(a, a_start, lda, packed, p_start, out, out_start, ldo, k)``: ``rows`` rows of the
     result (elements from ``out_start``, rows ``ldo`` apart) = the rows of ``a`` from ``a_start`` (``lda`` apart)
@@ -53,11 +49,12 @@ def _tile(rows: int):
 
         def codegen(context, builder, signature, arguments):
             a_value, a_start, lda, packed_value, p_start, out_value, out_start, ldo, k = arguments
-            number = ir.FloatType() if a.dtype == types.float32 else ir.DoubleType()
-            width = lanes(8 if a.dtype == types.float64 else 4)
+            bits = a.dtype.bitwidth
+            number = ir.FloatType() if bits == 32 else ir.DoubleType()
+            width = VECTOR_BYTES * 8 // bits  # numbers per vector
             vector = ir.VectorType(number, width)
             index = ir.IntType(64)
-            name = f"llvm.fma.v{width}f{64 if a.dtype == types.float64 else 32}"
+            name = f"llvm.fma.v{width}f{bits}"
             fma = builder.module.globals.get(name) or ir.Function(builder.module,
                                                                    ir.FunctionType(vector, [vector] * 3), name)
 
