@@ -21,7 +21,7 @@ from functools import cached_property
 from typing import Any
 
 from .errors import FeedError
-from .types import TensorType
+from .types import TensorType, generalize
 from .version import __version__
 
 _interned: weakref.WeakValueDictionary = weakref.WeakValueDictionary()
@@ -44,6 +44,10 @@ class Node:
 
     def __setattr__(self, key, value):
         raise AttributeError("graphc nodes are immutable")
+
+    def __reduce__(self):
+        # A node travels to another process (a data-parallel worker) as what it is made of, and is interned there.
+        return arrived, (self.op, self.inputs, self.attrs, self.type, self.location, self.scope)
 
     def attr(self, key: str, default=None):
         for name, value in self.attrs:
@@ -102,12 +106,24 @@ def intern(op, inputs: Iterable[Node], attrs: dict[str, Any], infer: Callable[[]
         location, scope_names = origin.location, origin.scope
     else:
         scope_names = _scope.get()
+    return _new(key, infer(), location, scope_names)
+
+
+def _new(key: tuple, kind, location: str, scope_names: tuple) -> Node:
     node = object.__new__(Node)
-    for name, value in (("op", op), ("inputs", inputs), ("attrs", frozen), ("type", infer()),
+    op, inputs, attrs = key
+    for name, value in (("op", op), ("inputs", inputs), ("attrs", attrs), ("type", kind),
                         ("location", location), ("scope", scope_names)):
         object.__setattr__(node, name, value)
     _interned[key] = node
     return node
+
+
+def arrived(op, inputs: tuple, attrs: tuple, kind, location: str, scope_names: tuple) -> Node:
+    """A node unpickled in another process: the one interned there for it, or a new one with the sent type."""
+    key = (op, inputs, attrs)
+    node = _interned.get(key)
+    return node if node is not None else _new(key, kind, location, scope_names)
 
 
 @contextlib.contextmanager
@@ -239,19 +255,27 @@ def feed_nodes(graph: Graph) -> dict[str, Node]:
     return named
 
 
-def structural_key(graph: Graph) -> str:
+def structural_key(graph: Graph, sizes: dict | None = None) -> str:
     """A hash of what compiled code depends on in a graph: ops, attributes, types, edges; not user lines.
-    An attribute that is itself structured (a loop body) contributes its own ``key()``."""
+    An attribute that is itself structured (a loop body) contributes its own ``key(sizes)``.
+
+    With ``sizes`` ({int: symbol}, ``lowering.fixed_sizes``), those fixed sizes count by their symbols, not their
+    values: graphs that differ only in them (an LSTM of hidden 128 and one of 256) share a key, and a program."""
     index = {node: i for i, node in enumerate(graph.nodes)}
     digest = hashlib.sha256(f"graphc {__version__}|".encode())
     for node in graph.nodes:
         attributes = []
-        for key, value in node.attrs:
+        attrs, kind = dict(node.attrs), node.type
+        if sizes:
+            attrs = node.op.generalize_attributes(attrs, lambda value: generalize(value, sizes))
+            kind = tuple(generalize(t, sizes) for t in kind) if isinstance(kind, tuple) else generalize(kind, sizes)
+        for key, value in attrs.items():
             if key in ("members", "results", "init", "tag"):
                 continue
             if hasattr(value, "array"):
                 value = value.array.tobytes().hex()
-            attributes.append((key, value.key() if hasattr(value, "key") else repr(value)))
-        digest.update(repr((node.op.name, tuple(index[i] for i in node.inputs), attributes, str(node.type))).encode())
+            attributes.append((key, value.key(sizes) if hasattr(value, "key") else repr(value)))
+        described = ", ".join(map(str, kind)) if isinstance(kind, tuple) else str(kind)
+        digest.update(repr((node.op.name, tuple(index[i] for i in node.inputs), attributes, described)).encode())
     digest.update(repr(tuple(index[o] for o in graph.outputs)).encode())
     return digest.hexdigest()

@@ -3,9 +3,10 @@ memory plan: intermediate buffers allocated once per shape binding and reused on
 over views, since a view keeps its buffer alive).
 
 Shapes stay symbolic unless a ``binding`` is given: a named dimension (``batch``) is then a size the compiled code
-takes as an argument (``dimensions``), so one program serves every binding. Fixed sizes stay literal, which is what
-decides broadcasting (a 1 against a named dimension) and lets LLVM see small extents. A backend that needs every
-size in its source (CUDA's kernels) lowers with the binding instead.
+takes as an argument (``dimensions``), so one program serves every binding. Fixed sizes (a hidden width) can be
+arguments too (``fixed``, from ``fixed_sizes``): each distinct size of at least 2 is a symbol, numbered in the order
+the graph first uses it, so an LSTM of hidden 128 runs the program compiled for hidden 256. A 1 stays literal: it
+decides broadcasting. A backend that needs every size in its source (CUDA's kernels) lowers with the binding.
 
 Scalars are 1-element arrays inside compiled code (shape ``(1,)``), so every value is an array of known rank.
 
@@ -19,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Graph, Node
-from ..types import resolve_attribute, resolve_shape
+from ..types import dim_symbol, fixed_sizes_in, generalize, resolve_attribute, resolve_shape
 
 
 def internal_shape(shape) -> tuple:
@@ -45,26 +46,63 @@ class Lowered:
     # Nodes whose integer indices the compiled code checks (``Op.indices``), bodies' included: a failed check
     # reports its position in this list.
     checked: list[Node] = field(default_factory=list)
+    fixed: dict = field(default_factory=dict)  # fixed size -> the symbol the program takes it as (``fixed_sizes``)
 
     def attrs(self, node: Node) -> dict:
-        return {k: v if self.binding is None else resolve_attribute(v, self.binding) for k, v in node.attrs}
+        if self.binding is None:
+            return node.op.generalize_attributes(dict(node.attrs), self.generalized)
+        return {k: resolve_attribute(v, self.binding) for k, v in node.attrs}
+
+    def generalized(self, value):
+        """A size, shape or type as the program writes it: its fixed sizes as their symbols."""
+        return generalize(value, self.fixed)
 
     def workspace_shapes(self, binding: dict) -> list[tuple[tuple[int, ...], str]]:
         """The workspace's buffers for one binding: (concrete shape, dtype) each."""
         return [(resolve_shape(shape, binding), dtype) for _, shape, dtype in self.workspace]
 
 
-def lower(graph: Graph, binding: dict | None = None, prefix: str = "", root: Lowered | None = None) -> Lowered:
-    lowered = Lowered(graph, binding, root=root)
+def fixed_sizes(graph: Graph) -> dict:
+    """Each fixed size (an int of at least 2) in the graph's types and size attributes (``Op.sizes``), loop
+    bodies' included, as a symbol named by the order of its first use: the same for every graph of one structure.
+    Equal sizes share a symbol, so two graphs share a program only when their sizes are equal in the same places."""
+    found: dict[int, None] = {}
+
+    def record(value):
+        found.update(dict.fromkeys(fixed_sizes_in(value)))
+        return value
+
+    def walk(graph: Graph) -> None:
+        for node in graph.nodes:
+            record(node.type if not isinstance(node.type, tuple) else tuple(node.type))
+            node.op.generalize_attributes(dict(node.attrs), record)
+            if node.op.nested:
+                walk(node.attr("body").graph)
+
+    walk(graph)
+    named = {str(s) for node in graph.nodes if node.op.fed for d in node.type.shape if not isinstance(d, int)
+             for s in d.free_symbols}
+    prefix = "fixed"
+    while any(name.startswith(prefix) for name in named):  # never a user's dimension name
+        prefix = f"_{prefix}"
+    return {size: dim_symbol(f"{prefix}{position}") for position, size in enumerate(found)}
+
+
+def lower(graph: Graph, binding: dict | None = None, prefix: str = "", root: Lowered | None = None,
+          fixed: dict | None = None) -> Lowered:
+    """The schedule, names and memory plan of ``graph``: for ``binding``'s sizes, or symbolic (named dimensions,
+    and the sizes in ``fixed``, as arguments)."""
+    lowered = Lowered(graph, binding, root=root, fixed=root.fixed if root is not None else dict(fixed or {}))
     if root is not None:
         lowered.workspace = root.workspace  # one list: a body's buffers are the function's
     top = root or lowered
     for index, node in enumerate(graph.nodes):
         lowered.names[node] = f"{prefix}v{index}"
         if isinstance(node.type, tuple):
-            lowered.shapes[node] = tuple(internal_shape(_resolved(t.shape, binding)) for t in node.type)
+            lowered.shapes[node] = tuple(internal_shape(lowered.generalized(_resolved(t.shape, binding)))
+                                         for t in node.type)
         else:
-            lowered.shapes[node] = internal_shape(_resolved(node.type.shape, binding))
+            lowered.shapes[node] = internal_shape(lowered.generalized(_resolved(node.type.shape, binding)))
         if node.op.fed:
             lowered.feeds.append(node)
         elif node.op.literal:  # arguments of the function, so a body's are registered at the top
@@ -80,6 +118,7 @@ def lower(graph: Graph, binding: dict | None = None, prefix: str = "", root: Low
     if binding is None and root is None:
         lowered.dimensions = sorted({symbol for node in lowered.feeds for dim in node.type.shape
                                      if not isinstance(dim, int) for symbol in dim.free_symbols}, key=str)
+        lowered.dimensions += list(lowered.fixed.values())
     _plan_memory(lowered)
     for node in lowered.steps:
         if node.op.nested:

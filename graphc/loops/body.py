@@ -57,11 +57,12 @@ class Body:
     def graph(self) -> Graph:
         return Graph(self.outputs)
 
-    def key(self) -> str:
-        """What compiled code depends on: the body's structure and which slot is which (not tags or lines)."""
+    def key(self, sizes: dict | None = None) -> str:
+        """What compiled code depends on: the body's structure and which slot is which (not tags or lines); with
+        ``sizes``, the fixed sizes by their symbols (``structural_key``)."""
         index = {node: i for i, node in enumerate(self.graph.nodes)}
         roles = [tuple(index.get(s, -1) for s in group) for group in (self.carries, self.sequences, self.captures)]
-        return hashlib.sha256(f"{structural_key(self.graph)}|{roles}".encode()).hexdigest()
+        return hashlib.sha256(f"{structural_key(self.graph, sizes)}|{roles}".encode()).hexdigest()
 
     def __repr__(self) -> str:
         return f"<body: {len(self.graph.nodes)} nodes>"

@@ -29,6 +29,7 @@ class Scan(Op):
 
     name = "scan"
     planned = True
+    sizes = ("length",)
     derivative_text = ("backpropagation through time",)
     internal = True  # built by graphc.scan; tested through it
     nested = True  # its reference implementation runs a subgraph

@@ -36,6 +36,7 @@ class Fused(Op):
     name = "fused"
     kernel = True
     planned = True
+    sizes = ("outputs",)  # its results' types
     derivative_text = ("Σ g_j ∂expr_j/∂in",)
     internal = True
 

@@ -47,6 +47,7 @@ class ScatterAdd(Op):
 
     name = "scatter_add"
     planned = True
+    sizes = ("rows",)
     derivative_text = ("", "g gathered")
     cases = (Case(((2, 4), (2, 4, 3)), {"rows": 5}, integers={0: 5}),)
     indices = 0
@@ -109,6 +110,7 @@ class Pick(Op):
 class OneHot(Op):
     name = "one_hot"
     planned = True
+    sizes = ("depth",)
     dtype_attribute = True
     differentiable = False
     cases = (Case(((6,),), {"depth": 4, "dtype": "float32"}, integers={0: 4}),)

@@ -37,6 +37,7 @@ class ConstantValue:
 
 class Leaf(Op):
     leaf = True
+    sizes = ("shape",)
 
     def infer(self, types, name, shape, dtype, **attrs):
         return TensorType(shape, np.dtype(dtype))

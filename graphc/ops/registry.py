@@ -95,6 +95,7 @@ class Op:
     dtype_attribute = False  # its ``dtype`` attribute is its result's dtype (float64 mode widens a float one)
     indices: int | None = None  # the input holding integer indices that every backend checks (``index_bound``)
     evaluation_input: int | None = None  # in evaluation (not training) the node is this input (dropout: its x)
+    sizes: tuple[str, ...] = ()  # attributes that hold sizes along axes: compiled code takes them as arguments
 
     # --- the three parts of every op -------------------------------------------------------------------------------
     def infer(self, types: Sequence[TensorType], **attrs) -> TensorType:
@@ -121,6 +122,11 @@ class Op:
         resolved shapes and attributes."""
         raise NotImplementedError(self.name)
 
+    def generalize_attributes(self, attrs: dict, generalize: Callable) -> dict:
+        """``attrs`` with the sizes in them (``sizes``) passed through ``generalize``: how a program compiled for
+        one hidden size serves another (``lowering.fixed_sizes``)."""
+        return {key: generalize(value) if key in self.sizes else value for key, value in attrs.items()}
+
     def builder(self) -> Callable | None:
         """The public function this op makes for itself (None: its module defines one with ``@public``, or it has
         none)."""
@@ -128,6 +134,14 @@ class Op:
 
     def __repr__(self) -> str:
         return f"<op {self.name}>"
+
+    def __reduce__(self):
+        return registered, (self.name,)  # an op is one per process: unpickled as that process's own
+
+
+def registered(name: str) -> Op:
+    """The op registered under ``name`` (how an op is unpickled)."""
+    return OPS[name]
 
 
 def apply(op_name: str, /, *inputs, **attrs):

@@ -19,6 +19,7 @@ def _same_size(a, b) -> bool:
 class Reshape(Op):
     name = "reshape"
     view = True
+    sizes = ("shape",)
     layout = True
     derivative_text = ("g reshaped back",)
     cases = (Case(((3, 4),), {"shape": (2, 6)}),)
@@ -60,6 +61,7 @@ class Transpose(Op):
 class BroadcastTo(Op):
     name = "broadcast_to"
     planned = True
+    sizes = ("shape",)
     broadcast = True
     layout = True
     derivative_text = ("g summed over broadcast axes",)

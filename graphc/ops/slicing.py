@@ -60,6 +60,9 @@ class Slice(Op):
     def reference(self, x, index):
         return x[_python_slices(index)].copy()
 
+    def generalize_attributes(self, attrs, generalize):
+        return {**attrs, "index": _generalized_bounds(attrs["index"], generalize)}
+
     def vjp(self, inputs, out, grad, index):
         return [apply("pad_slice", grad, inputs[0], index=index)]
 
@@ -84,6 +87,9 @@ class PadSlice(Op):
         result[_python_slices(index)] = x
         return result
 
+    def generalize_attributes(self, attrs, generalize):
+        return {**attrs, "index": _generalized_bounds(attrs["index"], generalize)}
+
     def vjp(self, inputs, out, grad, index):
         return [apply("slice", grad, index=index), None]
 
@@ -94,6 +100,11 @@ def _slice_length(start, stop, step):
         return len(range(start, stop, step))
     span = sympy.sympify(stop) - sympy.sympify(start)
     return as_dim(span if step == 1 else sympy.ceiling(span / step))
+
+
+def _generalized_bounds(index, generalize):
+    # Starts and stops are offsets along an axis, sizes; a step stays literal (it decides how a slice is read).
+    return tuple((generalize(start), generalize(stop), step) for start, stop, step in index)
 
 
 def _python_slices(index):

@@ -119,7 +119,8 @@ class Emitter(StructuredOps):
 
     # --- nodes ---------------------------------------------------------------------------------------------------
     def node(self, node: Node) -> None:
-        kind = ", ".join(map(str, node.type)) if isinstance(node.type, tuple) else str(node.type)
+        types = node.type if isinstance(node.type, tuple) else (node.type,)
+        kind = ", ".join(str(self.lowered.generalized(t)) for t in types)  # the program serves every fixed size
         self.lines.append("    " + comment(f"# {self.lowered.names[node]} = {node.op.name}"
                                             f"({', '.join(self.lowered.names[i] for i in node.inputs)}): {kind} "
                                             f"at {node.location}"))

@@ -115,7 +115,18 @@ def index_expression(shape: tuple, space: tuple, loop: list[str], starts=None) -
     ``starts`` per axis when it is read through a slice of a larger array."""
     offset = len(space) - len(shape)
     starts = starts or [0] * len(shape)
-    parts = [size_text(start) if d == 1 and space[offset + i] != 1
-             else loop[offset + i] + (f" + {size_text(start)}" if start != 0 else "")
+    parts = [size_text(start) if d == 1 and space[offset + i] != 1 else shifted(loop[offset + i], start)
              for i, (d, start) in enumerate(zip(shape, starts))]
     return ", ".join(parts)
+
+
+def shifted(variable: str, start) -> str:
+    """A loop variable shifted by a slice's start. A start that is an argument (a fixed size taken at run time) is
+    added as unsigned: Numba wraps a signed index that could be negative around the axis, a compare and select
+    per element that kept LLVM from vectorizing W6's gate loop (0.55 -> 1.15 ms a step); an unsigned index it
+    takes as it is."""
+    if start == 0:
+        return variable
+    if sympy.sympify(start).is_Integer:
+        return f"{variable} + {size_text(start)}"
+    return f"numba.uint64({variable} + {size_text(start)})"

@@ -1,10 +1,11 @@
 """``Compiled``: an optimized graph as a native CPU function with the contract of ``evaluate``; the CUDA one
 (``cuda.py``) overrides what a device does its own way.
 
-A compiled function's program is specialized per dtypes only: named dimensions (batch, time) are arguments of the
-generated code, so the first call lowers, generates and compiles it (or loads it from the disk cache), and a call
-with another binding only allocates that binding's workspace buffers. (A backend with ``symbolic_shapes = False``
-generates a program per binding instead.)
+A compiled function's program is specialized per dtypes only: named dimensions (batch, time) and the graph's fixed
+sizes (a hidden width, ``lowering.fixed_sizes``) are arguments of the generated code, so the first call lowers,
+generates and compiles it (or loads it from the disk cache, or finds it loaded for a graph of the same structure
+with other sizes), and a call with another binding only allocates that binding's workspace buffers. (A backend with
+``symbolic_shapes = False`` generates a program per binding instead.)
 """
 
 from __future__ import annotations
@@ -21,7 +22,8 @@ from ...passes import optimize as run_optimizer
 from ...tensor import Tensor, node_of
 from ...types import resolve_shape
 from ..codegen.cpu import generate
-from ..lowering import lower
+from ..codegen.program import threads_requested
+from ..lowering import fixed_sizes, lower
 from ..reference import bind_feeds, index_error, index_source
 from . import cache
 
@@ -58,7 +60,10 @@ class Compiled:
         optimized = run_optimizer([Tensor(n) for n in everything]) if optimize else [Tensor(n) for n in everything]
         self.graph = Graph(t.node for t in optimized)
         self.results = len(results)
-        self.graph_key = structural_key(self.graph)
+        # Fixed sizes stay literal where threads are requested: whether a loop is split between threads is decided
+        # by its size when the code is generated.
+        self.fixed = fixed_sizes(self.graph) if self.symbolic_shapes and not threads_requested() else {}
+        self.graph_key = structural_key(self.graph, self.fixed)
         self.feed_names = list(feed_nodes(self.graph))
         self.by_signature: dict[tuple, Specialization] = {}
         self.specializations: dict[tuple, Specialization] = {}  # by (binding, dtypes): no hashing per call
@@ -119,18 +124,19 @@ class Compiled:
         local = (tuple(sorted((str(k), v) for k, v in binding.items())), dtypes)
         if local in self.specializations:
             return self.specializations[local]
-        fixed = {} if self.symbolic_shapes else binding
-        key = cache.specialization_key(self.graph_key, fixed, dtypes, extra=f"{self.write_names} {self.backend}")
+        literal = {} if self.symbolic_shapes else binding
+        key = cache.specialization_key(self.graph_key, literal, dtypes, extra=f"{self.write_names} {self.backend}")
         if key not in self.programs:
-            lowered = lower(self.graph, None if self.symbolic_shapes else binding)
+            lowered = lower(self.graph, None if self.symbolic_shapes else binding, fixed=self.fixed)
             writes = dict(zip(self.write_names, self.graph.outputs[self.results:]))
             module, source = cache.load(key, lambda: self.generator()(lowered, key, writes))
             self.programs[key] = (module, source, lowered)
             if os.environ.get("GRAPHC_DEBUG"):
                 print(source, file=sys.stderr)
         module, source, lowered = self.programs[key]
-        constants = [self.place(np.ascontiguousarray(n.attr("value").array).reshape(lowered.shapes[n]))
-                     for n in lowered.constants]
+        binding = {**binding, **{symbol: size for size, symbol in self.fixed.items()}}
+        constants = [self.place(np.ascontiguousarray(n.attr("value").array).reshape(
+            resolve_shape(lowered.shapes[n], binding))) for n in lowered.constants]
         buffers = lowered.workspace_shapes(binding)
         workspace = [self.place(np.empty(shape, dtype)) for shape, dtype in buffers]
         dimensions = [int(binding[d]) for d in lowered.dimensions]
