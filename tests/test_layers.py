@@ -30,6 +30,7 @@ LAYERS = (
     ("render", ("graphc.render",)),
     ("model", ("graphc.summary", "graphc.model", "graphc.data", "graphc.modelfile")),
     ("nn", ("graphc.nn", "graphc.interop")),
+    ("distributed", ("graphc.distributed",)),
     ("train", ("graphc.train",)),
     ("cli", ("graphc.cli", "graphc.__main__")),
     ("public API", ("graphc",)),

@@ -6,6 +6,8 @@ import torch
 
 import graphc
 from graphc import optim
+from graphc.optim import TrainingStep
+from graphc.optim.step import GRADIENT
 
 STEPS = 5
 
@@ -144,3 +146,26 @@ def test_a_warmup_then_cosine_schedule_and_its_config_round_trip():
         optim.Cosine(total=0)
     with pytest.raises(graphc.GraphcError, match="start must be in"):
         optim.Warmup(3, start=2)
+
+
+def test_an_update_of_fed_gradients_is_the_training_step_without_its_backward_pass():
+    """``TrainingStep(None, ...)``, the update half of a data-parallel step, clips, decays and applies fed gradients
+    exactly as the whole step does with its own."""
+    x = graphc.input("x", ("batch", 3), "float64")
+    w = graphc.param("w", (3, 2), dtype="float64")
+    b = graphc.param("b", (2,), dtype="float64")
+    loss = graphc.tanh(x @ w + b).sum()
+    whole = TrainingStep(loss, [w, b], optim.Adam(0.1, clip_norm=0.5, weight_decay=0.01))
+    update = TrainingStep(None, [w, b], optim.Adam(0.1, clip_norm=0.5, weight_decay=0.01), gradient_norms=True)
+    gradients = graphc.compile(graphc.grad(loss, [w, b]))
+    start = graphc.init_params([w, b], seed=2)
+    mine, theirs = ({k: v.copy() for k, v in start.items()} for _ in range(2))
+    rng = np.random.default_rng(5)
+    for _ in range(4):
+        feeds = {"x": rng.normal(size=(4, 3))}
+        whole({**feeds, **theirs})
+        fed = dict(zip((GRADIENT + "w", GRADIENT + "b"), gradients({**feeds, **mine})))
+        assert update({**mine, **fed}) is None
+    for name in start:
+        np.testing.assert_allclose(mine[name], theirs[name], rtol=1e-13, atol=1e-15)
+    assert set(update.last_gradient_norms) == {"w", "b"}

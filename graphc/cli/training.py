@@ -54,6 +54,11 @@ def add_commands(commands) -> None:
                        help="record every parameter's gradient norm every N steps and plot them")
     group.add_argument("--no-progress", action="store_true", help="no progress bar")
     backend_option(group)
+    group.add_argument("--workers", type=positive_int, metavar="N",
+                       help="train data-parallel on N Ray workers, each a shard of every batch (same results as one "
+                            "process; needs graphc[distributed])")
+    group.add_argument("--address", metavar="HOST:PORT",
+                       help="with --workers: the Ray cluster to run on (default: a local one, started for the run)")
 
     generate = command(commands, "generate", run_generate, "sample text from a trained language model's checkpoint",
                        "Continue --prime with text sampled from the language model saved in CHECKPOINT.", model=False)
@@ -136,8 +141,11 @@ def run_train(arguments) -> int:
     metadata = {"model": {"builtin_model": modelfile.builtin_name(path), "file": str(path), "build": config},
                 "vocabulary": vocabulary,
                 "data": data if data is not None else data_settings(arguments)}
+    if arguments.address is not None and arguments.workers is None:
+        raise UsageError("--address says where the workers run: give --workers N with it")
     options = {"progress": not arguments.no_progress, "backend": arguments.backend,
-               "track_gradients": arguments.track_gradients or 0, "metadata": metadata}
+               "track_gradients": arguments.track_gradients or 0, "metadata": metadata,
+               "workers": arguments.workers, "address": arguments.address}
     given = any(getattr(arguments, name) not in (None, False) for name in ("lr", "momentum", "weight_decay", "clip"))
     epochs = arguments.epochs or (math.ceil(arguments.steps / len(dataset.train)) if arguments.steps else 1)
     total_steps = min(arguments.steps or math.inf, epochs * len(dataset.train))
@@ -152,9 +160,12 @@ def run_train(arguments) -> int:
     refuse_to_replace(out / "checkpoint.npz", arguments)
     print(f"{model.name}: {model.parameter_count():,} parameters, {len(dataset.train)} batches per epoch, "
           f"{trainer.optimizer!r}")
-    history = trainer.fit(dataset.train, dataset.validation, epochs=epochs, max_steps=arguments.steps,
-                          max_seconds=arguments.minutes * 60 if arguments.minutes else None,
-                          patience=arguments.patience, checkpoint=out / "checkpoint.npz")
+    try:
+        history = trainer.fit(dataset.train, dataset.validation, epochs=epochs, max_steps=arguments.steps,
+                              max_seconds=arguments.minutes * 60 if arguments.minutes else None,
+                              patience=arguments.patience, checkpoint=out / "checkpoint.npz")
+    finally:  # the workers and a cluster started for them go, whatever ended the run (Ctrl-C twice included)
+        trainer.close()
     report(history)
     written = [out / "checkpoint.npz", plots.loss_curve(history, out / "loss.png", model.name,
                                                         perplexity=dataset.train.unit == "tokens")]

@@ -18,20 +18,29 @@ from ..ops import sum as total
 from ..tensor import Tensor
 from .rules import SGD, Optimizer
 
+GRADIENT = "gradient."  # a fed gradient's input name is its parameter's with this prefix
+
 
 class TrainingStep:
     """``step(feeds)`` runs one training step and returns the loss from before the update (``[loss, *outputs]``
     when ``outputs`` were given). With ``gradient_norms=True`` the norm of every parameter's gradient (before
-    clipping) is kept in ``last_gradient_norms``."""
+    clipping) is kept in ``last_gradient_norms``.
 
-    def __init__(self, loss: Tensor, params, optimizer: Optimizer | None = None, *, outputs=(),
+    Without a loss (``loss=None``) it is the update half of a data-parallel step: the gradients are fed, as
+    ``gradient.<parameter name>`` (summed over the workers), and clipped, decayed and applied by the same graph
+    as in one process; the call returns None."""
+
+    def __init__(self, loss: Tensor | None, params, optimizer: Optimizer | None = None, *, outputs=(),
                  backend: str = "cpu", gradient_norms: bool = False, keep_previous: bool = False,
                  resident_outputs: int = 0):
         self.params = list(params)
         self.optimizer = optimizer or SGD()
         self.steps_taken = 0
         self.outputs = len(outputs)
-        gradients = grad(loss, self.params)
+        if loss is None:
+            gradients = [input(GRADIENT + p.name, p.shape, p.dtype) for p in self.params]
+        else:
+            gradients = grad(loss, self.params)
         squares = [total(g * g) for g in gradients]  # ‖g‖² per parameter
         if self.optimizer.clip_norm is not None:
             gradients = _clip(gradients, squares, self.optimizer.clip_norm)
@@ -59,7 +68,8 @@ class TrainingStep:
                 self.state[slots[slot].name] = np.zeros(tuple(p.shape), p.dtype)
         self.gradient_norms = gradient_norms
         extra = [stack([cast(sqrt(s), "float64") for s in squares])] if gradient_norms else []
-        self.compiled = compiled([loss, *outputs, *extra], writes, backend=backend)
+        results = [loss, *outputs] if loss is not None else []
+        self.compiled = compiled([*results, *extra], writes, backend=backend)
         self.compiled.keep_previous = keep_previous
         # the last ``resident_outputs`` outputs (a carried state) stay on a GPU backend's device, to be fed back
         self.compiled.resident_outputs = set(range(1 + len(outputs) - resident_outputs, 1 + len(outputs)))
@@ -75,6 +85,8 @@ class TrainingStep:
         if self.gradient_norms:
             *results, norms = results
             self.last_gradient_norms = {p.name: float(n) for p, n in zip(self.params, norms)}
+        if not results:  # an update of fed gradients
+            return None
         return results if self.outputs else results[0]
 
     def compiled_feeds(self, feeds: dict) -> dict:

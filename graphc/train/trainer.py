@@ -21,6 +21,7 @@ import numpy as np
 
 from ..backends.compiled import to_host
 from ..backends.reference import evaluate
+from ..distributed import DataParallelStep
 from ..errors import GraphcError, NumericalError
 from ..init import init_params
 from ..model import Model
@@ -41,17 +42,26 @@ class Trainer:
 
     ``track_gradients=N`` records every parameter's gradient norm every N steps (``history.gradient_norms``).
     ``metadata`` is stored in checkpoints as given (the command line keeps the model file and vocabulary there).
+    ``workers=N`` trains data-parallel on N Ray workers (a local cluster, or the one at ``address``), with the
+    same results as one process; ``close()`` stops them.
     """
 
     def __init__(self, model: Model, optimizer: Optimizer | None = None, *, params: dict | None = None, seed: int = 0,
                  backend: str = "cpu", check_numerics: bool = True, progress: bool = True,
-                 track_gradients: int = 0, metadata: dict | None = None):
+                 track_gradients: int = 0, metadata: dict | None = None, workers: int | None = None,
+                 address: str | None = None):
         self.model, self.optimizer, self.seed = model, optimizer or SGD(0.1), seed
         self.params = params if params is not None else init_params(model.params, seed)
         self.metrics = [name for name in METRIC_OUTPUTS if name in model.outputs]
-        self.step = TrainingStep(model.loss, model.params, self.optimizer, outputs=self._extra_outputs(),
-                                 backend=backend, gradient_norms=track_gradients > 0, keep_previous=check_numerics,
-                                 resident_outputs=len(model.state))
+        options = {"outputs": self._extra_outputs(), "backend": backend, "gradient_norms": track_gradients > 0,
+                   "keep_previous": check_numerics}
+        if workers is None:
+            self.step = TrainingStep(model.loss, model.params, self.optimizer, **options,
+                                     resident_outputs=len(model.state))
+        else:
+            carried = {name: len(self.metrics) + index for index, name in enumerate(model.state)}
+            self.step = DataParallelStep(model.loss, model.params, self.optimizer, **options, workers=workers,
+                                         address=address, carried=carried)
         self.backend, self.check_numerics, self.progress = backend, check_numerics, progress
         self.track_gradients, self.metadata = track_gradients, dict(metadata or {})
         self.history = History()
@@ -192,6 +202,11 @@ class Trainer:
         self._add_record(record)
         self.epoch, self.position, self.sums = self.epoch + 1, 0, {}
         return stop
+
+    def close(self) -> None:
+        """Stop the data-parallel workers (and the local cluster started for them); nothing to do in one process."""
+        if isinstance(self.step, DataParallelStep):
+            self.step.close()
 
     # --- evaluation ----------------------------------------------------------------------------------------------
     def evaluate(self, data) -> dict[str, float]:
