@@ -162,6 +162,8 @@ def test_ctrl_c_stops_the_run_with_a_checkpoint_and_leaves_no_process_of_the_clu
     os.killpg(process.pid, signal.SIGINT)  # as a terminal's Ctrl-C: the whole foreground group
     _, rest = process.communicate(timeout=120)
     assert process.returncode == 130, "".join(lines) + rest
+    output = "".join(lines) + rest  # graphc's own lines only: no worker's output, no Ray's start-up messages
+    assert "pid=" not in output and "Ray" not in output, output
     assert (tmp_path / "run" / "checkpoint.npz").exists()
     deadline = time.monotonic() + 30
     while processes_mentioning(ray_folder) and time.monotonic() < deadline:

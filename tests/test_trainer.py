@@ -160,7 +160,8 @@ def test_compiling_is_shown_with_its_seconds_in_a_log_and_on_a_terminal(capsys, 
     assert re.search(r"classifier: compiled the training step in \d+\.\d s", capsys.readouterr().err)
     monkeypatch.setattr(progress, "TICK", 0.001)
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)  # a terminal: tqdm's bar, its clock ticking
-    Trainer(classifier(classes=5), progress=True).fit(examples(), epochs=1)
+    # A model of its own structure (classes = input width), so that its program is not one compiled before
+    Trainer(classifier(classes=4), progress=True).fit(examples(), epochs=1)
     shown = capsys.readouterr().err
     assert re.search(r"classifier \(compiling, \d+ s\)", shown) and "compiled the training step in" in shown
 
@@ -354,3 +355,14 @@ def test_the_tensorboard_logger_writes_event_files_of_every_step_and_epoch(tmp_p
 def test_a_historys_repr_is_one_line_not_every_loss():
     history = Trainer(classifier(), progress=False).fit(examples(), epochs=2)
     assert repr(history) == f"History(14 steps, last loss {history.losses[-1]:.4g}, 2 epochs, stopped: completed)"
+
+
+def test_the_units_ahead_count_whole_epochs_at_once():
+    """The bar's total for ``--steps 100000000`` (a run stopped by Ctrl-C or time) is arithmetic, not a loop over
+    epochs (which took 100 s before the first step)."""
+    from graphc.train.trainer import _units_ahead
+
+    batches = examples()  # 50 examples in batches of 8: 7 an epoch, the last of 2
+    assert _units_ahead(batches, 3, 4 + 2 * 7 + 2) == (8 + 8 + 8 + 2) + 2 * 50 + 16
+    assert _units_ahead(batches, 7, 7) == 50  # resumed at an epoch's end: the next epoch whole
+    assert _units_ahead(batches, 0, 7 * 10**12) == 50 * 10**12

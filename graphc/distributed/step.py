@@ -120,8 +120,9 @@ class DataParallelStep:
         ray = ray_module()
         began = time.perf_counter()
         names = [p.name for p in self.params]
-        sizes = {np.shape(self._array(feeds[name]))[axis] for name, axis in self.axes.items()
-                 if name in feeds and not self._kept(feeds[name])}
+        kept = [name for name in self.carried if self._kept(feeds.get(name))]
+        split = {name: self._array(value) for name, value in feeds.items() if name in self.axes and name not in kept}
+        sizes = {np.shape(value)[self.axes[name]] for name, value in split.items()}
         if len(sizes) != 1:  # every fed value with the batch dimension must agree on it (carried ones included)
             raise GraphcError(f"the feeds' batch sizes differ: {sorted(sizes)}")
         batch = sizes.pop()
@@ -129,11 +130,10 @@ class DataParallelStep:
             raise GraphcError(f"a batch of {batch} cannot be split between {len(self.workers)} workers")
         bounds = np.linspace(0, batch, len(self.workers) + 1).round().astype(int)
         parameters = ray.put({name: feeds[name] for name in names})  # sent once, read by every worker
-        kept = [name for name in self.carried if self._kept(feeds.get(name))]
         calls = []
         for worker, start, stop in zip(self.workers, bounds[:-1], bounds[1:]):
-            shard = {name: np.take(self._array(value), np.arange(start, stop), axis=self.axes[name])
-                     for name, value in feeds.items() if name in self.axes and name not in kept}
+            rows = np.arange(start, stop)
+            shard = {name: np.take(value, rows, axis=self.axes[name]) for name, value in split.items()}
             calls.append(worker.gradients.options(num_returns=2).remote(parameters, shard,
                                                                        float(stop - start) / batch, kept))
         summaries = [self._result(call[0], position) for position, call in enumerate(calls)]
@@ -149,9 +149,8 @@ class DataParallelStep:
         loss = float(sum(w * s[0] for w, s in zip(weights, summaries)))
         if not self.outputs:
             return loss
-        results, shown = [None] * self.outputs, iter(range(len(self.joined)))
-        for index, axis in self.joined.items():
-            position = next(shown)
+        results = [None] * self.outputs
+        for position, (index, axis) in enumerate(self.joined.items()):
             parts = [s[1][position] for s in summaries]
             results[index] = (sum(w * p for w, p in zip(weights, parts)) if axis is None
                               else np.concatenate(parts, axis=axis))

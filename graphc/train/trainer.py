@@ -341,12 +341,12 @@ def _interruptible():
 def _units_ahead(train, position: int, steps: int) -> int:
     """The units (examples, tokens) of the next ``steps`` batches from ``position`` on, epoch after epoch (a last
     batch of an epoch may be smaller)."""
-    total = 0
-    while steps > 0 and len(train) > 0:
-        take = min(steps, max(len(train) - position, 0))
-        total += train.units_between(position, position + take)
-        steps, position = steps - take, 0
-    return total
+    if steps <= 0 or len(train) == 0:
+        return 0
+    take = min(steps, max(len(train) - position, 0))  # the rest of the current epoch
+    epochs, rest = divmod(steps - take, len(train))  # whole epochs counted at once: --steps 10**8 is instant
+    return (train.units_between(position, position + take) + epochs * train.units_between(0, len(train))
+            + train.units_between(0, rest))
 
 
 @contextmanager
