@@ -152,7 +152,12 @@ def remake(node: Node, inputs: tuple[Node, ...]) -> Node:
         return node
     attrs = node.attributes
     with built_for(node):
-        return intern(node.op, inputs, attrs, lambda: node.op.infer([i.type for i in inputs], **attrs), node.location)
+        new = intern(node.op, inputs, attrs, lambda: node.op.infer([i.type for i in inputs], **attrs), node.location)
+    # The same computation over new inputs keeps the user's name for pictures (a loop body's values, whose
+    # captured weights are replaced by slots when the body is closed, were drawn unnamed).
+    if node in _display_names and new not in _display_names:
+        _display_names[new] = _display_names[node]
+    return new
 
 
 def topological_order(outputs: Iterable[Node], stop=()) -> tuple[Node, ...]:

@@ -200,6 +200,21 @@ def test_a_loop_is_a_cluster_with_a_recurrent_edge_or_unrolled():
     assert optimized.count("scan over time steps") == 1 and "scan backwards over time steps" in optimized
 
 
+def test_names_given_inside_a_loop_step_are_drawn_inside_the_loop():
+    x, h0 = graphc.input("x", ("time", "batch", 3)), graphc.input("h0", ("batch", 4))
+    W = graphc.param("W", (3, 4))
+
+    def step(h, xt):  # xt @ W reads a captured weight: closing the body rebuilt these values, unnamed
+        forget = graphc.name(graphc.sigmoid(xt @ W), "forget")
+        return graphc.name(forget * h, "kept"), None
+
+    final, _ = graphc.scan(step, h0, x)
+    for picture in (graphc.render(final.sum()), graphc.render(final.sum(), unroll=2)):
+        clusters = picture.source.split("subgraph")
+        inside = [part for part in clusters if "scan over time steps" in part]
+        assert inside and "forget = sigmoid" in inside[0] and "kept = mul" in inside[0], picture.source
+
+
 def test_cli_render_unrolls(tmp_path):
     from graphc import cli
 
