@@ -273,7 +273,7 @@ def structural_key(graph: Graph, sizes: dict | None = None) -> str:
         attrs, kind = dict(node.attrs), node.type
         if sizes:
             attrs = node.op.generalize_attributes(attrs, lambda value: generalize(value, sizes))
-            kind = tuple(generalize(t, sizes) for t in kind) if isinstance(kind, tuple) else generalize(kind, sizes)
+            kind = generalize(kind, sizes)
         for key, value in attrs.items():
             if key in ("members", "results", "init", "tag"):
                 continue

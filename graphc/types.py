@@ -143,32 +143,23 @@ def resolve_attribute(value, bindings: dict):
     return value
 
 
-def fixed_sizes_in(value) -> list[int]:
-    """The fixed sizes (ints of at least 2) in a size, shape, type or tuple of them, in order: what a compiled
-    program may take as arguments (a 1 stays literal, since it decides broadcasting)."""
+def map_sizes(value, function):
+    """``value`` (a size, shape, type or tuple of them) with ``function`` applied to each fixed size in it, in
+    order. Sizes inside expressions of named dimensions (``64*batch``) are left alone."""
     if isinstance(value, (bool, np.bool_)):
-        return []
+        return value
     if isinstance(value, (int, np.integer)):
-        return [int(value)] if value >= 2 else []
+        return function(int(value))
     if isinstance(value, TensorType):
-        return fixed_sizes_in(value.shape)
+        return TensorType(map_sizes(value.shape, function), value.dtype)
     if isinstance(value, tuple):
-        return [size for item in value for size in fixed_sizes_in(item)]
-    return []
+        return tuple(map_sizes(item, function) for item in value)
+    return value
 
 
 def generalize(value, table: dict):
-    """``value`` (a size, shape, type or tuple of them) with each fixed size that ``table`` ({int: symbol}) holds
-    written as its symbol. Sizes inside expressions of named dimensions (``64*batch``) stay literal."""
-    if isinstance(value, (bool, np.bool_)) or not table:
-        return value
-    if isinstance(value, (int, np.integer)):
-        return table.get(int(value), value)
-    if isinstance(value, TensorType):
-        return TensorType(generalize(value.shape, table), value.dtype)
-    if isinstance(value, tuple):
-        return tuple(generalize(item, table) for item in value)
-    return value
+    """``value`` with each fixed size that ``table`` ({int: symbol}) holds written as its symbol."""
+    return map_sizes(value, lambda size: table.get(size, size)) if table else value
 
 
 def bind_shape(declared: Shape, actual: tuple[int, ...], bindings: dict, who: str) -> str | None:

@@ -20,7 +20,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..ir import Graph, Node
-from ..types import dim_symbol, fixed_sizes_in, generalize, resolve_attribute, resolve_shape
+from ..types import dim_symbol, generalize, map_sizes, resolve_attribute, resolve_shape
 
 
 def internal_shape(shape) -> tuple:
@@ -66,15 +66,15 @@ def fixed_sizes(graph: Graph) -> dict:
     """Each fixed size (an int of at least 2) in the graph's types and size attributes (``Op.sizes``), loop
     bodies' included, as a symbol named by the order of its first use: the same for every graph of one structure.
     Equal sizes share a symbol, so two graphs share a program only when their sizes are equal in the same places."""
-    found: dict[int, None] = {}
+    found: dict[int, None] = {}  # in order of first use
 
     def record(value):
-        found.update(dict.fromkeys(fixed_sizes_in(value)))
+        map_sizes(value, lambda size: found.setdefault(size) if size >= 2 else None)  # a 1 decides broadcasting
         return value
 
     def walk(graph: Graph) -> None:
         for node in graph.nodes:
-            record(node.type if not isinstance(node.type, tuple) else tuple(node.type))
+            record(node.type)
             node.op.generalize_attributes(dict(node.attrs), record)
             if node.op.nested:
                 walk(node.attr("body").graph)

@@ -39,9 +39,14 @@ def connect(address: str | None, workers: int) -> bool:
                  log_to_driver=False, logging_level=logging.ERROR, configure_logging=True)
     except (ConnectionError, RuntimeError, ValueError) as error:
         raise ClusterError(f"could not join the Ray cluster at {address or 'a new local cluster'}: "
-                           f"{str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__}"
-                           ) from None
+                           f"{first_line(error)}") from None
     return True
+
+
+def first_line(error: BaseException) -> str:
+    """An error's message in one line (Ray's run over many), or its type's name when it has none."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
 
 
 def check_reachable(address: str, timeout: float = 5.0) -> None:

@@ -16,13 +16,14 @@ import time
 
 import numpy as np
 
+from ..backends.compiled import to_host
 from ..errors import GraphcError
 from ..ir import Graph, feed_nodes
 from ..optim import TrainingStep
 from ..optim.step import GRADIENT
 from ..types import dim_symbol
-from .cluster import ClusterError, connect, disconnect, ray_module
-from .worker import GradientWorker, add
+from .cluster import ClusterError, connect, disconnect, first_line, ray_module
+from .worker import GradientWorker, add, places
 
 BATCH = dim_symbol("batch")  # the named dimension a batch is split along
 
@@ -69,14 +70,7 @@ class DataParallelStep:
             self.joined[index] = list(output.shape).index(BATCH) if output.shape != () else None
         self.update = TrainingStep(None, self.params, optimizer, backend=backend, gradient_norms=gradient_norms,
                                    keep_previous=keep_previous)
-        # where each parameter's gradient lies in the workers' buffers: (buffer, start, stop), buffers by dtype name
-        dtypes = sorted({p.dtype.name for p in self.params})
-        filled = dict.fromkeys(dtypes, 0)
-        self.places = []
-        for p in self.params:
-            size = int(np.prod(p.shape))
-            self.places.append((dtypes.index(p.dtype.name), filled[p.dtype.name], filled[p.dtype.name] + size))
-            filled[p.dtype.name] += size
+        self.places = places(self.params)  # where each gradient lies in the workers' buffers
         ray = ray_module()
         self.started = connect(address, workers)
         actor = ray.remote(num_cpus=1)(GradientWorker)
@@ -119,9 +113,10 @@ class DataParallelStep:
     def __call__(self, feeds: dict, seed: int | None = None):
         ray = ray_module()
         began = time.perf_counter()
-        names = [p.name for p in self.params]
+        values = {p.name: feeds[p.name] for p in self.params}
         kept = [name for name in self.carried if self._kept(feeds.get(name))]
-        split = {name: self._array(value) for name, value in feeds.items() if name in self.axes and name not in kept}
+        split = {name: np.asarray(to_host(value)) for name, value in feeds.items()
+                 if name in self.axes and name not in kept}
         sizes = {np.shape(value)[self.axes[name]] for name, value in split.items()}
         if len(sizes) != 1:  # every fed value with the batch dimension must agree on it (carried ones included)
             raise GraphcError(f"the feeds' batch sizes differ: {sorted(sizes)}")
@@ -129,23 +124,22 @@ class DataParallelStep:
         if batch < len(self.workers):
             raise GraphcError(f"a batch of {batch} cannot be split between {len(self.workers)} workers")
         bounds = np.linspace(0, batch, len(self.workers) + 1).round().astype(int)
-        parameters = ray.put({name: feeds[name] for name in names})  # sent once, read by every worker
+        weights = (bounds[1:] - bounds[:-1]) / batch  # each shard's share of the batch
+        parameters = ray.put(values)  # sent once, read by every worker
         calls = []
-        for worker, start, stop in zip(self.workers, bounds[:-1], bounds[1:]):
+        for worker, start, stop, weight in zip(self.workers, bounds[:-1], bounds[1:], weights):
             rows = np.arange(start, stop)
             shard = {name: np.take(value, rows, axis=self.axes[name]) for name, value in split.items()}
-            calls.append(worker.gradients.options(num_returns=2).remote(parameters, shard,
-                                                                       float(stop - start) / batch, kept))
+            calls.append(worker.gradients.options(num_returns=2).remote(parameters, shard, float(weight), kept))
         summaries = [self._result(call[0], position) for position, call in enumerate(calls)]
         total = self._result(self._reduce([call[1] for call in calls]), None)
         gradients = {GRADIENT + p.name: total[buffer][start:stop].reshape(p.shape)
                      for p, (buffer, start, stop) in zip(self.params, self.places)}
         updating = time.perf_counter()
-        self.update({**{name: feeds[name] for name in names}, **gradients}, seed)
+        self.update({**values, **gradients}, seed)
         self.version = self.steps_taken
         self.last_timings = {"step": time.perf_counter() - began, "workers": max(s[2] for s in summaries),
                              "update": time.perf_counter() - updating}
-        weights = (bounds[1:] - bounds[:-1]) / batch
         loss = float(sum(w * s[0] for w, s in zip(weights, summaries)))
         if not self.outputs:
             return loss
@@ -160,10 +154,6 @@ class DataParallelStep:
 
     def _kept(self, value) -> bool:
         return isinstance(value, ShardedState) and value.step is self and value.version == self.version
-
-    @staticmethod
-    def _array(value):
-        return value.copy_to_host() if hasattr(value, "copy_to_host") else np.asarray(value)
 
     def _reduce(self, refs: list):
         """The sum of the workers' gradient buffers, as a tree of pairwise sums run inside the cluster."""
@@ -182,8 +172,7 @@ class DataParallelStep:
             raise
         except ray.exceptions.RayActorError as error:
             who = f"worker {position + 1} of {len(self.workers)}" if position is not None else "a worker"
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-            raise ClusterError(f"{who} was lost at step {self.steps_taken + 1}: {reason}") from None
+            raise ClusterError(f"{who} was lost at step {self.steps_taken + 1}: {first_line(error)}") from None
 
     def close(self) -> None:
         """Stop the workers, and the cluster when this step started it."""

@@ -13,6 +13,13 @@ from .registry import Case, Op, apply, public, register, require_same_dtype
 from .shape import expand_dims, reshape
 
 
+def _generalized_bounds(op, attrs: dict, generalize) -> dict:
+    """``Op.generalize_attributes`` of the slice ops: starts and stops are offsets along an axis, so sizes; a step
+    stays literal (it decides how a slice is read)."""
+    index = tuple((generalize(start), generalize(stop), step) for start, stop, step in attrs["index"])
+    return {**attrs, "index": index}
+
+
 @register
 class Concat(Op):
     name = "concat"
@@ -60,8 +67,7 @@ class Slice(Op):
     def reference(self, x, index):
         return x[_python_slices(index)].copy()
 
-    def generalize_attributes(self, attrs, generalize):
-        return {**attrs, "index": _generalized_bounds(attrs["index"], generalize)}
+    generalize_attributes = _generalized_bounds
 
     def vjp(self, inputs, out, grad, index):
         return [apply("pad_slice", grad, inputs[0], index=index)]
@@ -87,8 +93,7 @@ class PadSlice(Op):
         result[_python_slices(index)] = x
         return result
 
-    def generalize_attributes(self, attrs, generalize):
-        return {**attrs, "index": _generalized_bounds(attrs["index"], generalize)}
+    generalize_attributes = _generalized_bounds
 
     def vjp(self, inputs, out, grad, index):
         return [apply("slice", grad, index=index), None]
@@ -100,11 +105,6 @@ def _slice_length(start, stop, step):
         return len(range(start, stop, step))
     span = sympy.sympify(stop) - sympy.sympify(start)
     return as_dim(span if step == 1 else sympy.ceiling(span / step))
-
-
-def _generalized_bounds(index, generalize):
-    # Starts and stops are offsets along an axis, sizes; a step stays literal (it decides how a slice is read).
-    return tuple((generalize(start), generalize(stop), step) for start, stop, step in index)
 
 
 def _python_slices(index):

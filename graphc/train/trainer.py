@@ -59,6 +59,7 @@ class Trainer:
             self.step = TrainingStep(model.loss, model.params, self.optimizer, **options,
                                      resident_outputs=len(model.state))
         else:
+            # a state's final value among the outputs (``_extra_outputs``: the metrics, then the states)
             carried = {name: len(self.metrics) + index for index, name in enumerate(model.state)}
             self.step = DataParallelStep(model.loss, model.params, self.optimizer, **options, workers=workers,
                                          address=address, carried=carried)

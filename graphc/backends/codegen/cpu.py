@@ -119,8 +119,8 @@ class Emitter(StructuredOps):
 
     # --- nodes ---------------------------------------------------------------------------------------------------
     def node(self, node: Node) -> None:
-        types = node.type if isinstance(node.type, tuple) else (node.type,)
-        kind = ", ".join(str(self.lowered.generalized(t)) for t in types)  # the program serves every fixed size
+        generalized = self.lowered.generalized(node.type)  # the program serves every fixed size
+        kind = ", ".join(map(str, generalized)) if isinstance(generalized, tuple) else str(generalized)
         self.lines.append("    " + comment(f"# {self.lowered.names[node]} = {node.op.name}"
                                             f"({', '.join(self.lowered.names[i] for i in node.inputs)}): {kind} "
                                             f"at {node.location}"))
