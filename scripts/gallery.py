@@ -12,6 +12,7 @@ sys.path.insert(0, str(ROOT))
 import numpy as np  # noqa: E402
 
 import graphc  # noqa: E402
+from graphc import cli, nn  # noqa: E402
 from graphc.models import lstm_step, mlp, xor  # noqa: E402
 
 
@@ -31,6 +32,7 @@ def pictures():
                 "target": np.array([0, 1, 1, 0], np.float32)}
     classifier = mlp.build(sizes=(4, 8, 3))
     cell = lstm_step.build()
+    recurrent = nn.language_model("rnn", 10, 3, 4)
     return [
         ("textbook.svg", dict(outputs=loss, backward=True, feeds=feeds, title="L = c·(a + 2b) at a=3, b=1, c=−2")),
         ("xor.svg", dict(outputs=network, feeds=hand_set, title="XOR with hand-set weights (values for 4 inputs)")),
@@ -40,7 +42,14 @@ def pictures():
         ("lstm_optimized.svg", dict(outputs=cell, stage="optimized", title="One LSTM step, optimized")),
         ("lstm_optimized_backward.svg", dict(outputs=cell, stage="optimized", backward=True,
                                              title="One LSTM step with its gradients, optimized")),
+        ("rnn_bptt.svg", dict(outputs=recurrent, backward=True, unroll=3, wrt=recurrent.params,
+                              title="Backpropagation through time: a vanilla RNN language model, 3 steps")),
     ]
+
+
+def commands():
+    """(file name, graphc command line) for the pictures drawn through the CLI."""
+    return [("xor_values.svg", ["render", "xor", "--values", "--backward"])]
 
 
 def main() -> int:
@@ -48,6 +57,9 @@ def main() -> int:
     for name, arguments in pictures():
         graphc.render(arguments.pop("outputs"), path=folder / name, **arguments)
         print(f"wrote {folder / name}")
+    for name, arguments in commands():
+        if cli.main([*arguments, "-o", str(folder / name)]):
+            return 1
     return 0
 
 

@@ -28,12 +28,12 @@ def textbook():
 
 def nodes(dot: graphviz.Digraph) -> dict[str, str]:
     """node id -> its attribute text, from the DOT source."""
-    found = dict(re.findall(r"^\s*(\w+) \[(.*?)\]$", dot.source, re.M | re.S))
+    found = dict(re.findall(r'^\s*"?([\w.]+)"? \[(.*?)\]$', dot.source, re.M | re.S))
     return {k: v for k, v in found.items() if k not in ("graph", "node", "edge")}  # DOT's default statements
 
 
 def edges(dot: graphviz.Digraph) -> list[tuple[str, str, str]]:
-    return re.findall(r"^\s*(\w+) -> (\w+)(?: \[(.*?)\])?$", dot.source, re.M | re.S)
+    return re.findall(r'^\s*"?([\w.]+)"? -> "?([\w.]+)"?(?: \[(.*?)\])?$', dot.source, re.M | re.S)
 
 
 def label(attributes: str) -> str:
@@ -229,3 +229,121 @@ def test_the_lstm_cell_picture_names_its_gates_and_states():
     source = graphc.render(lstm_step.build(), backward=True).source
     for label in ("i = sigmoid", "f = sigmoid", "g = tanh", "o = sigmoid", "c = add", "h = mul"):
         assert f'label="{label}"' in source, label
+
+
+def clusters_holding(source: str, text: str) -> list[str]:
+    return [part for part in source.split("subgraph") if text in part]
+
+
+def label_of(dot: graphviz.Digraph) -> dict[str, str]:
+    """node id -> its label."""
+    return {node: label(attributes) for node, attributes in nodes(dot).items()}
+
+
+def test_an_unrolled_backward_loop_shows_backpropagation_through_time():
+    """Each step drawn holds its own gradients: dL/dh at step t reaches dL/dh at step t-1 through the carry and
+    the step's local derivatives; a weight's gradient is one node summed over the steps."""
+    from graphc import nn
+
+    dot = graphc.render(nn.language_model("rnn", 12, 4, 6), backward=True, unroll=3)
+    labels = label_of(dot)
+    by_label = {text: node for node, text in labels.items()}
+    assert "∂L/∂scan" not in labels.values()
+    loop = clusters_holding(dot.source, "scan over time steps")[0]
+    for step in range(3):
+        assert f'label="∂L/∂h [t={step}]"' in loop and f'label="∂L/∂h (carry) [t={step}]"' in loop
+    flows = {(tail, head): label(attributes) for tail, head, attributes in edges(dot) if "dir=back" in attributes}
+    for step in (1, 2):  # dL/d(carry into step t) is passed on to what step t-1 computed: dL/dh [t-1]
+        assert flows[(by_label[f"∂L/∂h [t={step - 1}]"], by_label[f"∂L/∂h (carry) [t={step}]"])] == "carry"
+    # inside a step: h = tanh(...), so the gradient into tanh's input is upstream x (1 - tanh²)
+    local = [text for (tail, head), text in flows.items() if head == by_label["∂L/∂h [t=1]"]]
+    assert any("tanh" in text and text.startswith("×") for text in local), local
+    shared = [text for text in labels.values() if text == "∂L/∂rnn.l0.U (all steps)"]
+    assert len(shared) == 1
+    assert flows[(by_label["∂L/∂rnn.l0.U"], by_label["∂L/∂rnn.l0.U (all steps)"])] == "Σ over steps"
+    from_steps = [head for tail, head in flows if tail == by_label["∂L/∂rnn.l0.U (all steps)"]]
+    assert len(from_steps) == 3  # one contribution from each step drawn
+
+
+def test_a_loop_drawn_once_passes_its_carry_gradient_to_the_step_before():
+    from graphc import nn
+
+    dot = graphc.render(nn.language_model("lstm", 12, 4, 6), backward=True)
+    by_label = {text: node for node, text in label_of(dot).items()}
+    recurrent = [(tail, head) for tail, head, attributes in edges(dot) if "to step t−1" in attributes]
+    assert (by_label["∂L/∂h"], by_label["∂L/∂h (carry)"]) in recurrent
+    assert (by_label["∂L/∂c"], by_label["∂L/∂c (carry)"]) in recurrent
+    assert "∂L/∂f" in by_label and "∂L/∂x[t]" in by_label
+
+
+def test_stacked_unrolled_loops_feed_each_step_to_the_same_step_above():
+    from graphc import nn
+
+    dot = graphc.render(nn.language_model("rnn", 12, 4, 6, layers=2), backward=True, unroll=2)
+    upper = {text: node for node, text in label_of(dot).items() if node.removeprefix("grad_").startswith("loop2_")}
+    tails = {head: tail for tail, head, _ in edges(dot) if not tail.startswith("grad_")}
+    for step in (0, 1):  # step t of the upper layer reads step t of the lower one
+        assert tails[upper[f"x[t={step}]"]].startswith(f"loop1_{step}_")
+    gradient_tails = {head: tail for tail, head, attributes in edges(dot) if "[t=1]" in label(attributes)
+                      and "dir=back" in attributes}
+    assert gradient_tails[upper["∂L/∂x[t=1]"]].startswith("grad_loop1_1_")
+
+
+def every_endpoint_is_drawn(dot: graphviz.Digraph) -> bool:
+    drawn = set(nodes(dot))
+    return all(tail in drawn and head in drawn for tail, head, _ in edges(dot))
+
+
+def test_collapsing_a_scope_that_holds_a_loop_draws_one_box_with_its_edges():
+    from graphc import nn
+
+    model = nn.language_model("lstm", 12, 4, 6)
+    for backward in (False, True):
+        dot = graphc.render(model, collapse=["lstm.l0"], backward=backward)
+        assert every_endpoint_is_drawn(dot) and not any(n.startswith("loop") for n in nodes(dot))
+        box = next(node for node, text in label_of(dot).items() if text.startswith("lstm.l0\n"))
+        assert sum(head == box for _, head, _ in edges(dot)) >= 4  # states, sequence and weights go in
+        assert any(tail == box for tail, _, _ in edges(dot))
+    with pytest.raises(graphc.GraphcError, match="no scope 'lstm.l9'"):
+        graphc.render(model, collapse=["lstm.l9"])
+
+
+def test_pictures_fit_a_slide_unless_told_otherwise(tmp_path):
+    L, _ = textbook()
+    assert graphc.render(L).graph_attr["size"] == "13.33,7.5"
+    assert "size" not in graphc.render(L, size=None).graph_attr
+    assert graphc.render(L, direction="TB").graph_attr["rankdir"] == "TB"
+    for wrong in (dict(direction="up"), dict(size=(0, 3)), dict(size="big")):
+        with pytest.raises(graphc.GraphcError):
+            graphc.render(L, **wrong)
+
+
+@needs_dot
+def test_an_unrolled_lstm_picture_fits_a_slide_at_the_default_size(tmp_path):
+    from graphc import nn
+
+    path = tmp_path / "lstm.png"
+    graphc.render(nn.language_model("lstm", 12, 4, 6), backward=True, unroll=3, path=path)
+    width, height = (int.from_bytes(path.read_bytes()[offset:offset + 4], "big") for offset in (16, 20))
+    assert width <= 1920 and height <= 1080 and max(width / 1920, height / 1080) > 0.99  # 13.33 x 7.5 in at 144 dpi
+    natural = tmp_path / "natural.png"
+    graphc.render(nn.language_model("lstm", 12, 4, 6), backward=True, unroll=3, path=natural, size=None)
+    assert int.from_bytes(natural.read_bytes()[16:20], "big") != width
+
+
+def test_cli_render_values_draws_values_and_parameter_gradients(tmp_path):
+    from graphc import cli as command_line
+
+    target = tmp_path / "xor.gv"
+    assert command_line.main(["render", "xor", "--values", "--backward", "-o", str(target)]) == 0
+    text = target.read_text()
+    assert re.search(r'label="∂L/∂W\n\[-?\d', text) and re.search(r'label="W\n\[-?\d', text)
+    assert "∂L/∂x" not in text and "∂L/∂target" not in text  # data inputs and targets: only when asked for
+    assert command_line.main(["render", "xor", "--values", "--backward", "--input-gradients", "-o",
+                              str(target)]) == 0
+    assert "∂L/∂x\n" in target.read_text()
+    recurrent = tmp_path / "rnn.gv"  # a loop's gradients are drawn inside it, its values outside
+    assert command_line.main(["render", "rnn_lm", "--values", "--backward", "--unroll", "2", "-o", str(recurrent),
+                              "--set", "hidden=4", "--set", "embed=3"]) == 0
+    text = recurrent.read_text()
+    assert "∂L/∂h [t=1]" in text and re.search(r'label="∂L/∂rnn.l0.U\n\(4, 4\) μ=', text)

@@ -3,6 +3,7 @@ training it."""
 
 from __future__ import annotations
 
+import argparse
 import statistics
 import time
 
@@ -16,7 +17,7 @@ from ..gradcheck import check_grad
 from ..init import init_params
 from ..ops import OPS
 from ..optim import compile_step
-from ..render import render
+from ..render import DIRECTIONS, SLIDE, render
 from .options import (
     UsageError,
     backend_option,
@@ -40,6 +41,17 @@ def add_commands(commands) -> None:
     draw.add_argument("--max-nodes", type=positive_int, default=150, help="collapse scopes beyond this many nodes")
     draw.add_argument("--unroll", type=non_negative_int, default=0, metavar="K",
                       help="draw each loop's first K steps instead of its body once")
+    draw.add_argument("--values", action="store_true",
+                      help="show what every value (and with --backward every gradient) is on a batch of the model's "
+                           "data, or on random inputs when its file defines no dataset()")
+    draw.add_argument("--input-gradients", action="store_true",
+                      help="with --backward, also draw the gradients of data inputs and targets, not only of "
+                           "parameters")
+    draw.add_argument("--size", type=picture_size, default=SLIDE, metavar="W,H",
+                      help="the most the picture takes, in inches (default a 16:9 slide, 13.33,7.5), or 'natural'")
+    draw.add_argument("--direction", choices=DIRECTIONS, default="auto",
+                      help="values flow left to right (LR) or top to bottom (TB); auto: whichever fits the size "
+                           "better")
     command(commands, "summary", summarize, "a model's layers, output shapes and parameter counts",
             "Print MODEL's layers, their output shapes and parameter counts.", data=True)
     check = command(commands, "check", check_gradients, "check a model's gradients against finite differences",
@@ -63,10 +75,27 @@ def add_commands(commands) -> None:
     kernels.set_defaults(run=manage_cache)
 
 
+def picture_size(text: str):
+    if text == "natural":
+        return None
+    try:
+        width, height = (float(part) for part in text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"is WIDTH,HEIGHT in inches (as 13.33,7.5) or 'natural', not {text}") from None
+    if not (width > 0 and height > 0):
+        raise argparse.ArgumentTypeError(f"needs a positive width and height, got {text}")
+    return width, height
+
+
 def render_model(arguments) -> int:
-    model, *_ = load_model(arguments)
-    render(model, backward=arguments.backward, stage=arguments.stage, path=arguments.output,
-           collapse=arguments.collapse or (), max_nodes=arguments.max_nodes, unroll=arguments.unroll)
+    if arguments.values:
+        model, feeds, _ = sample_feeds(arguments, small=True)
+    else:
+        (model, *_), feeds = load_model(arguments), None
+    render(model, backward=arguments.backward, stage=arguments.stage, path=arguments.output, feeds=feeds,
+           collapse=arguments.collapse or (), max_nodes=arguments.max_nodes, unroll=arguments.unroll,
+           size=arguments.size, direction=arguments.direction,
+           wrt=None if arguments.input_gradients else model.params)
     print(f"wrote {arguments.output}")
     return 0
 

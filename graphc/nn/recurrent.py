@@ -64,7 +64,7 @@ class RNNCell(Cell):
 
     def step(self, carry, x):
         (h,) = carry
-        h = self.function(x @ self.W + h @ self.U + self.b)
+        h = named(self.function(x @ self.W + h @ self.U + self.b), "h")
         return (h,), h
 
 

@@ -14,26 +14,18 @@ import graphviz
 
 from ..errors import GraphcError
 from ..ir import Graph, Node
-from .labels import node_label, short_name, shorten, summary, type_text
+from .labels import derivative_label, node_label, short_name, shorten, summary, type_text
 from .loops import Loop
-
-FONT = "Helvetica"
-STYLES = {
-    "input": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbeafe", "color": "#1d4ed8"},
-    "param": {"shape": "box", "style": "filled,bold", "fillcolor": "#fef3c7", "color": "#b45309"},
-    "constant": {"shape": "plaintext", "fontcolor": "#6b7280"},
-    "op": {"shape": "ellipse", "style": "filled", "fillcolor": "#f3f4f6", "color": "#374151"},
-    "backward-op": {"shape": "ellipse", "style": "filled", "fillcolor": "#fee2e2", "color": "#b91c1c"},
-    "gradient": {"shape": "box", "style": "rounded,filled", "fillcolor": "#fee2e2", "color": "#b91c1c",
-                 "fontcolor": "#7f1d1d"},
-    "collapsed": {"shape": "box3d", "style": "filled", "fillcolor": "#e5e7eb", "color": "#4b5563"},
-}
-OUTPUT = {"peripheries": "2"}
-FORWARD_EDGE = {"color": "#4b5563", "fontcolor": "#6b7280"}
-BACKWARD_EDGE = {"color": "#b91c1c", "fontcolor": "#b91c1c", "dir": "back"}
-LINK_EDGE = {"style": "dashed", "color": "#f87171", "arrowhead": "none", "constraint": "false"}
-SCOPE_CLUSTER = {"style": "rounded", "color": "#9ca3af", "fontcolor": "#4b5563"}
-KERNEL_CLUSTER = {"style": "rounded,filled", "fillcolor": "#dcfce7", "color": "#15803d", "fontcolor": "#15803d"}
+from .styles import (
+    BACKWARD_EDGE,
+    FONT,
+    FORWARD_EDGE,
+    KERNEL_CLUSTER,
+    LINK_EDGE,
+    OUTPUT,
+    SCOPE_CLUSTER,
+    STYLES,
+)
 
 
 @dataclass
@@ -66,9 +58,6 @@ def draw(picture: Picture) -> graphviz.Digraph:
     collapse = _within_budget(graph, picture)
     canvas = _Canvas(picture.title)
     ids = {node: f"n{index}" for index, node in enumerate(graph.nodes)}
-    kernels = _kernels(graph)
-    loops = {node: Loop(node, number, picture.unroll)
-             for number, node in enumerate((n for n in graph.nodes if n.op.nested), start=1)}
 
     def collapsed_scope(node: Node):
         for prefix in collapse:
@@ -76,27 +65,40 @@ def draw(picture: Picture) -> graphviz.Digraph:
                 return prefix
         return None
 
-    def ref(node: Node) -> str:
+    # A kernel or loop inside a collapsed scope is part of the scope's box, drawn like any other node of it.
+    kernels = {node: kernel for node, kernel in _kernels(graph).items() if not collapsed_scope(node)}
+    numbered = enumerate((n for n in graph.nodes if n.op.nested), start=1)
+    loops = {node: Loop(node, number, picture.unroll) for number, node in numbered if not collapsed_scope(node)}
+
+    def drawn_by_cluster(node: Node) -> bool:
+        """A result of a fused kernel or a loop: drawn as the member of the cluster that computes it."""
+        return node.op.projection and node.inputs[0] in {**kernels, **loops}
+
+    def refs(node: Node) -> list[str]:
+        """Where ``node`` is drawn: one id, or one per step for a loop's stacked output when unrolled."""
         if node.op.projection and node.inputs[0] in kernels:
-            return kernels[node.inputs[0]].result_ids[node.attr("index")]
+            return [kernels[node.inputs[0]].result_ids[node.attr("index")]]
         if node.op.projection and node.inputs[0] in loops:
-            return loops[node.inputs[0]].result_id(node.attr("index"))
+            return loops[node.inputs[0]].result_ids(node.attr("index"))
         if node in loops:
-            return loops[node].header_id
+            return [loops[node].header_id]
         prefix = collapsed_scope(node)
-        return "scope_" + "_".join(prefix) if prefix else ids[node]
+        return ["scope_" + "_".join(prefix) if prefix else ids[node]]
+
+    def ref(node: Node) -> str:
+        return refs(node)[-1]
 
     outputs = set(picture.outputs)
     for prefix in collapse:
         canvas.node("scope_" + "_".join(prefix), f"{'/'.join(prefix)}\n(collapsed)", STYLES["collapsed"], prefix[:-1])
     for node in graph.nodes:
-        if node.op.projection and node.inputs[0] in {**kernels, **loops} or collapsed_scope(node):
+        if drawn_by_cluster(node) or collapsed_scope(node):
             continue
         if node in kernels:
             kernels[node].draw(canvas, ref, picture.max_label)
             continue
         if node in loops:
-            loops[node].draw(canvas, ref, picture.max_label, STYLES, FORWARD_EDGE)
+            loops[node].draw(canvas, refs, picture.max_label)
             continue
         kind = node.op.name if node.op.leaf and not node.op.placeholder else "op"  # input, param, constant
         if kind == "op" and node in picture.backward_nodes:
@@ -109,51 +111,56 @@ def draw(picture: Picture) -> graphviz.Digraph:
 
     drawn_edges: set[tuple[str, str]] = set()
     for node in graph.nodes:
-        if node in kernels or node in loops or (node.op.projection and node.inputs[0] in {**kernels, **loops}):
+        if node in kernels or node in loops or drawn_by_cluster(node):
             continue
         for child in node.inputs:
-            pair = (ref(child), ref(node))
-            if pair[0] != pair[1] and pair not in drawn_edges:
-                drawn_edges.add(pair)
-                canvas.edge(*pair, label=type_text(child), **FORWARD_EDGE)
+            tails = refs(child)
+            for step, tail in enumerate(tails):
+                pair = (tail, ref(node))
+                if pair[0] != pair[1] and pair not in drawn_edges:
+                    drawn_edges.add(pair)
+                    text = type_text(child) if len(tails) == 1 else f"[t={step}]"
+                    canvas.edge(*pair, label=text, **FORWARD_EDGE)
 
     if picture.backward is not None:
-        _draw_chain_rule(canvas, picture, ref, ids)
+        _draw_chain_rule(canvas, picture, refs, loops, drawn_by_cluster)
     return canvas.finish()
 
 
-def _draw_chain_rule(canvas, picture: Picture, ref, ids) -> None:
-    """dL/dv for every value v, linked to v; upstream x local = downstream along the red edges."""
-    gradient_ids: dict[Node, str] = {}
-    for node in picture.backward.gradients:
-        if not (node.op.differentiable or node.op.leaf):  # gradients stop here: nothing to show
+def _draw_chain_rule(canvas, picture: Picture, refs, loops: dict, drawn_by_cluster) -> None:
+    """dL/dv for every value v, linked to v; upstream x local = downstream along the red edges. A loop draws its
+    own: its body's gradients at each step (backpropagation through time) stand for the loop's results."""
+    backward = picture.backward
+    gradient_ids: dict[Node, list[str]] = {}
+    for node in backward.gradients:
+        if node.op.differentiable or node.op.leaf:  # otherwise gradients stop here: nothing to show
+            gradient_ids[node] = ["grad_" + target for target in refs(node)]
+    for node, loop in loops.items():
+        if node in backward.gradients:
+            reached = {n.attr("index") for n in backward.gradients if n.op.projection and n.inputs[0] is node}
+            loop.draw_chain_rule(canvas, loop.chain_rule(reached), lambda v: gradient_ids.get(v, []),
+                                 picture.max_label)
+    for node, places in gradient_ids.items():
+        gid = places[-1]
+        if gid in canvas.seen or node in loops or drawn_by_cluster(node):
             continue
-        target = ref(node)
-        gid = "grad_" + target
-        gradient_ids[node] = gid
-        if gid in canvas.seen:
-            continue
-        name = short_name(node, picture.max_label)
-        if target.startswith("scope_"):
-            name = target[len("scope_"):]
+        target = refs(node)[-1]
+        name = target[len("scope_"):] if target.startswith("scope_") else short_name(node, picture.max_label)
         label = f"∂L/∂{shorten(name, picture.max_label)}"
         if picture.gradient_values is not None and node in picture.gradient_values:
             label += "\n" + summary(picture.gradient_values[node])
         canvas.node(gid, label, STYLES["gradient"], node.scope if not target.startswith("scope_") else ())
         canvas.edge(gid, target, **LINK_EDGE)
-    for user, position, source, _ in picture.backward.edges:
-        if source not in gradient_ids or user not in gradient_ids:
-            continue
-        pair = (gradient_ids[source], gradient_ids[user])
-        if pair[0] == pair[1]:
-            continue
-        names = tuple(short_name(i, picture.max_label) for i in user.inputs)
-        texts = user.op.local_derivatives(names, **user.attributes)
-        text = texts[min(position, len(texts) - 1)] if texts else ""
-        label = f"× {text}" if user.op.elementwise and text else text
+    for user, position, source, _ in backward.edges:
+        if source not in gradient_ids or user not in gradient_ids or user in loops or drawn_by_cluster(user):
+            continue  # a loop's inputs and results get their gradients from the loop's own drawing
+        head = gradient_ids[user][-1]
+        label = derivative_label(user, position, picture.max_label)
         if picture.edge_values is not None:
             label += f"\n= {summary(picture.edge_values[(user, position)])}"
-        canvas.edge(*pair, label=shorten(label, 3 * picture.max_label), **BACKWARD_EDGE)
+        for tail in gradient_ids[source]:
+            if tail != head:
+                canvas.edge(tail, head, label=shorten(label, 3 * picture.max_label), **BACKWARD_EDGE)
 
 
 class _Kernel:
@@ -240,7 +247,7 @@ class _Canvas:
         self.edges.append((tail, head, attrs))
 
     def finish(self) -> graphviz.Digraph:
-        graph_attr = {"rankdir": "LR", "fontname": FONT, "nodesep": "0.3", "ranksep": "0.45"}
+        graph_attr = {"rankdir": "LR", "fontname": FONT, "nodesep": "0.3", "ranksep": "0.3"}
         if self.title:
             graph_attr.update(label=dot_text(self.title), labelloc="t", fontsize="14")
         dot = graphviz.Digraph(graph_attr=graph_attr, node_attr={"fontname": FONT, "fontsize": "11"},

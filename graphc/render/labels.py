@@ -60,3 +60,12 @@ def type_text(node: Node) -> str:
     if isinstance(node.type, tuple):
         return ", ".join(format_shape(t.shape) for t in node.type)
     return format_shape(node.type.shape) if node.type.shape else ""
+
+
+def derivative_label(user: Node, position: int, limit: int) -> str:
+    """The local derivative on a backward edge, d user / d its input ``position``, in the names of its inputs
+    (``× ...`` for an element-wise op: upstream times local)."""
+    names = tuple(short_name(i, limit) for i in user.inputs)
+    texts = user.op.local_derivatives(names, **user.attributes)
+    text = texts[min(position, len(texts) - 1)] if texts else ""
+    return f"× {text}" if user.op.elementwise and text else text
