@@ -1,11 +1,13 @@
 """Where a cold compile's time goes in Numba: every function Numba compiles while graphc builds a workload's step
 and runs it once (listened to through ``numba:compile`` events, nested calls included), with the seconds each
-took and the time spent holding LLVM's lock. Run it with empty caches, or nothing is compiled:
+took, the time spent holding LLVM's lock, and the compiler passes of the generated ``run``. Run it with empty
+caches, or nothing is compiled:
 
     NUMBA_CACHE_DIR=$(mktemp -d) GRAPHC_CACHE_DIR=$(mktemp -d) python benchmarks/profile_compile.py W4
 """
 
 import collections
+import gc
 import pathlib
 import sys
 import time
@@ -17,6 +19,7 @@ import benchmarks.threads  # noqa: E402, F401 - sets the thread variables before
 # isort: split
 
 from numba.core import event  # noqa: E402
+from numba.core.registry import CPUDispatcher as Dispatcher  # noqa: E402
 
 from benchmarks import mlp, recurrent  # noqa: E402
 
@@ -69,7 +72,21 @@ def main(name: str) -> int:
     print("seconds  count  function (nested compilations count in their callers too)")
     for function, (count, seconds) in sorted(by_name.items(), key=lambda item: -item[1][1])[:25]:
         print(f"{seconds:7.2f}  {count:5d}  {function}")
+    print("the generated run's compiler passes (seconds; typing includes compiling the functions it calls):")
+    for passes in pipeline_times("run").values():
+        ranked = sorted(((t.init + t.run + t.finalize, name.split("_", 1)[-1]) for name, t in passes.items()),
+                        reverse=True)
+        print("  " + ", ".join(f"{name} {seconds:.2f}" for seconds, name in ranked[:4]))
     return 0
+
+
+def pipeline_times(name: str) -> dict:
+    """Numba's per-pass times for the compiled dispatcher named ``name`` (one compiled signature)."""
+    for candidate in gc.get_objects():
+        if isinstance(candidate, Dispatcher) and candidate.py_func.__name__ == name:
+            for result in candidate.overloads.values():
+                return result.metadata.get("pipeline_times", {})
+    return {}
 
 
 if __name__ == "__main__":

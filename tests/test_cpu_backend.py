@@ -159,7 +159,7 @@ def test_a_recurrent_step_serves_every_window_length_and_batch(language_data):
     assert compilations(step) == 1 and len(step.specializations) == 3
 
 
-@pytest.mark.parametrize("backend, product", [("cpu", "np.dot("), ("cuda", "rt.matmul(")])
+@pytest.mark.parametrize("backend, product", [("cpu", "rt.dot("), ("cuda", "rt.matmul(")])
 def test_generated_source_is_readable_and_kept(backend, product):
     model, feeds = mlp_feeds()
     function = graphc.compile(model.loss, backend=backend)
@@ -203,6 +203,49 @@ def test_compiled_code_assigns_no_array_to_a_slice(tmp_path):
     compiled = result.stdout.split()
     assert "run" in compiled and "copy" in compiled and "gather_rows" in compiled  # the listener saw them compile
     assert not [name for name in compiled if "raise_with_shape_context" in name or "unicode" in name], compiled
+
+
+# Which functions Numba compiles for an MLP's training step, in a new process over the caches of the test.
+COMPILE_MLP = """
+import sys
+import numpy as np, graphc
+from numba.core import event
+from graphc.models import mlp
+compiled = []
+class Listener(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+    def on_end(self, ev):
+        pass
+event.register("numba:compile", Listener())
+sizes = tuple(int(s) for s in sys.argv[1:])
+model = mlp.build(sizes=sizes)
+step = graphc.compile_step(model.loss, model.params, lr=0.1)
+rng = np.random.default_rng(0)
+step({**graphc.init_params(model.params), "x": rng.normal(size=(5, sizes[0])).astype(np.float32),
+      "labels": rng.integers(0, sizes[-1], 5)})
+print(" ".join(sorted(set(compiled))))
+"""
+
+
+def test_a_new_model_loads_the_runtime_kernels_another_model_compiled(tmp_path):
+    # Products, contiguous copies and allocations are calls of runtime kernels, so Numba's implementations of
+    # np.dot and np.ascontiguousarray are compiled once per signature and cached, not again for every model.
+    environment = {**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path), "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
+                   "PYTHONPATH": str(ROOT)}
+
+    def compiled(*sizes):
+        result = subprocess.run([sys.executable, "-c", COMPILE_MLP, *map(str, sizes)], cwd=ROOT, env=environment,
+                                capture_output=True, text=True, timeout=300)
+        assert result.returncode == 0, result.stderr
+        return result.stdout.split()
+
+    first = compiled(6, 16, 4)
+    assert {"run", "dot", "contiguous", "row_cross_entropy"} <= set(first), first
+    second = compiled(6, 16, 8, 4)  # another structure: a layer more
+    assert "run" in second
+    runtime = {"dot", "contiguous", "empty", "row_cross_entropy", "row_softmax", "column_sum", "one_hot_rows"}
+    assert not runtime & set(second) and not [name for name in second if name.startswith("dot_")], second
 
 
 def test_unknown_backends_are_refused_clearly():

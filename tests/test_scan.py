@@ -184,7 +184,7 @@ def test_a_matrix_multiplied_by_at_every_step_is_packed_once_before_each_loop():
         before = [line for line in lines[:start] if "rp.pack_panels(" in line]
         inside = [line for line in lines[start:stop] if "rp.packed_product(" in line]
         assert inside and all(re.search(r"(\w+_packed), ", line).group(1) in "\n".join(before) for line in inside)
-        assert not any("np.dot(" in line for line in lines[start:stop] if line.startswith(" " * 8))
+        assert not any("rt.dot(" in line for line in lines[start:stop] if line.startswith(" " * 8))
 
 
 @pytest.mark.parametrize("batch", [1, 3, 9, 17])

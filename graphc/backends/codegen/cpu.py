@@ -3,8 +3,8 @@
 Every node becomes a commented line (or a loop nest, for an element-wise kernel) in ``run``, so one call pays one
 Python-to-native transition. Element-wise kernels print their SymPy expressions as scalar code, common
 subexpressions shared; structured ops are printed by the methods of ``structured.py`` (matrix products through BLAS,
-``np.dot``; the rest through the row kernels of ``runtime/cpu.py``). The CUDA generator (``cuda.py``) is this emitter
-with the methods that make and move arrays, and loop over elements, overridden.
+``np.dot`` by way of ``rt.dot``; the rest through the row kernels of ``runtime/cpu.py``). The CUDA generator
+(``cuda.py``) is this emitter with the methods that make and move arrays, and loop over elements, overridden.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ class Emitter(StructuredOps):
         super().__init_subclass__(**kwargs)
         cls.handlers = handlers_of(cls)
 
-    product = "np.dot"  # the matrix product into a given result: BLAS
+    product = "rt.dot"  # the matrix product into a given result: BLAS
     packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)
     printer = ScalarPrinter
 
@@ -95,14 +95,14 @@ class Emitter(StructuredOps):
 
     # --- how arrays are made and moved: what another target (CUDA) prints differently ------------------------------
     def allocate(self, shape, dtype: str) -> str:
-        return f"np.empty({shape_text(shape)}, np.{dtype})"
+        return f"rt.empty({shape_text(shape)}, np.{dtype})"
 
     def contiguous(self, value: str) -> str:
-        return f"np.ascontiguousarray({value})"
+        return f"rt.contiguous({value})"
 
     def permuted(self, value: str, shape: tuple, order: tuple) -> str:
         """``value`` (of ``shape``) with its axes in ``order``, contiguous."""
-        return f"np.ascontiguousarray(np.transpose({value}, {tuple(order)}))"
+        return f"rt.contiguous(np.transpose({value}, {tuple(order)}))"
 
     def assign(self, target: str, value: str, indent: str = "") -> None:
         self.emit(f"{indent}rt.copy({value}, {target})")

@@ -63,6 +63,25 @@ def copy(source, target):
 
 
 @njit(**JIT)
+def dot(a, b, out):
+    """``np.dot`` into ``out``. Called through here, not printed inline, so that Numba's own implementation of it
+    (typed and compiled in every process otherwise) is compiled once per signature and loaded from the cache."""
+    np.dot(a, b, out)
+
+
+@njit(**JIT)
+def contiguous(x):
+    """``np.ascontiguousarray`` (no copy of a contiguous array), compiled once per signature as ``dot`` is."""
+    return np.ascontiguousarray(x)
+
+
+@njit(**JIT)
+def empty(shape, dtype):
+    """``np.empty``, compiled once per signature as ``dot`` is."""
+    return np.empty(shape, dtype)
+
+
+@njit(**JIT)
 def fill(x, value):
     x.fill(value)
 
