@@ -169,14 +169,11 @@ def test_generated_source_is_readable_and_kept(backend, product):
     assert function.workspace_bytes() > 0
 
 
-# Every Numba function compiled while a bidirectional LSTM's step (concat, loop stores, gather, scatter-add) is
-# compiled with empty caches. Numba compiles a formatted shape-mismatch message for each array-to-slice assignment
-# (``out[r, :] = row``), and its string code was 6.6 s of W4's cold compile.
-COMPILE_BIDIRECTIONAL = """
+# The start of a script that prints every Numba function compiled while it runs (nested calls included).
+LISTENING = """
+import sys
 import numpy as np, graphc
 from numba.core import event
-from graphc import nn
-from graphc.train import language
 compiled = []
 class Listener(event.Listener):
     def on_start(self, ev):
@@ -184,65 +181,60 @@ class Listener(event.Listener):
     def on_end(self, ev):
         pass
 event.register("numba:compile", Listener())
+"""
+
+
+def compiled_functions(script: str, caches, *arguments) -> list[str]:
+    """The functions Numba compiles running ``LISTENING + script`` in a new process over graphc and Numba caches in
+    the folder ``caches``."""
+    environment = {**os.environ, "GRAPHC_CACHE_DIR": str(caches), "NUMBA_CACHE_DIR": str(caches / "numba"),
+                   "PYTHONPATH": str(ROOT)}
+    result = subprocess.run([sys.executable, "-c", LISTENING + script + 'print(" ".join(sorted(set(compiled))))',
+                             *map(str, arguments)], cwd=ROOT, env=environment, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.split()
+
+
+# A bidirectional LSTM's step (concat, loop stores, gather, scatter-add) compiled with empty caches. Numba compiles a
+# formatted shape-mismatch message for each array-to-slice assignment (``out[r, :] = row``), and its string code
+# was 6.6 s of W4's cold compile.
+COMPILE_BIDIRECTIONAL = """
+from graphc import nn
+from graphc.train import language
 model = nn.language_model("lstm", 7, embed=3, hidden=4, bidirectional=True)
 step = graphc.compile_step(model.loss, model.params, lr=0.1)
 rng = np.random.default_rng(0)
 feeds = {**graphc.init_params(model.params), "tokens": rng.integers(0, 7, (3, 2)),
          "targets": rng.integers(0, 7, (3, 2)), **language.zero_state(model, 2)}
 step(feeds)
-print(" ".join(sorted(set(compiled))))
 """
 
 
 def test_compiled_code_assigns_no_array_to_a_slice(tmp_path):
-    environment = {**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path), "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
-                   "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", COMPILE_BIDIRECTIONAL], cwd=ROOT, env=environment,
-                            capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr
-    compiled = result.stdout.split()
+    compiled = compiled_functions(COMPILE_BIDIRECTIONAL, tmp_path)
     assert "run" in compiled and "copy" in compiled and "gather_rows" in compiled  # the listener saw them compile
     assert not [name for name in compiled if "raise_with_shape_context" in name or "unicode" in name], compiled
 
 
-# Which functions Numba compiles for an MLP's training step, in a new process over the caches of the test.
+# An MLP's training step, its layer sizes given as the script's arguments.
 COMPILE_MLP = """
-import sys
-import numpy as np, graphc
-from numba.core import event
 from graphc.models import mlp
-compiled = []
-class Listener(event.Listener):
-    def on_start(self, ev):
-        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
-    def on_end(self, ev):
-        pass
-event.register("numba:compile", Listener())
 sizes = tuple(int(s) for s in sys.argv[1:])
 model = mlp.build(sizes=sizes)
 step = graphc.compile_step(model.loss, model.params, lr=0.1)
 rng = np.random.default_rng(0)
 step({**graphc.init_params(model.params), "x": rng.normal(size=(5, sizes[0])).astype(np.float32),
       "labels": rng.integers(0, sizes[-1], 5)})
-print(" ".join(sorted(set(compiled))))
 """
 
 
 def test_a_new_model_loads_the_runtime_kernels_another_model_compiled(tmp_path):
     # Products, contiguous copies and allocations are calls of runtime kernels, so Numba's implementations of
     # np.dot and np.ascontiguousarray are compiled once per signature and cached, not again for every model.
-    environment = {**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path), "NUMBA_CACHE_DIR": str(tmp_path / "numba"),
-                   "PYTHONPATH": str(ROOT)}
-
-    def compiled(*sizes):
-        result = subprocess.run([sys.executable, "-c", COMPILE_MLP, *map(str, sizes)], cwd=ROOT, env=environment,
-                                capture_output=True, text=True, timeout=300)
-        assert result.returncode == 0, result.stderr
-        return result.stdout.split()
-
-    first = compiled(6, 16, 4)
+    first = compiled_functions(COMPILE_MLP, tmp_path, 6, 16, 4)
     assert {"run", "dot", "contiguous", "row_cross_entropy"} <= set(first), first
-    second = compiled(6, 16, 8, 4)  # another structure: a layer more
+    second = compiled_functions(COMPILE_MLP, tmp_path, 6, 16, 8, 4)  # another structure: a layer more
     assert "run" in second
     runtime = {"dot", "contiguous", "empty", "row_cross_entropy", "row_softmax", "column_sum", "one_hot_rows"}
     assert not runtime & set(second) and not [name for name in second if name.startswith("dot_")], second

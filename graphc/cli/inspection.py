@@ -76,14 +76,13 @@ def add_commands(commands) -> None:
 
 
 def picture_size(text: str):
+    """``W,H`` as a pair of numbers, or None for 'natural'; render() says if they are not both positive."""
     if text == "natural":
         return None
     try:
         width, height = (float(part) for part in text.split(","))
     except ValueError:
         raise argparse.ArgumentTypeError(f"is WIDTH,HEIGHT in inches (as 13.33,7.5) or 'natural', not {text}") from None
-    if not (width > 0 and height > 0):
-        raise argparse.ArgumentTypeError(f"needs a positive width and height, got {text}")
     return width, height
 
 

@@ -70,9 +70,11 @@ def draw(picture: Picture) -> graphviz.Digraph:
     numbered = enumerate((n for n in graph.nodes if n.op.nested), start=1)
     loops = {node: Loop(node, number, picture.unroll) for number, node in numbered if not collapsed_scope(node)}
 
+    clusters = {**kernels, **loops}
+
     def drawn_by_cluster(node: Node) -> bool:
         """A result of a fused kernel or a loop: drawn as the member of the cluster that computes it."""
-        return node.op.projection and node.inputs[0] in {**kernels, **loops}
+        return node.op.projection and node.inputs[0] in clusters
 
     def refs(node: Node) -> list[str]:
         """Where ``node`` is drawn: one id, or one per step for a loop's stacked output when unrolled."""
