@@ -31,8 +31,9 @@ demo: setup
 lint: setup-dev
 	$(PY) -m ruff check .
 
+# One test process per core (pytest-xdist): compiling is single-threaded, and each process keeps its own caches.
 test: lint
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n auto
 
 docs: setup-dev
 	$(PY) scripts/optimizer_report.py
