@@ -83,6 +83,18 @@ def test_named_dimensions_flow_through_reshape_and_bind_at_evaluation():
     np.testing.assert_array_equal(graphc.evaluate(h[1:, -1], {"h": value}), value[1:, -1])
 
 
+def test_reshape_infers_a_named_size_and_refuses_one_that_does_not_divide():
+    h = graphc.input("h", ("time", "batch", 4))
+    flat = h.reshape("batch", -1)
+    assert flat.shape == (dim_symbol("batch"), dim_symbol("time") * 4)
+    steps = graphc.input("steps", (dim_symbol("time") * dim_symbol("batch") + dim_symbol("batch"), 3))
+    assert steps.reshape(dim_symbol("time") + 1, -1).shape == (dim_symbol("time") + 1, 3 * dim_symbol("batch"))
+    with pytest.raises(graphc.ShapeError, match="cannot infer -1"):
+        h.reshape(3, -1)
+    with pytest.raises(graphc.ShapeError, match="cannot infer -1"):
+        h.reshape("time", 3, -1)
+
+
 def test_python_scalars_take_the_tensors_dtype():
     x = graphc.input("x", (2,), "float64")
     assert (x * 2).dtype == np.float64 and (2 ** x).dtype == np.float64
