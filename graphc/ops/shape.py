@@ -7,7 +7,17 @@ import numpy as np
 import sympy
 
 from ..errors import ShapeError
-from ..types import TensorType, as_dim, as_shape, broadcast_shapes, format_shape, is_concrete, normalize_axis, size
+from ..types import (
+    TensorType,
+    as_dim,
+    as_shape,
+    broadcast_shapes,
+    format_shape,
+    is_concrete,
+    normalize_axis,
+    quotient,
+    size,
+)
 from .registry import Case, Op, apply, public, register
 
 
@@ -162,11 +172,12 @@ def reshape(x, shape):
         for i, d in enumerate(shape):
             if i != position:
                 known *= as_dim(d)
-        inferred = sympy.sympify(size(x.shape)) / known  # a product of sizes over a product cancels itself
-        if not inferred.is_integer:  # an expanded sum, say (b·t + b) / (t + 1): cancel, far cheaper than simplify
-            inferred = sympy.cancel(inferred)
-        if not (inferred.is_integer and inferred.is_positive) and inferred != 0:
-            raise ShapeError(f"reshape: cannot infer -1 reshaping {format_shape(x.shape)} to {tuple(shape)}")
+        try:
+            inferred = quotient(size(x.shape), known)
+            if not (inferred.is_integer and inferred.is_positive) and inferred != 0:
+                raise ValueError("not a size")
+        except ValueError:
+            raise ShapeError(f"reshape: cannot infer -1 reshaping {format_shape(x.shape)} to {tuple(shape)}") from None
         shape[position] = inferred
     shape = as_shape(shape)
     return x if shape == x.shape else apply("reshape", x, shape=shape)

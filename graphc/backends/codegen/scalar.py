@@ -101,15 +101,6 @@ def product(sizes) -> sympy.Expr:
     return sympy.Mul(*(sympy.sympify(d) for d in sizes))
 
 
-def quotient(total, part) -> sympy.Expr:
-    """``total / part`` for sizes that divide exactly (the rows of a view whose last axis is ``part``), cancelled so
-    that it is a polynomial in the named dimensions: (96 t - 96) / (t - 1) is 96."""
-    result = sympy.cancel(sympy.sympify(total) / sympy.sympify(part))
-    if sympy.fraction(result)[1] != 1:
-        raise ValueError(f"{total} is not a multiple of {part}")
-    return result
-
-
 def index_expression(shape: tuple, space: tuple, loop: list[str], starts=None) -> str:
     """How an input of ``shape`` is read inside loops over ``space`` (NumPy broadcasting, aligned right), shifted by
     ``starts`` per axis when it is read through a slice of a larger array."""

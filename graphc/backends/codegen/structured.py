@@ -17,8 +17,9 @@ from ...ops.reduce import ArgMax, AxesSize, Max, Sum
 from ...ops.shape import Reshape, ReshapeLike, StopGradient, Transpose
 from ...ops.slicing import Concat, PadSlice, Slice
 from ...ops.softmax import LogSoftmax, Softmax
+from ...types import quotient
 from .program import emits, loop, threads_requested
-from .scalar import index_expression, product, quotient, shape_text, size_text
+from .scalar import index_expression, product, shape_text, size_text
 
 
 class StructuredOps:
