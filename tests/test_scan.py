@@ -165,8 +165,8 @@ def test_compiled_source_does_not_grow_with_the_sequence_length(backend):
     assert len(short.splitlines()) == len(long.splitlines())
     if backend == "cpu":  # the length is an argument (a fixed size): both lengths run one program
         assert short == long
-        assert re.search(r"in range\(dim_fixed\d+\):", long)
-        assert re.search(r"in range\(\(dim_fixed\d+ - 1\), -1, -1\):", long)
+        assert re.search(r"for t in range\(dim\d+\):", long)  # in the loops' functions (codegen/outline.py)
+        assert re.search(r"for t in range\(\(dim\d+ - 1\), -1, -1\):", long)
     else:  # CUDA writes every size into its kernels
         assert f"range({length})" in long and f"range({length - 1}, -1, -1)" in long
 
@@ -178,13 +178,20 @@ def test_a_matrix_multiplied_by_at_every_step_is_packed_once_before_each_loop():
     fn = gc.compile([loss] + gc.grad(loss, list(wrt)))
     fn(FEEDS)
     lines = fn.source.splitlines()
-    loops = [k for k, line in enumerate(lines) if re.match(r"\s*for \w+_t in range", line)]
-    assert len(loops) == 2  # forward and backward
-    for start, stop in zip(loops, loops[1:] + [len(lines)]):
-        before = [line for line in lines[:start] if "rp.pack_panels(" in line]
-        inside = [line for line in lines[start:stop] if "rp.packed_product(" in line]
-        assert inside and all(re.search(r"(\w+_packed), ", line).group(1) in "\n".join(before) for line in inside)
-        assert not any("rt.dot(" in line for line in lines[start:stop] if line.startswith(" " * 8))
+    calls = [(k, line) for k, line in enumerate(lines) if re.match(r"    loop\d+\(", line)]
+    assert len(calls) == 2  # forward and backward, each a function of its own (codegen/outline.py)
+    for position, call in calls:
+        name, arguments = re.match(r"\s*(\w+)\((.*)\)", call).groups()
+        start = lines.index(next(line for line in lines if line.startswith(f"def {name}(")))
+        parameters = re.match(r"def \w+\((.*)\):", lines[start]).group(1).split(", ")
+        given = dict(zip(parameters, arguments.split(", "), strict=True))
+        body = lines[start + 1:lines.index("", start)]
+        assert body[0].lstrip().startswith("for t in range")
+        packed_here = {re.match(r"\s*(\w+) = rp.pack_panels", line).group(1) for line in lines[:position]
+                       if "rp.pack_panels(" in line}
+        inside = [line for line in body if "rp.packed_product(" in line]
+        assert inside and all(given[re.search(r"(\w+_packed)\b", line).group(1)] in packed_here for line in inside)
+        assert not any("rt.dot(" in line for line in body)
 
 
 @pytest.mark.parametrize("batch", [1, 3, 9, 17])
@@ -223,7 +230,7 @@ def test_a_kernel_writes_the_values_a_step_stores_straight_into_their_stacks(bac
     fn = gc.compile(outputs, backend=backend)
     for got, want in zip(fn(FEEDS), gc.evaluate(outputs, FEEDS)):
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
-    direct = re.findall(r"= (\w+\[\w+_t\])  # written in place", fn.source)
+    direct = re.findall(r"= (\w+\[(?:\w+_)?t\])  # written in place", fn.source)  # a loop's function: t
     assert len(direct) >= 4  # the forward kernel's gates and cell, at least
     assert not any(f"{row} = " in fn.source for row in direct)  # and no copy into the stack after it
 
@@ -238,3 +245,35 @@ def test_a_carry_that_changes_type_is_reported_on_the_users_line():
         gc.scan(lambda h, xt: (h, 1.0), h0, x)
     with pytest.raises(ShapeError, match="leading"):
         gc.scan(lambda h, xs: (h, None), h0, (x, gc.input("y", (T + 1, B))))
+
+
+def test_loops_of_one_structure_share_one_function_and_equal_the_reference():
+    """Two stacked layers of one cell (other widths: E in, H out; H in, H out): their loops forward and backward
+    are printed once each as functions (codegen/outline.py) and called twice; values and gradients in float64."""
+    x = gc.input("x", (T, "batch", E), "float64")
+    layers = [(gc.param(f"W{k}", (width, 4 * H), dtype="float64"), gc.param(f"U{k}", (H, 4 * H), dtype="float64"))
+              for k, width in enumerate((E, H))]
+    h0 = gc.input("h0", ("batch", H), "float64")
+    sequence = x
+    for W, U in layers:
+        def step(carry, xt, W=W, U=U):
+            h, c = carry
+            z = xt @ W + h @ U
+            i, f, g, o = (z[:, k * H:(k + 1) * H] for k in range(4))
+            c = gc.sigmoid(f) * c + gc.sigmoid(i) * gc.tanh(g)
+            h = gc.sigmoid(o) * gc.tanh(c)
+            return (h, c), h
+
+        _, sequence = gc.scan(step, (h0, h0), sequence)
+    loss = (sequence * sequence).sum()
+    wrt = [x, h0, *(p for layer in layers for p in layer)]
+    outputs = [loss] + gc.grad(loss, wrt)
+    rng = np.random.default_rng(3)
+    feeds = {"x": rng.normal(size=(T, 2, E)), "h0": rng.normal(size=(2, H)),
+             **{p.name: rng.normal(size=p.shape) * 0.5 for layer in layers for p in layer}}
+    fn = gc.compile(outputs)
+    for got, want in zip(fn(feeds), gc.evaluate(outputs, feeds), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    functions = re.findall(r"^def (loop\d+)\(", fn.source, re.MULTILINE)
+    calls = re.findall(r"^    (loop\d+)\(", fn.source, re.MULTILINE)
+    assert len(calls) == 4 and sorted(set(calls)) == sorted(functions) and len(functions) == 2

@@ -1,7 +1,8 @@
 """The Numba CPU code generator: a lowered program printed as one Python module with one ``@njit`` entry point.
 
 Every node becomes a commented line (or a loop nest, for an element-wise kernel) in ``run``, so one call pays one
-Python-to-native transition. Element-wise kernels print their SymPy expressions as scalar code, common
+Python-to-native transition; a loop over a scan's steps is a function ``run`` calls, one per structure
+(``outline.py``). Element-wise kernels print their SymPy expressions as scalar code, common
 subexpressions shared; structured ops are printed by the methods of ``structured.py`` (matrix products through BLAS,
 ``np.dot`` by way of ``rt.dot``; the rest through the row kernels of ``runtime/cpu.py``). The CUDA generator
 (``cuda.py``) is this emitter with the methods that make and move arrays, and loop over elements, overridden.
@@ -19,6 +20,7 @@ from ...ir import Node
 from ...ops.fused import input_symbol
 from ...ops.slicing import Slice
 from ..lowering import Lowered
+from .outline import outline
 from .program import comment, handlers_of, preamble, program, threads_requested
 from .scalar import ScalarPrinter, index_expression, product, shape_text, size_text
 from .structured import StructuredOps
@@ -64,6 +66,7 @@ class Emitter(StructuredOps):
         self.parallel = False
         self.random = False
         self.packed: dict[Node, str] = {}  # a loop body's captured matrices -> their packed copies
+        self.loops: list[tuple[int, int]] = []  # the lines of each loop over a scan's steps, [start, stop)
 
     # --- names ---------------------------------------------------------------------------------------------------
     def name(self, node: Node) -> str:
@@ -203,6 +206,8 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
     """The module source: the entry point ``run`` and what the caller needs to call it."""
     emitter = Emitter(lowered)
     arguments, returned = program(emitter, writes or {})
+    # prange needs a parallel function; outlined loops are only for the single-threaded code
+    functions, lines = ([], emitter.lines) if emitter.parallel else outline(emitter.lines, emitter.loops, arguments)
     header = [
         f'"""graphc CPU kernels. Generated; do not edit. key {key}"""',
         "import math",
@@ -218,8 +223,9 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         *preamble(lowered),
         "",
         "",
+        *functions,
         f"@njit(error_model='numpy', parallel={emitter.parallel})",
         f"def run({', '.join(arguments)}):",
     ]
     seeding = ["    np.random.seed(seed)"] if emitter.random else []
-    return "\n".join(header + seeding + emitter.lines + [f"    return ({''.join(r + ', ' for r in returned)})"]) + "\n"
+    return "\n".join(header + seeding + lines + [f"    return ({''.join(r + ', ' for r in returned)})"]) + "\n"

@@ -117,6 +117,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
             emitter.emit(f"{captured[position]}_rows = {emitter.contiguous(captured[position])}")
             captured[position] += "_rows"
     t = f"{emitter.lowered.names[node]}_t"
+    start = len(emitter.lines)
     emitter.emit(f"for {t} in range({size_text(length - 1)}, -1, -1):" if reverse else
                  f"for {t} in range({size_text(length)}):")
     for placeholder, carry in zip(body.carries, state):
@@ -157,6 +158,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     for i, (carry, value) in enumerate(zip(state, new)):
         if body.outputs[i] is not body.carries[i]:
             emitter.assign(carry, value, indent="    ")
+    emitter.loops.append((start, len(emitter.lines)))
 
 
 def _multiplied_by(body: Lowered, placeholder: Node) -> bool:
