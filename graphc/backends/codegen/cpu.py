@@ -104,8 +104,17 @@ class Emitter(StructuredOps):
         return f"rt.contiguous({value})"
 
     def permuted(self, value: str, shape: tuple, order: tuple) -> str:
-        """``value`` (of ``shape``) with its axes in ``order``, contiguous."""
-        return f"rt.contiguous(np.transpose({value}, {tuple(order)}))"
+        """``value`` (of ``shape``) with its axes in ``order``, copied into a new contiguous array by a loop nest.
+        Numba's ``np.transpose`` with axes compiles a formatted error message: 4.8 s for one rank-3 signature,
+        against 0.6 s for a loop (measured in new processes, Intel Xeon, 2026-12-03)."""
+        name = f"{value}_axes{''.join(map(str, order))}"
+        self.emit(f"{name} = rt.empty({shape_text(tuple(shape[axis] for axis in order))}, {value}.dtype)")
+        loop = [f"i{axis}" for axis in range(len(order))]
+        for axis, extent in enumerate(shape[axis] for axis in order):
+            self.emit(f"{'    ' * axis}for {loop[axis]} in range({size_text(extent)}):")
+        source = [loop[order.index(axis)] for axis in range(len(order))]
+        self.emit(f"{'    ' * len(order)}{name}[{', '.join(loop)}] = {value}[{', '.join(source)}]")
+        return name
 
     def assign(self, target: str, value: str, indent: str = "") -> None:
         self.emit(f"{indent}rt.copy({value}, {target})")
