@@ -25,8 +25,21 @@ def test_loops_that_differ_only_in_names_share_one_function():
     assert sum(line.startswith("def ") for line in functions) == 1
 
 
+def test_a_loop_of_a_structure_seen_once_stays_inline():
+    lines = ["    c = b.copy()", *loop("a", "c", "dim_n"), "    print(c)"]
+    assert outline(lines, [(1, 6)], ARGUMENTS) == ([], lines)
+
+
 def test_a_loop_that_rebinds_a_name_of_run_or_binds_one_read_after_it_stays_inline():
-    rebinding = ["    s = a", "    for x_t in range(dim_n):", "        s = b", "    print(s)"]
-    assert outline(rebinding, [(1, 3)], ARGUMENTS) == ([], rebinding)
-    read_after = ["    for x_t in range(dim_n):", "        last = a[x_t]", "    print(last)"]
-    assert outline(read_after, [(0, 2)], ARGUMENTS) == ([], read_after)
+    def twice(binding: str) -> list[str]:
+        return [f"    for {step} in range(dim_n):\n        {binding} = a[{step}]" for step in ("x_t", "y_t")]
+
+    for before, binding, after in (["    s = b"], "s", []), ([], "last", ["    print(last)"]):
+        lines = [*before, *"\n".join(twice(binding)).splitlines(), *after]
+        regions = [(len(before), len(before) + 2), (len(before) + 2, len(before) + 4)]
+        assert outline(lines, regions, ARGUMENTS) == ([], lines)
+    # two such loops, each binding a name of its own: one function
+    lines = [line.replace("last", name) for name, loop_lines in zip(("first", "second"), twice("last"))
+             for line in loop_lines.splitlines()]
+    functions, body = outline(lines, [(0, 2), (2, 4)], ARGUMENTS)
+    assert body == ["    loop0(dim_n, a)", "    loop0(dim_n, a)"] and "def loop0(dim0, v0):" in functions

@@ -66,7 +66,7 @@ class Emitter(StructuredOps):
         self.parallel = False
         self.random = False
         self.packed: dict[Node, str] = {}  # a loop body's captured matrices -> their packed copies
-        self.loops: list[tuple[int, int]] = []  # the lines of each loop over a scan's steps, [start, stop)
+        self.loops: list[tuple[int, int]] = []  # the lines [start, stop) of each loop over a scan's steps
 
     # --- names ---------------------------------------------------------------------------------------------------
     def name(self, node: Node) -> str:

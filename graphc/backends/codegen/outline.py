@@ -1,17 +1,21 @@
-"""Loops printed as functions of their own: each top-level loop of ``run`` (a ``scan``) becomes a call of a
-function that takes the arrays and sizes the loop reads, and loops that differ only in the names of what they read
-share one function, so Numba types and lowers that code once (a stacked or bidirectional network's layers, a
-custom cell used twice). Loops of one structure print the same text once their names are made canonical (by order
-of first appearance), so the text without its comments is the function's key.
+"""Loops printed as functions of their own: a top-level loop of ``run`` (a ``scan``) whose structure recurs (a
+stacked or bidirectional network's layers, a user's cell applied twice) becomes a call of one function that takes
+the arrays and sizes the loop reads, so Numba types and lowers that code once. Loops of one structure print the
+same text once their names are made canonical (by order of first appearance): the text without its comments is
+the function's key.
 
 What it saves is Numba's typing and lowering, not LLVM's work: Numba links every callee's code into its caller's
-module, optimizes that module again and emits machine code for all of it (a 2-layer bidirectional LSTM's ``run``,
-its eight loops in four functions: 13.6 s of LLVM module passes and 7.0 s emitting code, ``NUMBA_LLVM_PASS_TIMINGS``).
+module, optimizes that module again and emits machine code for all of it (the 2-layer bidirectional LSTM's
+``run`` with its eight loops in four functions: 13.6 s of LLVM module passes and 7.0 s emitting code,
+``NUMBA_LLVM_PASS_TIMINGS=1``). So a loop seen once stays inline: W4's two loops as functions held LLVM's lock
+12.8-14.0 s against 8.8 s inline (``benchmarks/profile_compile.py W4``, empty caches). Element-wise kernels stay
+inline too: W1's four parameter updates as two shared functions made its step 4-9% slower (in-process A/B).
 Single-threaded code only: a loop with ``prange`` would need a parallel function of its own."""
 
 from __future__ import annotations
 
 import ast
+import collections
 import re
 
 IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
@@ -24,26 +28,28 @@ RESULT = re.compile(r"_\d+$")
 
 
 def outline(lines: list[str], regions: list[tuple[int, int]], arguments: list[str]) -> tuple[list[str], list[str]]:
-    """(functions, lines): the source of the loop functions, and ``run``'s body with each region of ``lines`` (a
-    loop, from its ``for`` line to its end) replaced by a call. A region that rebinds a name ``run`` defined
-    before it or reads after it stays inline."""
+    """(functions, lines): the source of the functions, and ``run``'s body with the regions of ``lines`` (loop
+    nests, each from its ``for`` line to its end) whose structure recurs replaced by calls. A region that rebinds
+    a name ``run`` defined before it or reads after it stays inline."""
+    splits = []
+    for start, stop in regions:
+        split = _split(lines[start:stop], defined=_stored(lines[:start]) | set(arguments), later=lines[stop:])
+        key = split and "\n".join(_code(line).rstrip() for line in split[2] if _code(line).strip())
+        splits.append((start, stop, split, key))
+    occurrences = collections.Counter(key for *_, key in splits)
     functions: dict[str, tuple[str, list[str]]] = {}  # key (code without comments) -> (name, source lines)
     body, position = [], 0
-    for start, stop in regions:
+    for start, stop, split, key in splits:
         body += lines[position:start]
         position = stop
-        region = lines[start:stop]
-        split = _split(region, defined=_stored(lines[:start]) | set(arguments), later=lines[stop:])
-        if split is None:
-            body += region
+        if split is None or occurrences[key] == 1:
+            body += lines[start:stop]
             continue
         parameters, names, renamed = split
-        key = "\n".join(_code(line).rstrip() for line in renamed if _code(line).strip())
         if key not in functions:
             name = f"loop{len(functions)}"
             functions[key] = (name, ["@njit(error_model='numpy')", f"def {name}({', '.join(names)}):", *renamed])
-        name = functions[key][0]
-        body.append(f"    {name}({', '.join(parameters)})")
+        body.append(f"    {functions[key][0]}({', '.join(parameters)})")
     body += lines[position:]
     return [line for _, source in functions.values() for line in [*source, "", ""]], body
 
@@ -60,7 +66,8 @@ def _split(region: list[str], defined: set[str], later: list[str]):
     # The step index is t; every parameter and every other name bound inside is renamed by first appearance:
     # sizes dim<k>, the rest v<k>, keeping the suffix that says what a copy is for (_packed, _rows, _next) and a
     # kernel result's number (v<k>_0 for its node v<k>, which the comments name).
-    mapping = {STEP.match(region[0]).group(1): "t"}
+    step = STEP.match(region[0])  # the loop over steps
+    mapping = {step.group(1): "t"}
     counts = {"dim": 0, "v": 0}
 
     def canonical(name: str) -> str:
