@@ -7,9 +7,10 @@ the function's key.
 What it saves is Numba's typing and lowering, not LLVM's work: Numba links every callee's code into its caller's
 module, optimizes that module again and emits machine code for all of it (the 2-layer bidirectional LSTM's
 ``run`` with its eight loops in four functions: 13.6 s of LLVM module passes and 7.0 s emitting code,
-``NUMBA_LLVM_PASS_TIMINGS=1``). So a loop seen once stays inline: W4's two loops as functions held LLVM's lock
-12.8-14.0 s against 8.8 s inline (``benchmarks/profile_compile.py W4``, empty caches). Element-wise kernels stay
-inline too: W1's four parameter updates as two shared functions made its step 4-9% slower (in-process A/B).
+``NUMBA_LLVM_PASS_TIMINGS=1``). So a loop seen once stays inline: there is nothing to share, and W4 with its two
+loops and its update kernels as functions held LLVM's lock 12.8-14.0 s against 8.8 s inline
+(``benchmarks/profile_compile.py W4``, empty caches). Element-wise kernels stay inline: W1's four parameter updates
+as two shared functions made its step 4-9% slower (in-process A/B).
 Single-threaded code only: a loop with ``prange`` would need a parallel function of its own."""
 
 from __future__ import annotations
