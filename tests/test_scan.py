@@ -21,18 +21,22 @@ def leaves():
             gc.param("U", (H, 4 * H)), gc.param("b", (4 * H,)))
 
 
-def lstm(reverse=False, recompute=False):
-    x, h0, c0, W, U, b = leaves()
-
+def lstm_step(W, U, b=None):
+    """The step of an LSTM layer with these weights: (h, c), x_t -> (h, c), h."""
     def step(carry, xt):
         h, c = carry
-        z = xt @ W + h @ U + b
+        z = xt @ W + h @ U if b is None else xt @ W + h @ U + b
         i, f, g, o = (z[:, k * H:(k + 1) * H] for k in range(4))
         c = gc.sigmoid(f) * c + gc.sigmoid(i) * gc.tanh(g)
         h = gc.sigmoid(o) * gc.tanh(c)
         return (h, c), h
 
-    (h, c), hs = gc.scan(step, (h0, c0), x, reverse=reverse, recompute=recompute)
+    return step
+
+
+def lstm(reverse=False, recompute=False):
+    x, h0, c0, W, U, b = leaves()
+    (h, c), hs = gc.scan(lstm_step(W, U, b), (h0, c0), x, reverse=reverse, recompute=recompute)
     loss = (hs * hs).sum() + (h * c).sum()
     return loss, (x, h0, c0, W, U, b)
 
@@ -249,15 +253,7 @@ def test_loops_of_one_structure_share_one_function_and_equal_the_reference():
     h0 = gc.input("h0", ("batch", H), "float64")
     sequence = x
     for W, U in layers:
-        def step(carry, xt, W=W, U=U):
-            h, c = carry
-            z = xt @ W + h @ U
-            i, f, g, o = (z[:, k * H:(k + 1) * H] for k in range(4))
-            c = gc.sigmoid(f) * c + gc.sigmoid(i) * gc.tanh(g)
-            h = gc.sigmoid(o) * gc.tanh(c)
-            return (h, c), h
-
-        _, sequence = gc.scan(step, (h0, h0), sequence)
+        _, sequence = gc.scan(lstm_step(W, U), (h0, h0), sequence)
     loss = (sequence * sequence).sum()
     wrt = [x, h0, *(p for layer in layers for p in layer)]
     outputs = [loss] + gc.grad(loss, wrt)

@@ -174,10 +174,10 @@ def reshape(x, shape):
                 known *= as_dim(d)
         try:
             inferred = quotient(size(x.shape), known)
-            if not (inferred.is_integer and inferred.is_positive) and inferred != 0:
-                raise ValueError("not a size")
         except ValueError:
-            raise ShapeError(f"reshape: cannot infer -1 reshaping {format_shape(x.shape)} to {tuple(shape)}") from None
+            inferred = None  # does not divide
+        if inferred is None or not (inferred.is_integer and inferred.is_positive or inferred == 0):
+            raise ShapeError(f"reshape: cannot infer -1 reshaping {format_shape(x.shape)} to {tuple(shape)}")
         shape[position] = inferred
     shape = as_shape(shape)
     return x if shape == x.shape else apply("reshape", x, shape=shape)

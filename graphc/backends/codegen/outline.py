@@ -9,8 +9,8 @@ module, optimizes that module again and emits machine code for all of it (the 2-
 ``run`` with its eight loops in four functions: 13.6 s of LLVM module passes and 7.0 s emitting code,
 ``NUMBA_LLVM_PASS_TIMINGS=1``). So a loop seen once stays inline: there is nothing to share, and W4 with its two
 loops and its update kernels as functions held LLVM's lock 12.8-14.0 s against 8.8 s inline
-(``benchmarks/profile_compile.py W4``, empty caches). Element-wise kernels stay inline: W1's four parameter updates
-as two shared functions made its step 4-9% slower (in-process A/B).
+(``benchmarks/profile_compile.py W4``, empty caches). Element-wise kernels stay inline: W1's recurring ones (the
+optimizer's updates recur) as shared functions made its step 4-10% slower (in-process A/B).
 Single-threaded code only: a loop with ``prange`` would need a parallel function of its own."""
 
 from __future__ import annotations
@@ -32,9 +32,13 @@ def outline(lines: list[str], regions: list[tuple[int, int]], arguments: list[st
     """(functions, lines): the source of the functions, and ``run``'s body with the regions of ``lines`` (loop
     nests, each from its ``for`` line to its end) whose structure recurs replaced by calls. A region that rebinds
     a name ``run`` defined before it or reads after it stays inline."""
+    names = _names(lines)
     splits = []
     for start, stop in regions:
-        split = _split(lines[start:stop], defined=_stored(lines[:start]) | set(arguments), later=lines[stop:])
+        bound = {name for line, name, stored in names if stored and start <= line < stop}
+        defined = {name for line, name, stored in names if stored and line < start} | set(arguments)
+        later = {name for line, name, stored in names if not stored and line >= stop}
+        split = _split(lines[start:stop], bound, defined, later)
         key = split and "\n".join(_code(line).rstrip() for line in split[2] if _code(line).strip())
         splits.append((start, stop, split, key))
     occurrences = collections.Counter(key for *_, key in splits)
@@ -55,12 +59,12 @@ def outline(lines: list[str], regions: list[tuple[int, int]], arguments: list[st
     return [line for _, source in functions.values() for line in [*source, "", ""]], body
 
 
-def _split(region: list[str], defined: set[str], later: list[str]):
+def _split(region: list[str], bound: set[str], defined: set[str], later: set[str]):
     """(the names the region reads from ``run``, in order; their names in the function; the region with canonical
-    names), or None when a name the region binds is not its own."""
-    bound = _stored(region)
+    names), or None when a name the region binds (``bound``) is one ``run`` bound before it (``defined``) or reads
+    after it (``later``)."""
     stored = {name for name in bound if not KEPT.match(name)}  # kept names are bound before every use
-    if stored & (defined | _loaded(later)):
+    if stored & (defined | later):
         return None
     parameters = list(dict.fromkeys(name for line in region for name in IDENTIFIER.findall(_code(line))
                                     if name in defined and name not in bound))
@@ -93,14 +97,8 @@ def _code(line: str) -> str:
     return line.split("#", 1)[0]
 
 
-def _names(lines: list[str]) -> list[ast.Name]:
-    tree = ast.parse("\n".join(["def region():", *(line for line in lines if _code(line).strip()), "    pass"]))
-    return [node for node in ast.walk(tree) if isinstance(node, ast.Name)]
-
-
-def _stored(lines: list[str]) -> set[str]:
-    return {node.id for node in _names(lines) if isinstance(node.ctx, ast.Store)}
-
-
-def _loaded(lines: list[str]) -> set[str]:
-    return {node.id for node in _names(lines) if isinstance(node.ctx, ast.Load)}
+def _names(lines: list[str]) -> list[tuple[int, str, bool]]:
+    """(line, name, whether it is bound there) for every name in ``lines``, from one parse of them all."""
+    tree = ast.parse("\n".join(["def region():", *lines, "    pass"]))
+    return [(node.lineno - 2, node.id, isinstance(node.ctx, ast.Store)) for node in ast.walk(tree)
+            if isinstance(node, ast.Name)]
