@@ -67,6 +67,7 @@ class Emitter(StructuredOps):
         self.random = False
         self.packed: dict[Node, str] = {}  # a loop body's captured matrices -> their packed copies
         self.loops: list[tuple[int, int]] = []  # the lines [start, stop) of each loop over a scan's steps
+        self.views: set[str] = set()  # names of strided views (slices, transposes): not C-contiguous
 
     # --- names ---------------------------------------------------------------------------------------------------
     def name(self, node: Node) -> str:
@@ -100,8 +101,11 @@ class Emitter(StructuredOps):
     def allocate(self, shape, dtype: str) -> str:
         return f"rt.empty({shape_text(shape)}, np.{dtype})"
 
-    def contiguous(self, value: str) -> str:
-        return f"rt.contiguous({value})"
+    def reshaped(self, value: str, shape: tuple) -> str:
+        """``value`` as a contiguous array of ``shape``: ``runtime/view.py``'s view, no copy of a contiguous one. A
+        slice or a transpose is copied by ``rt.contiguous`` first, compiled once per signature and cached (the
+        view's own copy would be compiled again with every program)."""
+        return f"view({f'rt.contiguous({value})' if value in self.views else value}, {shape_text(shape)})"
 
     def permuted(self, value: str, shape: tuple, order: tuple) -> str:
         """``value`` (of ``shape``) with its axes in ``order``, copied into a new contiguous array by a loop nest.
@@ -228,6 +232,7 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "from graphc.backends.runtime import cpu as rt",
         "from graphc.backends.runtime import packed as rp",
         "from graphc.backends.runtime.jit import njit",
+        "from graphc.backends.runtime.view import view",
         "",
         *preamble(lowered),
         "",

@@ -20,7 +20,7 @@ from ...ops.fused import input_symbol
 from ..lowering import Lowered
 from .cpu import Emitter
 from .program import preamble, program
-from .scalar import ScalarPrinter
+from .scalar import ScalarPrinter, shape_text
 
 
 class DevicePrinter(ScalarPrinter):
@@ -63,8 +63,8 @@ class CudaEmitter(Emitter):
     def allocate(self, shape, dtype: str) -> str:
         return f"rt.empty({shape}, np.{dtype})"
 
-    def contiguous(self, value: str) -> str:
-        return f"rt.contiguous({value})"
+    def reshaped(self, value: str, shape: tuple) -> str:
+        return f"rt.contiguous({value}).reshape({shape_text(shape)})"
 
     def assign(self, target: str, value: str, indent: str = "") -> None:
         self.emit(f"{indent}rt.copy({value}, {target})")

@@ -114,7 +114,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
             packed[placeholder] = f"{captured[position]}_packed"
             emitter.emit(f"{packed[placeholder]} = rp.pack_panels({captured[position]})")
         elif isinstance(tensor.op, Transpose) and len(emitter.shape(tensor)) == 2:
-            emitter.emit(f"{captured[position]}_rows = {emitter.contiguous(captured[position])}")
+            emitter.emit(f"{captured[position]}_rows = {emitter.reshaped(captured[position], emitter.shape(tensor))}")
             captured[position] += "_rows"
     t = f"{emitter.lowered.names[node]}_t"
     start = len(emitter.lines)

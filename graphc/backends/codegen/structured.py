@@ -24,8 +24,12 @@ from .scalar import index_expression, product, shape_text, size_text
 
 class StructuredOps:
     """The structured-op half of ``cpu.Emitter``: each method gets the node, its inputs' names and its resolved
-    attributes, and prints its lines with the emitter's array hooks (``target``, ``contiguous``, ``permuted``,
+    attributes, and prints its lines with the emitter's array hooks (``target``, ``reshaped``, ``permuted``,
     ``assign``, ``allocate``)."""
+
+    def flat(self, name: str, node: Node) -> str:
+        """``name`` (the value of ``node``) as a contiguous 1-D array."""
+        return self.reshaped(name, (product(self.shape(node)),))
 
     def rows(self, name: str, node: Node, axis: int) -> tuple[str, int]:
         """A 2-D (rows, n) view of ``name`` with ``axis`` last (a transposed copy if it is not already last)."""
@@ -34,24 +38,23 @@ class StructuredOps:
         n = shape[axis]
         if axis != len(shape) - 1:
             name = self.permuted(name, shape, tuple(a for a in range(len(shape)) if a != axis) + (axis,))
-        return f"{self.contiguous(name)}.reshape(({size_text(quotient(product(shape), n))}, {size_text(n)}))", n
+        return self.reshaped(name, (quotient(product(shape), n), n)), n
 
     @emits(MatMul)
     def op_matmul(self, node, a, b):
         out = self.target(node)
-        # BLAS takes C- or F-ordered operands; a slice is neither.
-        a, b = (self.contiguous(name) if isinstance(value.op, Slice) else name
-                for name, value in zip((a, b), node.inputs))
         shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
         if len(shape_out) == 2 and node.inputs[1] in self.packed:  # a loop's weight, packed before the loop
             kernel = "threaded_product" if threads_requested() else "packed_product"
-            self.emit(f"rp.{kernel}({self.contiguous(a)}, {self.packed[node.inputs[1]]}, {out})")
+            self.emit(f"rp.{kernel}({self.reshaped(a, shape_a)}, {self.packed[node.inputs[1]]}, {out})")
             return
-        if len(shape_out) == 2:  # BLAS takes C- or F-ordered operands: a transposed view needs no copy
+        # BLAS takes C- or F-ordered operands: a transposed view needs no copy, a slice is neither
+        a, b = (self.reshaped(name, self.shape(value)) if isinstance(value.op, Slice) else name
+                for name, value in zip((a, b), node.inputs))
+        if len(shape_out) == 2:
             self.emit(f"{self.product}({a}, {b}, {out})")
             return
-        a, b = self.contiguous(a), self.contiguous(b)
-        self.emit(f"left, right = {a}, {b}")
+        self.emit(f"left, right = {self.reshaped(a, shape_a)}, {self.reshaped(b, shape_b)}")
         batch = shape_out[:-2]
         loop = [f"b{i}" for i in range(len(batch))]
         indent = ""
@@ -60,8 +63,9 @@ class StructuredOps:
             indent += "    "
         left_index = index_expression(shape_a[:-2], batch, loop)
         right_index = index_expression(shape_b[:-2], batch, loop)
-        self.emit(f"{indent}{self.product}({self.contiguous(f'left[{left_index}]')}, "
-                  f"{self.contiguous(f'right[{right_index}]')}, {out}[{', '.join(loop)}])".replace("[]", ""))
+        self.emit(f"{indent}{self.product}({self.reshaped(f'left[{left_index}]', shape_a[-2:])}, "
+                  f"{self.reshaped(f'right[{right_index}]', shape_b[-2:])}, {out}[{', '.join(loop)}])"
+                  .replace("[]", ""))
 
     def reduction(self, node, x, axes, kernel):
         shape = self.shape(node.inputs[0])
@@ -69,14 +73,13 @@ class StructuredOps:
         out = self.target(node)
         count = product([shape[a] for a in axes])
         if kernel == "row_sum" and list(axes) == list(range(len(axes))) and kept:  # leading axes: no transpose
-            self.emit(f"rt.column_sum({self.contiguous(x)}.reshape(({size_text(count)}, "
-                      f"{size_text(quotient(product(shape), count))})),"
-                      f" {out}.reshape(-1))")
+            self.emit(f"rt.column_sum({self.reshaped(x, (count, quotient(product(shape), count)))}, "
+                      f"{self.flat(out, node)})")
             return
         order = tuple(kept + list(axes))
-        view = self.permuted(x, shape, order) if order != tuple(range(len(shape))) else self.contiguous(x)
-        self.emit(f"rt.{kernel}({view}.reshape(({size_text(quotient(product(shape), count))}, {size_text(count)})), "
-                  f"{out}.reshape(-1))")
+        view = self.permuted(x, shape, order) if order != tuple(range(len(shape))) else x
+        self.emit(f"rt.{kernel}({self.reshaped(view, (quotient(product(shape), count), count))}, "
+                  f"{self.flat(out, node)})")
 
     @emits(Sum)
     def op_sum(self, node, x, axes, keepdims):
@@ -101,12 +104,12 @@ class StructuredOps:
         axis = axis % len(shape)
         view, n = self.rows(x, node, axis)
         if axis == len(shape) - 1:
-            self.emit(f"rt.{kernel}({view}, {out}.reshape(({size_text(quotient(product(shape), n))}, {size_text(n)})))")
+            self.emit(f"rt.{kernel}({view}, {self.reshaped(out, (quotient(product(shape), n), n))})")
             return
         moved = tuple(d for a, d in enumerate(shape) if a != axis) + (n,)
         inverse = tuple(int(a) for a in np.argsort([a for a in range(len(shape)) if a != axis] + [axis]))
         self.emit(f"moved = {self.allocate(moved, node.type.dtype.name)}")
-        self.emit(f"rt.{kernel}({view}, moved.reshape(({size_text(quotient(product(shape), n))}, {size_text(n)})))")
+        self.emit(f"rt.{kernel}({view}, {self.reshaped('moved', (quotient(product(shape), n), n))})")
         self.assign(out, self.permuted("moved", moved, inverse))
 
     @emits(Softmax)
@@ -125,7 +128,8 @@ class StructuredOps:
     def labelled(self, node, values, labels, kernel):
         out = self.target(node)
         view, n = self.rows(values, node.inputs[0], -1)
-        self.emit(f"rt.{kernel}({view}, {self.contiguous(labels)}.reshape(-1), {out}.reshape(-1), {self.check(node)})")
+        self.emit(f"rt.{kernel}({view}, {self.flat(labels, node.inputs[1])}, {self.flat(out, node)}, "
+                  f"{self.check(node)})")
 
     @emits(CrossEntropy)
     def op_cross_entropy(self, node, logits, labels):
@@ -138,22 +142,24 @@ class StructuredOps:
     @emits(Gather)
     def op_gather(self, node, table, indices):
         out = self.target(node)
-        rows, width = size_text(self.shape(node.inputs[0])[0]), size_text(product(self.shape(node.inputs[0])[1:]))
-        self.emit(f"rt.gather_rows({self.contiguous(table)}.reshape(({rows}, {width})), "
-                  f"{self.contiguous(indices)}.reshape(-1), {out}.reshape((-1, {width})), {self.check(node)})")
+        rows, width = self.shape(node.inputs[0])[0], product(self.shape(node.inputs[0])[1:])
+        count = product(self.shape(node.inputs[1]))
+        self.emit(f"rt.gather_rows({self.reshaped(table, (rows, width))}, {self.flat(indices, node.inputs[1])}, "
+                  f"{self.reshaped(out, (count, width))}, {self.check(node)})")
 
     @emits(ScatterAdd)
     def op_scatter_add(self, node, indices, updates, rows):
         out = self.target(node)
-        width = size_text(product(self.shape(node)[1:]))
-        self.emit(f"rt.scatter_add_rows({self.contiguous(indices)}.reshape(-1), "
-                  f"{self.contiguous(updates)}.reshape((-1, {width})), {out}.reshape(({size_text(rows)}, {width})), "
+        width, count = product(self.shape(node)[1:]), product(self.shape(node.inputs[0]))
+        self.emit(f"rt.scatter_add_rows({self.flat(indices, node.inputs[0])}, "
+                  f"{self.reshaped(updates, (count, width))}, {self.reshaped(out, (rows, width))}, "
                   f"{self.check(node)})")
 
     @emits(OneHot)
     def op_one_hot(self, node, labels, depth, dtype):
         out = self.target(node)
-        self.emit(f"rt.one_hot_rows({self.contiguous(labels)}.reshape(-1), {out}.reshape((-1, {size_text(depth)})), "
+        count = product(self.shape(node.inputs[0]))
+        self.emit(f"rt.one_hot_rows({self.flat(labels, node.inputs[0])}, {self.reshaped(out, (count, depth))}, "
                   f"{self.check(node)})")
 
     @emits(Uniform)
@@ -167,7 +173,7 @@ class StructuredOps:
 
     @emits(Reshape)
     def op_reshape(self, node, x, shape):
-        self.alias(node, f"{self.contiguous(x)}.reshape({shape_text(self.shape(node))})")
+        self.alias(node, self.reshaped(x, self.shape(node)))
 
     @emits(ReshapeLike)
     def op_reshape_like(self, node, x, like):
@@ -177,6 +183,7 @@ class StructuredOps:
     def op_transpose(self, node, x, axes):
         if len(axes) == 2:  # a view (F-ordered); matmul reads it as it is, loops index it
             self.alias(node, f"np.transpose({x})")
+            self.views.add(self.name(node))
         else:
             self.alias(node, self.permuted(x, self.shape(node.inputs[0]), tuple(axes)))
 
@@ -200,6 +207,7 @@ class StructuredOps:
     @emits(Slice)
     def op_slice(self, node, x, index):
         self.alias(node, f"{x}[{self.slices(index)}]")  # a view: kernels read it in place
+        self.views.add(self.name(node))
 
     @emits(PadSlice)
     def op_pad_slice(self, node, x, like, index):
@@ -214,6 +222,8 @@ class StructuredOps:
     @emits(StopGradient)
     def op_stop_gradient(self, node, x):
         self.alias(node, x)
+        if x in self.views:
+            self.views.add(self.name(node))
 
     @emits(Scan)
     def op_scan(self, node, *arguments, body, reverse, length, recompute):

@@ -71,7 +71,7 @@ def dot(a, b, out):
 
 @njit(**JIT)
 def contiguous(x):
-    """``np.ascontiguousarray`` (no copy of a contiguous array), compiled once per signature as ``dot`` is."""
+    """``np.ascontiguousarray``, compiled once per signature as ``dot`` is."""
     return np.ascontiguousarray(x)
 
 
