@@ -54,16 +54,18 @@ def test_every_op_and_its_gradient_matches_the_reference(backend):
         np.testing.assert_allclose(ours, reference, rtol=1e-9, atol=1e-9, err_msg=name)
 
 
-# Random graphs through a compiled backend: on the CPU 8 programs of 4 graphs each (32 per run, one Numba
-# compilation per program), under the CUDA simulator 8 graphs. Programs of 25 graphs (200 per run) took about 11
-# minutes with the CUDA cases on 2026-12-02: a program's compile time grows with its size.
+# Random graphs through a compiled backend: on the CPU 200 per run, in 5 parts (so that pytest-xdist spreads them)
+# of 10 programs of 4 graphs each (one Numba compilation per program; a program's compile time grows with its
+# size); under the CUDA simulator 10 graphs, one per program. The five CPU parts took 51-65 s each (295 s in all,
+# 185 s of wall time under -n 2; Intel Xeon, 2026-12-03, pytest --durations).
 GRAPHS_PER_PROGRAM = {"cpu": 4, "cuda": 1}
+PARTS = [("cpu", part) for part in range(5)] + [("cuda", 0)]
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=10, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
-@pytest.mark.parametrize("target", ["cpu", "cuda"])  # hypothesis takes no function-scoped fixture
-def test_random_graphs_match_the_reference(target, data):
+@pytest.mark.parametrize(("target", "part"), PARTS)  # hypothesis takes no function-scoped fixture
+def test_random_graphs_match_the_reference(target, part, data):
     cases = [data.draw(random_graph(max_steps=8)) for _ in range(GRAPHS_PER_PROGRAM[target])]
     feeds = cases[0][2]  # every random graph reads the same inputs
     outputs = [value for loss, inputs, _ in cases for value in [loss] + graphc.grad(loss, inputs)]
