@@ -242,6 +242,29 @@ def test_a_new_model_loads_the_runtime_kernels_another_model_compiled(tmp_path):
     assert not runtime & set(second) and not [name for name in second if name.startswith("dot_")], second
 
 
+# A cross-entropy over 5 classes, after an embedding lookup when argv[1] is "lookup": its index check is then the
+# second of the program (number 1), else the first (number 0).
+COMPILE_CHECKED = """
+x = graphc.input("x", (4, 5), "float64")
+labels = graphc.input("labels", (4,), "int64")
+if sys.argv[1] == "lookup":
+    table = graphc.input("table", (5, 5), "float64")
+    x = x + table[labels]
+loss = graphc.cross_entropy(x, labels)
+rng = np.random.default_rng(0)
+graphc.compile(loss)({"x": rng.normal(size=(4, 5)), "labels": np.array([0, 4, 2, 1]), "table": rng.normal(size=(5, 5))})
+"""
+
+
+def test_checked_kernels_are_shared_whatever_their_check_number(tmp_path):
+    # A check number passed as a literal made Numba compile row_cross_entropy (and out_of_range) once per number.
+    first = compiled_functions(COMPILE_CHECKED, tmp_path, "plain")
+    assert {"run", "row_cross_entropy", "out_of_range"} <= set(first), first
+    second = compiled_functions(COMPILE_CHECKED, tmp_path, "lookup")
+    assert "run" in second and "gather_rows" in second, second
+    assert not {"row_cross_entropy", "out_of_range"} & set(second), second
+
+
 def test_unknown_backends_are_refused_clearly():
     x = graphc.input("x", (2,))
     with pytest.raises(graphc.GraphcError, match="unknown backend 'tpu'"):

@@ -96,6 +96,18 @@ def shape_text(shape) -> str:
     return f"({', '.join(size_text(d) for d in shape)}{',' if len(shape) == 1 else ''})"
 
 
+def argument_text(value) -> str:
+    """A size or number passed to a runtime kernel. A literal is wrapped in ``np.int64``: Numba compiles a kernel
+    called with a literal for that value (W4's four checked kernels compiled ``out_of_range`` four times, once per
+    check number, and a model whose cross-entropy had another number compiled ``row_cross_entropy`` again)."""
+    return f"np.int64({size_text(value)})" if sympy.sympify(value).is_Integer else size_text(value)
+
+
+def argument_shape(shape) -> str:
+    """A shape passed to a runtime kernel (an allocation): ``argument_text`` of each size."""
+    return f"({', '.join(argument_text(d) for d in shape)}{',' if len(shape) == 1 else ''})"
+
+
 def product(sizes) -> sympy.Expr:
     """The product of sizes, exact (an Integer when every size is known)."""
     return sympy.Mul(*(sympy.sympify(d) for d in sizes))

@@ -19,7 +19,7 @@ from ...ops.slicing import Concat, PadSlice, Slice
 from ...ops.softmax import LogSoftmax, Softmax
 from ...types import quotient
 from .program import emits, loop, threads_requested
-from .scalar import index_expression, product, shape_text, size_text
+from .scalar import argument_text, index_expression, product, shape_text, size_text
 
 
 class StructuredOps:
@@ -96,7 +96,7 @@ class StructuredOps:
     @emits(AxesSize)
     def op_axes_size(self, node, x, axes):
         out = self.target(node)
-        self.emit(f"rt.fill({out}, {size_text(product([self.shape(node.inputs[0])[a] for a in axes]))})")
+        self.emit(f"rt.fill({out}, {argument_text(product([self.shape(node.inputs[0])[a] for a in axes]))})")
 
     def axis_op(self, node, x, axis, kernel):
         out = self.target(node)
@@ -123,7 +123,7 @@ class StructuredOps:
     def check(self, node) -> str:
         """The arguments by which a kernel reports an index out of range: the status array and this node's check
         number."""
-        return f"status, {(self.lowered.root or self.lowered).checked.index(node)}"
+        return f"status, {argument_text((self.lowered.root or self.lowered).checked.index(node))}"
 
     def labelled(self, node, values, labels, kernel):
         out = self.target(node)
@@ -212,7 +212,7 @@ class StructuredOps:
     @emits(PadSlice)
     def op_pad_slice(self, node, x, like, index):
         self.alias(node, self.allocate(self.shape(node), node.type.dtype.name))
-        self.emit(f"rt.fill({self.name(node)}, 0)")
+        self.emit(f"rt.fill({self.name(node)}, {argument_text(0)})")
         self.assign(f"{self.name(node)}[{self.slices(index)}]", x)
 
     @emits(Item)
