@@ -102,9 +102,8 @@ class Emitter(StructuredOps):
         return f"rt.empty({argument_shape(shape)}, np.{dtype})"
 
     def reshaped(self, value: str, shape: tuple) -> str:
-        """``value`` as a contiguous array of ``shape``: ``runtime/view.py``'s view, no copy of a contiguous one. A
-        slice or a transpose is copied by ``rt.contiguous`` first, compiled once per signature and cached (the
-        view's own copy would be compiled again with every program)."""
+        """``value`` as a contiguous array of ``shape``: ``runtime/view.py``'s view of it, or of a copy by
+        ``rt.contiguous`` when it is a strided view (a slice, a transpose)."""
         return f"view({f'rt.contiguous({value})' if value in self.views else value}, {shape_text(shape)})"
 
     def permuted(self, value: str, shape: tuple, order: tuple) -> str:

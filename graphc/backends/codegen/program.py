@@ -129,6 +129,8 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
         emitter.emit(f"    {inner.names[placeholder]} = {value}")
     child = emitter.child(inner)
     child.packed = packed
+    child.views = {inner.names[p] for p, value in zip(body.captures, captured) if value in emitter.views} | {
+        inner.names[p] for p in body.sequences if p.type.shape == ()}  # a scalar step is read as a slice
     direct = []  # the stacks a kernel's per-step result goes straight into
     for stack, value in zip(stacks, body.steps):
         producer, index = (value.inputs[0], value.attr("index")) if value.op.projection else (value, 0)

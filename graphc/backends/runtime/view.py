@@ -1,4 +1,4 @@
-"""``view(x, shape)``: ``np.ascontiguousarray(x).reshape(shape)`` for generated CPU code, without Numba's reshape.
+"""``view(x, shape)``: ``x.reshape(shape)`` of a C-contiguous array for generated CPU code, without Numba's reshape.
 
 The structured ops call their row kernels on 2-D views of their operands, so a program has a reshape at nearly
 every structured op (W4's step: 30, most of them of a contiguous array after ``np.ascontiguousarray``). Numba lowers
@@ -6,36 +6,32 @@ each ``.reshape`` call site in full (the no-copy attempt for any layout, its err
 ``row_sum(contiguous(x).reshape(...), out.reshape(-1))`` compiled in 2.3-2.9 s, the same with ``view`` in 0.85 s,
 plain calls in 0.3 s (new processes, empty caches, Intel Xeon, 2026-12-03).
 
-Generated operands are C-contiguous arrays nearly always (feeds, buffers, new arrays, a stack's step): for them this
-is the same data pointer with new sizes and row-major strides, a few instructions. Another layout (a slice, a
-transposed view) is copied first, as ``np.ascontiguousarray`` would. Every size is given (the code generator knows
-them; no -1), and a total that differs from the operand's raises ValueError: never a view past the data.
+Generated operands are C-contiguous arrays (feeds, buffers, new arrays, a stack's step), and for them this is the
+same data pointer with new sizes and row-major strides, a few instructions. The code generator copies a slice or a
+transposed view first (``rt.contiguous``); another layout is refused when Numba types the call, since a copy made
+here would silently leave a kernel's results in the copy. Every size is given (the code generator knows them; no
+-1), and a total that differs from the operand's raises ValueError: never a view past the data.
 """
 
 from __future__ import annotations
 
-import numpy as np
 from numba import types
 from numba.core import cgutils
-from numba.core.imputils import impl_ret_borrowed, impl_ret_new_ref
+from numba.core.imputils import impl_ret_borrowed
 from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
 
 @intrinsic
 def view(typing_context, x, shape):
-    if not (isinstance(x, types.Array) and isinstance(shape, types.BaseTuple)
+    if not (isinstance(x, types.Array) and x.layout == "C" and isinstance(shape, types.BaseTuple)
             and all(isinstance(size, types.Integer) for size in shape)):
         return None
     result = types.Array(x.dtype, len(shape), "C")
-    contiguous = types.Array(x.dtype, x.ndim, "C")
 
     def codegen(context, builder, signature, arguments):
         value, sizes = arguments
-        copied = x.layout != "C"
-        if copied:
-            value = context.compile_internal(builder, lambda a: np.ascontiguousarray(a), contiguous(x), [value])
-        source = make_array(contiguous)(context, builder, value)
+        source = make_array(x)(context, builder, value)
         sizes = [context.cast(builder, size, kind, types.intp)
                  for size, kind in zip(cgutils.unpack_tuple(builder, sizes), signature.args[1])]
         total = context.get_constant(types.intp, 1)
@@ -51,8 +47,6 @@ def view(typing_context, x, shape):
         target = make_array(result)(context, builder)
         populate_array(target, data=source.data, shape=sizes, strides=strides, itemsize=source.itemsize,
                        meminfo=source.meminfo, parent=source.parent)
-        # the copy's one reference passes to the view; a view of the operand itself takes a reference of its own
-        done = impl_ret_new_ref if copied else impl_ret_borrowed
-        return done(context, builder, result, target._getvalue())
+        return impl_ret_borrowed(context, builder, result, target._getvalue())  # the view holds a reference
 
     return result(x, shape), codegen
