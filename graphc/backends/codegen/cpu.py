@@ -22,7 +22,7 @@ from ...ops.slicing import Slice
 from ..lowering import Lowered
 from .outline import outline
 from .program import comment, handlers_of, preamble, program, threads_requested
-from .scalar import ScalarPrinter, argument_shape, index_expression, product, shape_text, size_text
+from .scalar import ScalarPrinter, argument_text, index_expression, product, shape_text, size_text
 from .structured import StructuredOps
 
 # Element-wise loops over at least this many elements use prange when GRAPHC_PARALLEL=1. Off by default: on the
@@ -99,7 +99,7 @@ class Emitter(StructuredOps):
 
     # --- how arrays are made and moved: what another target (CUDA) prints differently ------------------------------
     def allocate(self, shape, dtype: str) -> str:
-        return f"rt.empty({argument_shape(shape)}, np.{dtype})"
+        return f"rt.empty({shape_text(shape, argument_text)}, np.{dtype})"
 
     def reshaped(self, value: str, shape: tuple) -> str:
         """``value`` as a contiguous array of ``shape``: ``runtime/view.py``'s view of it, or of a copy by
@@ -111,7 +111,8 @@ class Emitter(StructuredOps):
         Numba's ``np.transpose`` with axes compiles a formatted error message: 4.8 s for one rank-3 signature,
         against 0.6 s for a loop (measured in new processes, Intel Xeon, 2026-12-03)."""
         name = f"{value}_axes{''.join(map(str, order))}"
-        self.emit(f"{name} = rt.empty({argument_shape(tuple(shape[axis] for axis in order))}, {value}.dtype)")
+        moved = shape_text(tuple(shape[axis] for axis in order), argument_text)
+        self.emit(f"{name} = rt.empty({moved}, {value}.dtype)")
         loop = [f"i{axis}" for axis in range(len(order))]
         for axis, extent in enumerate(shape[axis] for axis in order):
             self.emit(f"{'    ' * axis}for {loop[axis]} in range({size_text(extent)}):")

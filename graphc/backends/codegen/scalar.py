@@ -91,9 +91,10 @@ def size_text(value) -> str:
     return f"({SizePrinter().doprint(renamed)})"
 
 
-def shape_text(shape) -> str:
-    """A shape tuple as generated code writes it."""
-    return f"({', '.join(size_text(d) for d in shape)}{',' if len(shape) == 1 else ''})"
+def shape_text(shape, text=size_text) -> str:
+    """A shape tuple as generated code writes it, each size by ``text`` (``argument_text`` for a runtime kernel's
+    argument)."""
+    return f"({', '.join(text(d) for d in shape)}{',' if len(shape) == 1 else ''})"
 
 
 def argument_text(value) -> str:
@@ -101,11 +102,6 @@ def argument_text(value) -> str:
     called with a literal for that value (W4's four checked kernels compiled ``out_of_range`` four times, once per
     check number, and a model whose cross-entropy had another number compiled ``row_cross_entropy`` again)."""
     return f"np.int64({size_text(value)})" if sympy.sympify(value).is_Integer else size_text(value)
-
-
-def argument_shape(shape) -> str:
-    """A shape passed to a runtime kernel (an allocation): ``argument_text`` of each size."""
-    return f"({', '.join(argument_text(d) for d in shape)}{',' if len(shape) == 1 else ''})"
 
 
 def product(sizes) -> sympy.Expr:

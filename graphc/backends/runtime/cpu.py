@@ -87,12 +87,17 @@ def fill(x, value):
 
 
 @njit(**JIT)
-def zero_rows(out):
-    """``out[:] = 0`` for a 2-D array, as a loop: Numba's slice assignment compiles its shape checks (column_sum
-    compiled in 0.38 s with one, 0.11-0.19 s with a loop; ``benchmarks/profile_compile.py W4``, Intel Xeon)."""
-    for r in range(out.shape[0]):
-        for j in range(out.shape[1]):
-            out[r, j] = 0
+def zero(out):
+    """``out[:] = 0`` for a 1-D or 2-D array, as loops: Numba's slice assignment compiles its shape checks
+    (column_sum compiled in 0.38 s with one, 0.11-0.19 s with a loop; ``benchmarks/profile_compile.py W4``, Intel
+    Xeon). The rank is a constant when Numba compiles, so only one branch is kept."""
+    if out.ndim == 1:
+        for j in range(out.shape[0]):
+            out[j] = 0
+    else:
+        for r in range(out.shape[0]):
+            for j in range(out.shape[1]):
+                out[r, j] = 0
 
 
 @njit(**JIT)
@@ -107,8 +112,7 @@ def row_sum(x, out):
 @njit(**JIT)
 def column_sum(x, out):
     """Sums over the leading axis, reading rows in memory order (no transposed copy)."""
-    for j in range(out.shape[0]):
-        out[j] = 0
+    zero(out)
     for r in range(x.shape[0]):
         for j in range(x.shape[1]):
             out[j] += x[r, j]
@@ -228,7 +232,7 @@ def gather_rows(table, indices, out, status, check):
 
 @njit(**JIT)
 def scatter_add_rows(indices, updates, out, status, check):
-    zero_rows(out)
+    zero(out)
     for r in range(indices.shape[0]):
         row = indices[r]
         if row < 0 or row >= out.shape[0]:
@@ -239,7 +243,7 @@ def scatter_add_rows(indices, updates, out, status, check):
 
 @njit(**JIT)
 def one_hot_rows(labels, out, status, check):
-    zero_rows(out)
+    zero(out)
     for r in range(labels.shape[0]):
         if labels[r] < 0 or labels[r] >= out.shape[1]:
             out_of_range(status, check, r, labels[r], out.shape[1])
