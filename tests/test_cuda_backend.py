@@ -161,3 +161,30 @@ def test_the_command_line_trains_generates_and_benchmarks_on_the_gpu(tmp_path):
                            capture_output=True, text=True, timeout=600)
     assert bench.returncode == 0, bench.stderr
     assert "compiled step (cuda):" in bench.stdout
+
+
+@pytest.mark.skipif(os.environ.get("GRAPHC_TEST_GPU") == "1", reason="a repair of the simulator, which a GPU run lacks")
+def test_the_simulators_threads_of_a_block_share_one_shared_array():
+    import threading
+
+    from numba.cuda.simulator import kernelapi
+
+    from graphc.backends.runtime import cuda as runtime  # noqa: F401 - it repairs the simulator on import
+
+    split = 0
+    for _ in range(50):  # unrepaired, 10 trials in 50 gave a block two arrays
+        shared = kernelapi.FakeCUDAShared(0)
+        arrive = threading.Barrier(16)
+        arrays = []
+
+        def thread():
+            arrive.wait()
+            arrays.append(shared.array(4, np.float64))
+
+        threads = [threading.Thread(target=thread) for _ in range(16)]
+        for each in threads:
+            each.start()
+        for each in threads:
+            each.join()
+        split += len({id(array) for array in arrays}) > 1
+    assert split == 0

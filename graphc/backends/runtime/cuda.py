@@ -9,7 +9,6 @@ modules: the CPU path never loads numba.cuda.
 from __future__ import annotations
 
 import math
-import sys
 
 import numba
 import numpy as np
@@ -19,10 +18,9 @@ from numba import cuda
 # loops make results independent of the launch size.
 SIMULATED = bool(numba.config.ENABLE_CUDASIM)
 if SIMULATED:
-    # The simulator's block manager polls its threads at every barrier, so each barrier costs a few of Python's
-    # thread switches: with 0.1 ms switches instead of 5 ms, a small LSTM's training step (embedding 4, hidden 8,
-    # T 6) took 5 s instead of 26 s.
-    sys.setswitchinterval(1e-4)
+    from . import simulator
+
+    simulator.configure()
 THREADS = 8 if SIMULATED else 256  # threads per block; a power of two (the tree reductions halve it)
 MAX_BLOCKS = 2 if SIMULATED else 1024
 TILE = 8 if SIMULATED else 16  # the matrix product's square tile (TILE × TILE threads per block)
