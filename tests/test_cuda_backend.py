@@ -177,11 +177,11 @@ def test_the_simulators_threads_of_a_block_share_one_shared_array():
         arrive = threading.Barrier(16)
         arrays = []
 
-        def thread():
+        def thread(shared, arrive, arrays):
             arrive.wait()
             arrays.append(shared.array(4, np.float64))
 
-        threads = [threading.Thread(target=thread) for _ in range(16)]
+        threads = [threading.Thread(target=thread, args=(shared, arrive, arrays)) for _ in range(16)]
         for each in threads:
             each.start()
         for each in threads:

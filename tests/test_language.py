@@ -21,6 +21,15 @@ def test_vocabulary_round_trip_and_unknown_tokens():
     assert words.tokens[2] == "the" and words.decode(words.encode("the dog")) == "the dog"
 
 
+def test_character_ids_are_each_characters_entry_or_the_unknown_marker():
+    text = "aé€😀z\ud800" + data.END  # a two-byte, a three-byte and a four-byte character, one unknown, a surrogate
+    vocabulary = data.Vocabulary.build(["a😀é€"], max_size=4)  # 😀 and € cut by the size
+    for tokens in (vocabulary, data.Vocabulary([data.END, data.UNKNOWN])):
+        expected = [tokens.index.get(character, tokens.index[data.UNKNOWN]) for character in text]
+        assert tokens.encode(text).tolist() == expected and tokens.encode(text).dtype == np.int64
+    assert vocabulary.encode("").shape == (0,)
+
+
 def test_builtin_corpus_and_split():
     documents = data.builtin_documents()
     assert len(documents) > 50 and any("assert" in d for d in documents)

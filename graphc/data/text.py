@@ -56,11 +56,18 @@ class Vocabulary:
         if self.level not in ("char", "word"):
             raise GraphcError(f"vocabulary level must be 'char' or 'word', not {self.level!r}")
         self.index = {token: i for i, token in enumerate(self.tokens)}
+        # Characters as sorted code points beside their ids: encoding a text is then one search in NumPy, not a
+        # dictionary lookup per character (the built-in corpus's 460 000 characters took 0.13 s that way).
+        characters = sorted((ord(t), i) for t, i in self.index.items() if len(t) == 1)
+        self._code_points = np.array([c for c, _ in characters], dtype=np.uint32)
+        self._character_ids = np.array([i for _, i in characters], dtype=np.int64)
 
     @classmethod
     def build(cls, documents: list[str], level: str = "char", max_size: int | None = None) -> Vocabulary:
         """The tokens of ``documents``, most frequent first (ties by token), plus the end and unknown markers."""
-        counts = Counter(t for d in documents for t in split(d, level))
+        counts = Counter()
+        for document in documents:
+            counts.update(document if level == "char" else split(document, level))  # a string counts its characters
         ranked = sorted(counts, key=lambda t: (-counts[t], t))
         if max_size is not None:
             ranked = ranked[:max(max_size - 2, 1)]
@@ -71,7 +78,13 @@ class Vocabulary:
 
     def encode(self, text: str) -> np.ndarray:
         unknown = self.index[UNKNOWN]
-        return np.array([self.index.get(t, unknown) for t in split(text, self.level)], dtype=np.int64)
+        if self.level == "word":
+            return np.array([self.index.get(t, unknown) for t in WORD.findall(text)], dtype=np.int64)
+        codes = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        if not len(self._code_points):
+            return np.full(len(codes), unknown, dtype=np.int64)
+        where = np.minimum(np.searchsorted(self._code_points, codes), len(self._code_points) - 1)
+        return np.where(self._code_points[where] == codes, self._character_ids[where], unknown)
 
     def unknown(self, text: str) -> list[str]:
         """The distinct tokens of ``text`` that the vocabulary lacks (``encode`` maps them to the unknown marker),
