@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 import graphc
 from graphc import nn
+from graphc.backends.codegen.program import threaded_products
 from graphc.models import mlp
 
 from .op_cases import CASES, build
@@ -162,7 +163,8 @@ def test_a_recurrent_step_serves_every_window_length_and_batch(language_data):
     assert compilations(step) == 1 and len(step.specializations) == 3
 
 
-@pytest.mark.parametrize("backend, product", [("cpu", "rt.dot("), ("cuda", "rt.matmul(")])
+@pytest.mark.parametrize("backend, product", [("cpu", "rb.threaded_dot(" if threaded_products() else "rt.dot("),
+                                              ("cuda", "rt.matmul(")])
 def test_generated_source_is_readable_and_kept(backend, product):
     model, feeds = mlp_feeds()
     function = graphc.compile(model.loss, backend=backend)

@@ -21,7 +21,7 @@ from ...ops.fused import input_symbol
 from ...ops.slicing import Slice
 from ..lowering import Lowered
 from .outline import outline
-from .program import comment, handlers_of, preamble, program, threads_requested
+from .program import comment, handlers_of, preamble, program, threaded_products, threads_requested
 from .scalar import ScalarPrinter, argument_text, index_expression, product, shape_text, size_text
 from .structured import StructuredOps
 
@@ -54,7 +54,11 @@ class Emitter(StructuredOps):
         super().__init_subclass__(**kwargs)
         cls.handlers = handlers_of(cls)
 
-    product = "rt.dot"  # the matrix product into a given result: BLAS
+    @property
+    def product(self) -> str:
+        """The matrix product into a given result: BLAS, its rows split between graphc's threads if requested."""
+        return "rb.threaded_dot" if threaded_products() else "rt.dot"
+
     packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)
     printer = ScalarPrinter
 
@@ -230,6 +234,7 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "",
         "from graphc.backends.runtime import cpu_math as rm",
         "from graphc.backends.runtime import cpu as rt",
+        *(["from graphc.backends.runtime import blas as rb"] if threaded_products() else []),
         "from graphc.backends.runtime import packed as rp",
         "from graphc.backends.runtime.jit import njit",
         "from graphc.backends.runtime.view import view",

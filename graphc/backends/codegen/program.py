@@ -10,6 +10,7 @@ from ...ir import Node
 from ...ops.linalg import MatMul
 from ...ops.shape import Transpose
 from ..lowering import Lowered
+from ..runtime.packed import THREADS
 from .scalar import dimension_name, shape_text, size_text
 
 
@@ -20,8 +21,15 @@ def comment(text) -> str:
 
 
 def threads_requested() -> bool:
-    """``GRAPHC_PARALLEL=1``: the generated code may use threads (prange loops, the threaded packed product)."""
+    """``GRAPHC_PARALLEL=1``: large element-wise loops are split between threads too (prange; the fixed sizes are
+    then literal, since whether a loop is split is decided by its size when the code is generated)."""
     return os.environ.get("GRAPHC_PARALLEL") == "1"
+
+
+def threaded_products() -> bool:
+    """Large matrix products are split between graphc's threads (``runtime/blas.py``, ``runtime/packed.py``) where
+    there are two or more of them, unless ``GRAPHC_PARALLEL=0``."""
+    return os.environ.get("GRAPHC_PARALLEL") != "0" and THREADS > 1
 
 
 def emits(*ops: type):

@@ -20,7 +20,7 @@ import warnings
 
 from ...errors import CacheWarning, GraphcError
 from ...files import atomic_write
-from ..codegen.program import threads_requested
+from ..codegen.program import threaded_products, threads_requested
 
 CHECKSUM = "# checksum "
 MARKER = ".graphc-cache"  # says that graphc made (or uses) the folder: ``clear`` refuses a folder without it
@@ -114,5 +114,5 @@ def specialization_key(graph_key: str, binding: dict, dtypes: tuple, extra: str 
     """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes, the code
     generator's version, and ``GRAPHC_PARALLEL`` (the generated code's threads depend on it)."""
     text = (f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}|{GENERATOR_KEY}"
-            f"|parallel={threads_requested()}")
+            f"|parallel={threads_requested()}|products={threaded_products()}")
     return hashlib.sha256(text.encode()).hexdigest()

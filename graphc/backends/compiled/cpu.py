@@ -10,6 +10,7 @@ with other sizes), and a call with another binding only allocates that binding's
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from dataclasses import dataclass
@@ -18,11 +19,12 @@ import numpy as np
 
 from ...errors import GraphcError
 from ...ir import Graph, feed_nodes, structural_key
+from ...ops.linalg import MatMul
 from ...passes import optimize as run_optimizer
 from ...tensor import Tensor, node_of
 from ...types import resolve_shape
 from ..codegen.cpu import generate
-from ..codegen.program import threads_requested
+from ..codegen.program import threaded_products, threads_requested
 from ..lowering import fixed_sizes, lower
 from ..reference import bind_feeds, index_error, index_source
 from . import cache
@@ -41,6 +43,7 @@ class Specialization:
     binding: dict  # named dimension -> size
     checked: list  # the nodes whose indices the program checks (Lowered.checked)
     status: object  # where the program reports an index out of range (runtime.out_of_range); -1: none
+    threads: object  # what a call runs inside: BLAS on one thread where the program splits products itself
 
 
 class Compiled:
@@ -77,6 +80,17 @@ class Compiled:
     def generator(self):
         return generate
 
+    def threads(self, lowered, binding: dict):
+        """What a call at this binding runs inside. Where one of the program's products is large enough for the
+        runtime to split it between graphc's threads (``THREADED_WORK``: the kernels decide the same way), BLAS
+        runs on one thread, so that its threads and graphc's do not fight for the cores (``runtime/blas.py``)."""
+        if not threaded_products():
+            return contextlib.nullcontext()
+        from ..runtime.blas import OneBlasThread
+        from ..runtime.packed import THREADED_WORK
+
+        return OneBlasThread() if largest_product(lowered, binding) >= THREADED_WORK else contextlib.nullcontext()
+
     def place(self, array: np.ndarray):
         """An array as the compiled code takes it (constants, workspace buffers)."""
         return array
@@ -86,8 +100,9 @@ class Compiled:
         if self.keep_previous:
             self.previous = {name: (feeds[name], feeds[name].copy()) for name in self.write_names}
         try:
-            return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
-                                             *specialization.dimensions, seed, specialization.status)
+            with specialization.threads:
+                return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
+                                                 *specialization.dimensions, seed, specialization.status)
         except IndexError:
             self.raise_reported_index(specialization, specialization.status, feeds)
             raise
@@ -143,7 +158,8 @@ class Compiled:
         scalars = [o.type.shape == () for o in self.graph.outputs[: self.results]]
         specialization = Specialization(module, source, list(module.FEEDS), constants, workspace, dimensions,
                                         scalars, sum(int(np.prod(s)) * np.dtype(d).itemsize for s, d in buffers),
-                                        dict(binding), lowered.checked, self.no_index_reported())
+                                        dict(binding), lowered.checked, self.no_index_reported(),
+                                        self.threads(lowered, binding))
         self.specializations[local] = specialization
         self.source = source
         return specialization
@@ -191,6 +207,16 @@ class Compiled:
     def workspace_bytes(self) -> int:
         """Bytes of intermediate buffers planned for the most recently compiled shape binding."""
         return next(reversed(self.specializations.values())).workspace_bytes if self.specializations else 0
+
+
+def largest_product(lowered, binding: dict) -> int:
+    """The most multiply-adds of one matrix-product call (one matrix of a batch) in the program, loops included."""
+    largest = 0
+    for node in lowered.steps:
+        if isinstance(node.op, MatMul):
+            (*_, m, k), n = resolve_shape(node.inputs[0].type.shape, binding), node.type.shape[-1]
+            largest = max(largest, int(m) * int(k) * int(resolve_shape((n,), binding)[0]))
+    return max([largest, *(largest_product(body, binding) for body in lowered.bodies.values())])
 
 
 def on_device(value) -> bool:

@@ -10,6 +10,7 @@ final state, fed back at the next window) are returned as device arrays and take
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 
 import numpy as np
@@ -46,6 +47,9 @@ class CudaCompiled(Compiled):
 
     def generator(self):
         return generate
+
+    def threads(self, lowered, binding: dict):
+        return contextlib.nullcontext()  # the GPU's
 
     def place(self, array: np.ndarray):
         return self.cuda.to_device(array)

@@ -14,6 +14,8 @@ the left operand, and does ``2 ROWS`` fused multiply-adds. Sums run in order ove
 
 from __future__ import annotations
 
+import os
+
 import numba
 import numpy as np
 from llvmlite import ir
@@ -31,7 +33,12 @@ WIDE = bool(get_host_cpu_features().get("avx512f", False))
 VECTOR_BYTES = 64 if WIDE else 32
 ROWS = 8 if WIDE else 6
 VECTORS = 2  # per panel row
-THREADS = numba.config.NUMBA_NUM_THREADS
+# graphc's threads: Numba's, at most OMP_NUM_THREADS where that is set (Ray sets it to each worker's share of CPUs;
+# a user sets it to keep a process to fewer cores).
+THREADS = min(numba.config.NUMBA_NUM_THREADS, int(os.environ.get("OMP_NUM_THREADS") or 1 << 16))
+# Below this many multiply-adds a product runs on one thread: a fork and join of the team costs a few microseconds
+# (W6's 8x32 @ 32x128 step products ran 2x slower split, W4's 32x256 @ 256x1024 1.8x faster).
+THREADED_WORK = 1 << 20
 
 
 def _tile(rows: int):
@@ -166,9 +173,12 @@ def packed_product(a, packed, out):
 
 @njit(parallel=True, **JIT)
 def threaded_product(a, packed, out):
-    """``packed_product`` split by columns between threads, each multiplying by its own panels (what
-    ``GRAPHC_PARALLEL=1`` generates). The number of parts is Numba's thread count when this module loads."""
-    panels, _, width = packed.shape
+    """``packed_product`` split by columns between threads, each multiplying by its own panels, if it is large enough
+    (``THREADED_WORK``, as ``runtime/blas.py`` decides)."""
+    panels, k, width = packed.shape
+    if a.shape[0] * k * out.shape[1] < THREADED_WORK:
+        packed_product(a, packed, out)
+        return
     share = (panels + THREADS - 1) // THREADS
     for part in numba.prange(THREADS):
         first, last = part * share, min(panels, (part + 1) * share)

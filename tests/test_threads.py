@@ -1,0 +1,136 @@
+"""graphc's own threads: large matrix products split between them (runtime/blas.py's row and column blocks,
+runtime/packed.py's panels) equal NumPy's and the reference interpreter's; a step that splits runs with BLAS on one
+thread and gives BLAS its threads back; a small program never touches BLAS's threads; GRAPHC_PARALLEL=0 and
+OMP_NUM_THREADS=1 generate the single-threaded code; and threaded kernels loaded from the disk cache run."""
+
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from threadpoolctl import threadpool_info
+
+import graphc as gc
+from graphc import nn
+from graphc.backends.runtime import blas, packed
+from graphc.train import language
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+THREADED = packed.THREADS > 1
+
+# (m, k, n): split by rows (m >= n), by columns, too small to split, and empty.
+SHAPES = [(300, 70, 60), (40, 90, 700), (64, 64, 128), (5, 3, 4), (0, 3, 4), (3, 0, 4), (3, 4, 0), (1, 1, 1)]
+
+
+def blas_threads() -> list[int]:
+    return [library["num_threads"] for library in threadpool_info() if library["user_api"] == "blas"]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("m, k, n", SHAPES)
+@pytest.mark.parametrize("layouts", ["CC", "CF", "FC", "FF"])
+def test_threaded_products_equal_numpy(dtype, m, k, n, layouts):
+    rng = np.random.default_rng(m * 10_000 + k * 100 + n)
+    a = rng.standard_normal((k, m)).T if layouts[0] == "F" else rng.standard_normal((m, k))
+    b = rng.standard_normal((n, k)).T if layouts[1] == "F" else rng.standard_normal((k, n))
+    a, b = a.astype(dtype), b.astype(dtype)
+    out = np.full((m, n), np.nan, dtype)  # every element must be written
+    with blas.OneBlasThread():
+        blas.threaded_dot(a, b, out)
+    want = a.astype(np.float64) @ b.astype(np.float64)
+    scale = max(1.0, np.abs(want).max(initial=0))
+    np.testing.assert_allclose(out, want, rtol=0, atol=(1e-5 if dtype == np.float32 else 1e-13) * scale)
+
+
+def test_products_are_split_only_when_large():
+    assert 300 * 70 * 60 >= packed.THREADED_WORK > 64 * 64 * 128
+
+
+def test_blas_runs_on_one_thread_inside_and_gets_its_threads_back():
+    before = blas_threads()
+    with blas.OneBlasThread():
+        inside = blas_threads()
+    assert inside and set(inside) == {1}
+    assert blas_threads() == before
+
+
+def model(hidden: int):
+    """A small RNN language model's loss and gradients; its step product is (batch, hidden) @ (hidden, hidden)."""
+    network = nn.language_model("rnn", 11, 8, hidden)
+    outputs = [network.loss, *gc.grad(network.loss, list(network.params))]
+    rng = np.random.default_rng(0)
+    feeds = {"tokens": rng.integers(0, 11, (3, 8)), "targets": rng.integers(0, 11, (3, 8)),
+             **gc.init_params(network.params, seed=1), **language.zero_state(network, 8)}
+    return outputs, feeds
+
+
+@pytest.mark.skipif(not THREADED, reason="one thread: nothing is split")
+def test_a_threaded_loop_equals_the_reference_and_restores_blas():
+    outputs, feeds = model(384)  # 8 x 384 @ 384 x 384 at every step: split
+    assert 8 * 384 * 384 >= packed.THREADED_WORK
+    compiled = gc.compile(outputs)
+    before = blas_threads()
+    results = compiled(feeds)
+    assert blas_threads() == before
+    specialization = next(iter(compiled.specializations.values()))
+    assert isinstance(specialization.threads, blas.OneBlasThread)
+    assert "rp.threaded_product(" in compiled.source and "rb.threaded_dot(" in compiled.source
+    for got, want in zip(results, gc.evaluate(outputs, feeds)):
+        np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
+
+
+def test_a_small_program_leaves_blas_alone():
+    outputs, feeds = model(16)
+    compiled = gc.compile(outputs)
+    compiled(feeds)
+    assert not isinstance(next(iter(compiled.specializations.values())).threads, blas.OneBlasThread)
+
+
+# Compiles a program whose products are split, prints whether its source threads, and runs it.
+THREADED_PROGRAM = """
+import numpy as np, graphc as gc
+x, w = gc.input("x", (256, 512)), gc.param("w", (512, 512))
+loss = gc.tanh(x @ w).sum()
+outputs = [loss, *gc.grad(loss, [w])]
+rng = np.random.default_rng(0)
+feeds = {"x": rng.standard_normal((256, 512)).astype(np.float32),
+         "w": (rng.standard_normal((512, 512)) / 30).astype(np.float32)}
+compiled = gc.compile(outputs)
+results = compiled(feeds)
+for got, want in zip(results, gc.evaluate(outputs, feeds)):
+    np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
+print("threaded" if "rb.threaded_dot(" in compiled.source else "single")
+"""
+
+
+def run(code: str, tmp_path, **variables) -> subprocess.CompletedProcess:
+    environment = {**os.environ, "GRAPHC_CACHE_DIR": str(tmp_path / "graphc"),
+                   "NUMBA_CACHE_DIR": str(tmp_path / "numba"), "PYTHONPATH": str(ROOT), **variables}
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=environment, capture_output=True, text=True,
+                          timeout=600)
+
+
+def test_the_runtime_starts_numbas_thread_pool_itself(tmp_path):
+    # Numba starts its thread pool when it compiles a parallel function or calls one from Python, not when it loads
+    # a generated program from its cache whose machine code holds the threaded kernels: such a program called into
+    # a pool never started (SIGSEGV; seen with W2 and W5 steps loaded from a cache that other models had filled).
+    code = "import numba.np.ufunc.parallel as p, graphc.backends.runtime.blas; print(p._is_initialized)"
+    result = run(code, tmp_path)
+    assert result.returncode == 0 and result.stdout.split() == ["True"], result.stderr[-2000:]
+
+
+@pytest.mark.skipif(not THREADED, reason="one thread: nothing is split")
+def test_threaded_kernels_loaded_from_the_cache_run(tmp_path):
+    for attempt in range(2):
+        result = run(THREADED_PROGRAM, tmp_path)
+        assert result.returncode == 0, (attempt, result.returncode, result.stderr[-2000:])
+        assert result.stdout.split() == ["threaded"]
+
+
+@pytest.mark.parametrize("variables", [{"GRAPHC_PARALLEL": "0"}, {"OMP_NUM_THREADS": "1"}])
+def test_threads_turned_off_generate_the_single_threaded_code(tmp_path, variables):
+    result = run(THREADED_PROGRAM, tmp_path, **variables)
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["single"]
