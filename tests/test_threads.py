@@ -1,7 +1,8 @@
 """graphc's own threads: large matrix products split between them (runtime/blas.py's row and column blocks,
 runtime/packed.py's panels) equal NumPy's and the reference interpreter's; a step that splits runs with BLAS on one
 thread and gives BLAS its threads back; a small program never touches BLAS's threads; GRAPHC_PARALLEL=0 and
-OMP_NUM_THREADS=1 generate the single-threaded code; and threaded kernels loaded from the disk cache run."""
+OMP_NUM_THREADS=1 generate the single-threaded code; threaded kernels loaded from the disk cache run; and starting
+graphc's threads leaves OpenMP's nested parallelism off."""
 
 import os
 import pathlib
@@ -119,6 +120,19 @@ def test_the_runtime_starts_numbas_thread_pool_itself(tmp_path):
     code = "import numba.np.ufunc.parallel as p, graphc.backends.runtime.blas; print(p._is_initialized)"
     result = run(code, tmp_path)
     assert result.returncode == 0 and result.stdout.split() == ["True"], result.stderr[-2000:]
+
+
+def test_nested_parallelism_stays_off_once_graphcs_threads_run(tmp_path):
+    # Numba's OpenMP layer turns nesting on for the whole process; PyTorch's oneDNN RNN then nested teams of threads
+    # and ran 120x slower in the same process (runtime/blas.py).
+    code = ("import ctypes, numba, graphc.backends.runtime.blas\n"
+            "from threadpoolctl import threadpool_info\n"
+            "runtimes = [l['filepath'] for l in threadpool_info() if l['user_api'] == 'openmp']\n"
+            "print(numba.threading_layer(), *[ctypes.CDLL(p).omp_get_max_active_levels() for p in runtimes])")
+    result = run(code, tmp_path)
+    assert result.returncode == 0, result.stderr[-2000:]
+    layer, *levels = result.stdout.split()
+    assert layer != "omp" or (levels and set(levels) == {"1"}), result.stdout
 
 
 @pytest.mark.skipif(not THREADED, reason="one thread: nothing is split")

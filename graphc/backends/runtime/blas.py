@@ -50,9 +50,26 @@ def _resolve_blas():
 
 
 _resolve_blas()
-# Numba starts its thread pool when it compiles a parallel function, not when it loads one from its cache: a
-# program whose threaded kernels all came from the cache would call into a pool never started (a segfault).
-numba.get_num_threads()
+
+
+def _start_threads():
+    """Start Numba's thread pool, with nested parallelism off.
+
+    Numba starts its pool when it compiles a parallel function, not when it loads one from its cache: a program whose
+    threaded kernels all came from the cache called into a pool never started (SIGSEGV), so it is started here. And
+    Numba's OpenMP layer turns nested parallel regions on for the whole process (max active levels 255): oneDNN's
+    parallel regions in PyTorch then nest teams of threads, and ``torch.nn.RNN``'s forward took 197 ms instead of
+    1.6 after graphc had started the pool (2 cores). graphc's threaded kernels never nest, so nesting goes back off
+    in every OpenMP runtime loaded."""
+    from threadpoolctl import threadpool_info
+
+    numba.get_num_threads()
+    for library in threadpool_info():
+        if library["user_api"] == "openmp":
+            ctypes.CDLL(library["filepath"]).omp_set_max_active_levels(1)
+
+
+_start_threads()
 
 
 @intrinsic
