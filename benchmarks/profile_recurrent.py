@@ -1,7 +1,9 @@
 """Where a recurrent workload's training step (W3-W6) spends its time: every matrix product of graphc's compiled
 step, timed as graphc runs it (a loop's product by a weight it captures: the packed product of
-``runtime/packed.py``, the weight packed once; the rest: Numba's ``np.dot``, OpenBLAS), through ``np.dot`` alone,
-and through PyTorch's ``torch.mm`` (MKL), against the whole step of graphc and of PyTorch eager, in one run.
+``runtime/packed.py``, the weight packed once; the rest: OpenBLAS through Numba; each split between graphc's threads
+where it splits them, with BLAS on one thread, ``runtime/blas.py``), through ``np.dot`` alone (OpenBLAS's own
+threads), and through PyTorch's ``torch.mm`` (MKL), against the whole step of graphc and of PyTorch eager, in one
+run.
 
     python benchmarks/profile_recurrent.py            # W4 and W6
     python benchmarks/profile_recurrent.py W3 W5
@@ -10,6 +12,7 @@ The products are read from the lowered program itself (a loop's products count o
 table follows the code generator.
 """
 
+import contextlib
 import pathlib
 import sys
 
@@ -24,9 +27,12 @@ import numpy as np  # noqa: E402
 
 from benchmarks import recurrent  # noqa: E402
 from benchmarks.report import median_seconds  # noqa: E402
+from graphc.backends.codegen.program import threaded_products  # noqa: E402
 from graphc.backends.lowering import lower  # noqa: E402
 from graphc.backends.reference import bind_feeds  # noqa: E402
-from graphc.backends.runtime import packed  # noqa: E402
+from graphc.backends.runtime import blas, packed  # noqa: E402
+
+THREADED = threaded_products()
 
 
 @numba.njit
@@ -39,6 +45,18 @@ def _products(a, b, out, calls):
 def _packed_products(a, b, out, calls):
     for _ in range(calls):
         packed.packed_product(a, b, out)
+
+
+@numba.njit
+def _threaded_products(a, b, out, calls):
+    for _ in range(calls):
+        blas.threaded_dot(a, b, out)
+
+
+@numba.njit
+def _threaded_packed_products(a, b, out, calls):
+    for _ in range(calls):
+        packed.threaded_product(a, b, out)
 
 
 def products(lowered, count: int = 1, captured=()):
@@ -67,14 +85,17 @@ def product_seconds(a: np.ndarray, b: np.ndarray, packs: bool) -> tuple[float, f
 
     out = np.empty((a.shape[0], b.shape[1]), np.float32)
     repeats = max(3, int(1e8 // (2 * a.shape[0] * a.shape[1] * b.shape[1])))
-    blas = median_seconds(lambda: _products(a, b, out, repeats), 1) / repeats
     if packs:
         panels, rows = packed.pack_panels(b), np.ascontiguousarray(a)
-        ours = median_seconds(lambda: _packed_products(rows, panels, out, repeats), 1) / repeats
+        kernel, operands = (_threaded_packed_products if THREADED else _packed_products), (rows, panels)
     else:
-        ours = blas
+        kernel, operands = (_threaded_products if THREADED else _products), (a, b)
+    with blas.OneBlasThread() if THREADED else contextlib.nullcontext():
+        ours = median_seconds(lambda: kernel(*operands, out, repeats), 1) / repeats
+    # after graphc's: OpenBLAS's threads spin for a while after its threaded calls, and took the cores from graphc's
+    plain = median_seconds(lambda: _products(a, b, out, repeats), 1) / repeats
     left, right, result = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out)
-    return ours, blas, median_seconds(lambda: torch.mm(left, right, out=result), repeats)
+    return ours, plain, median_seconds(lambda: torch.mm(left, right, out=result), repeats)
 
 
 def profile(name: str) -> None:
