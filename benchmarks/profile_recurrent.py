@@ -35,28 +35,20 @@ from graphc.backends.runtime import blas, packed  # noqa: E402
 THREADED = threaded_products()
 
 
-@numba.njit
-def _products(a, b, out, calls):
-    for _ in range(calls):
-        np.dot(a, b, out)
+def repeated(product):
+    """A compiled loop calling ``product(a, b, out)`` ``calls`` times: one timed call, no Python per product."""
+
+    @numba.njit
+    def run(a, b, out, calls):
+        for _ in range(calls):
+            product(a, b, out)
+
+    return run
 
 
-@numba.njit
-def _packed_products(a, b, out, calls):
-    for _ in range(calls):
-        packed.packed_product(a, b, out)
-
-
-@numba.njit
-def _threaded_products(a, b, out, calls):
-    for _ in range(calls):
-        blas.threaded_dot(a, b, out)
-
-
-@numba.njit
-def _threaded_packed_products(a, b, out, calls):
-    for _ in range(calls):
-        packed.threaded_product(a, b, out)
+_products = repeated(np.dot)
+_packed_products = repeated(packed.threaded_product if THREADED else packed.packed_product)
+_other_products = repeated(blas.threaded_dot) if THREADED else _products
 
 
 def products(lowered, count: int = 1, captured=()):
@@ -87,9 +79,9 @@ def product_seconds(a: np.ndarray, b: np.ndarray, packs: bool) -> tuple[float, f
     repeats = max(3, int(1e8 // (2 * a.shape[0] * a.shape[1] * b.shape[1])))
     if packs:
         panels, rows = packed.pack_panels(b), np.ascontiguousarray(a)
-        kernel, operands = (_threaded_packed_products if THREADED else _packed_products), (rows, panels)
+        kernel, operands = _packed_products, (rows, panels)
     else:
-        kernel, operands = (_threaded_products if THREADED else _products), (a, b)
+        kernel, operands = _other_products, (a, b)
     with blas.OneBlasThread() if THREADED else contextlib.nullcontext():
         ours = median_seconds(lambda: kernel(*operands, out, repeats), 1) / repeats
     # after graphc's: OpenBLAS's threads spin for a while after its threaded calls, and took the cores from graphc's
