@@ -56,7 +56,7 @@ class Emitter(StructuredOps):
 
     @property
     def product(self) -> str:
-        """The matrix product into a given result: BLAS, its rows split between graphc's threads if requested."""
+        """The matrix product into a given result: BLAS, split between graphc's threads where it has them."""
         return "rb.threaded_dot" if threaded_products() else "rt.dot"
 
     packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)

@@ -1,10 +1,11 @@
 """Matrix products split between graphc's threads, each part one single-threaded BLAS call on its block of rows or
-columns (what ``GRAPHC_PARALLEL=1`` generates for the products outside a loop's packed ones).
+columns: what the generated code calls for every product but a loop's packed ones (``runtime/packed.py``), where
+graphc has two or more threads (``codegen/program.py``'s ``threaded_products``).
 
 Why not OpenBLAS's own threads: a threaded step runs graphc's loops on Numba's threads, and OpenBLAS's workers
-spin after each call it threads, so the two teams fight for the same cores (W4 76-86 ms a step against 18 serial,
-docs/benchmarks.md). A threaded program therefore runs with OpenBLAS at one thread (``compiled/cpu.py``) and splits
-its products here, so that one team of threads owns the cores.
+spin after each call it threads, so the two teams fight for the same cores (W4 76-86 ms a step against 24 on one
+thread, docs/benchmarks.md; a split product 9-10 ms instead of 0.6-2.6). A threaded program therefore runs with
+BLAS at one thread (``compiled/cpu.py``) and splits its products here, so that one team of threads owns the cores.
 
 Numba's ``np.dot`` takes whole arrays only (it passes each array's full shape as BLAS's leading dimension), so a
 block of rows or columns is passed to Numba's BLAS entry point (``numba_xxgemm``, column-major, as Numba calls it)
@@ -42,9 +43,9 @@ def _resolve_blas():
                             ctypes.c_void_p, index, ctypes.c_void_p, index, ctypes.c_void_p, ctypes.c_void_p,
                             index)(_GEMM)
     for kind, dtype in ((b"s", np.float32), (b"d", np.float64)):
-        one, zero, out = np.ones(1, dtype), np.zeros(1, dtype), np.zeros(1, dtype)
+        one, nothing, out = np.ones(1, dtype), np.zeros(1, dtype), np.zeros(1, dtype)
         status = gemm(kind, b"n", b"n", 1, 1, 1, one.ctypes.data, one.ctypes.data, 1, one.ctypes.data, 1,
-                      zero.ctypes.data, out.ctypes.data, 1)
+                      nothing.ctypes.data, out.ctypes.data, 1)
         if status != 0 or out[0] != 1:
             raise RuntimeError(f"BLAS {kind.decode()}gemm could not be found through Numba (status {status})")
 

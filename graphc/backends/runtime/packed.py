@@ -33,11 +33,20 @@ WIDE = bool(get_host_cpu_features().get("avx512f", False))
 VECTOR_BYTES = 64 if WIDE else 32
 ROWS = 8 if WIDE else 6
 VECTORS = 2  # per panel row
-# graphc's threads: Numba's, at most OMP_NUM_THREADS where that is set (Ray sets it to each worker's share of CPUs;
-# a user sets it to keep a process to fewer cores).
-THREADS = min(numba.config.NUMBA_NUM_THREADS, int(os.environ.get("OMP_NUM_THREADS") or 1 << 16))
+
+
+def _threads() -> int:
+    """graphc's threads: Numba's, at most OMP_NUM_THREADS where that is set (Ray sets it to each worker's share of
+    CPUs; a user sets it to keep a process to fewer cores). OpenMP allows a list ("4,2": per nesting level)."""
+    first = os.environ.get("OMP_NUM_THREADS", "").split(",")[0].strip()
+    numba_threads = numba.config.NUMBA_NUM_THREADS
+    return max(1, min(numba_threads, int(first))) if first.isdigit() else numba_threads
+
+
+THREADS = _threads()
 # Below this many multiply-adds a product runs on one thread: a fork and join of the team costs a few microseconds
-# (W6's 8x32 @ 32x128 step products ran 2x slower split, W4's 32x256 @ 256x1024 1.8x faster).
+# (W6's step, whose products are 8x32 @ 32x128, ran about 2x slower with them split; W4's 32x256 @ 256x1024 ran
+# 1.8x faster split).
 THREADED_WORK = 1 << 20
 
 
