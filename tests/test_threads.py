@@ -82,6 +82,39 @@ def test_a_threaded_loop_equals_the_reference_and_restores_blas():
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
 
 
+@pytest.mark.skipif(not THREADED, reason="one thread: nothing is split")
+def test_a_custom_cell_whose_products_are_split_equals_the_reference_in_float64():
+    """A user's cell (a weight used twice per step, gates reading the cell state) large enough for every product to
+    be split: values and every gradient."""
+    steps, batch, width, hidden = 3, 8, 96, 384
+    x = gc.input("x", (steps, "batch", width), "float64")
+    h0 = gc.input("h0", ("batch", hidden), "float64")
+    W = gc.param("W", (width, 2 * hidden), dtype="float64")
+    U = gc.param("U", (hidden, 2 * hidden), dtype="float64")
+    P = gc.param("P", (hidden, hidden), dtype="float64")
+
+    def step(carry, xt):
+        h, c = carry
+        z = xt @ W + h @ U
+        gate = gc.sigmoid(z[:, :hidden] + c @ P)
+        c = gate * c + (1 - gate) * gc.tanh(z[:, hidden:])
+        return (gc.tanh(c @ P) * gate, c), c
+
+    (h, c), cs = gc.scan(step, (h0, h0 * 0.5), x)
+    loss = (cs * cs).sum() + h.sum()
+    outputs = [loss] + gc.grad(loss, [x, h0, W, U, P])
+    assert batch * hidden * hidden >= packed.THREADED_WORK  # the smallest step product, c @ P, is split too
+    rng = np.random.default_rng(5)
+    feeds = {"x": rng.normal(size=(steps, batch, width)), "h0": rng.normal(size=(batch, hidden)),
+             "W": rng.normal(size=(width, 2 * hidden)) / 10, "U": rng.normal(size=(hidden, 2 * hidden)) / 20,
+             "P": rng.normal(size=(hidden, hidden)) / 20}
+    compiled = gc.compile(outputs)
+    results = compiled(feeds)
+    assert "rp.threaded_product(" in compiled.source
+    for got, want in zip(results, gc.evaluate(outputs, feeds), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+
+
 def test_a_small_program_leaves_blas_alone():
     outputs, feeds = model(16)
     compiled = gc.compile(outputs)
