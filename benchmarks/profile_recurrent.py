@@ -35,20 +35,25 @@ from graphc.backends.runtime import blas, packed  # noqa: E402
 THREADED = threaded_products()
 
 
-def repeated(product):
-    """A compiled loop calling ``product(a, b, out)`` ``calls`` times: one timed call, no Python per product."""
+def repeated(product, threaded=False):
+    """A compiled loop calling ``product(a, b, out)`` (with the threads it may use, if ``threaded``) ``calls``
+    times: one timed call, no Python per product."""
+    threads = packed.THREADS
 
     @numba.njit
     def run(a, b, out, calls):
         for _ in range(calls):
-            product(a, b, out)
+            if threaded:
+                product(a, b, out, threads)
+            else:
+                product(a, b, out)
 
     return run
 
 
 _products = repeated(np.dot)
-_packed_products = repeated(packed.threaded_product if THREADED else packed.packed_product)
-_other_products = repeated(blas.threaded_dot) if THREADED else _products
+_packed_products = repeated(packed.threaded_product, True) if THREADED else repeated(packed.packed_product)
+_other_products = repeated(blas.threaded_dot, True) if THREADED else _products
 
 
 def products(lowered, count: int = 1, captured=()):

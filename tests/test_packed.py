@@ -20,7 +20,7 @@ def test_packed_products_equal_numpy(dtype, m, k, n, transposed):
     matrix = rng.standard_normal((n, k)).astype(dtype).T if transposed else rng.standard_normal((k, n)).astype(dtype)
     want = a.astype(np.float64) @ matrix.astype(np.float64)
     scale = max(1.0, np.abs(want).max(initial=0))
-    for product in (packed.packed_product, packed.threaded_product):
+    for product in (packed.packed_product, lambda *operands: packed.threaded_product(*operands, packed.THREADS)):
         out = np.full((m, n), np.nan, dtype)  # every element must be written
         product(a, packed.pack_panels(matrix), out)
         np.testing.assert_allclose(out, want, rtol=0, atol=(1e-5 if dtype == np.float32 else 1e-13) * scale)

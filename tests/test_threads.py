@@ -1,9 +1,10 @@
 """graphc's own threads: large matrix products split between them (runtime/blas.py's row and column blocks,
 runtime/packed.py's panels) equal NumPy's and the reference interpreter's; a step that splits runs with BLAS on one
 thread and gives BLAS its threads back; a small program never touches BLAS's threads; GRAPHC_PARALLEL=0 and
-OMP_NUM_THREADS=1 generate the single-threaded code; threaded kernels loaded from the disk cache run; and starting
-graphc's threads leaves OpenMP's nested parallelism off."""
+OMP_NUM_THREADS=1 generate the single-threaded code; threaded kernels loaded from the disk cache run; starting
+graphc's threads leaves OpenMP's nested parallelism off; and a forked child runs them on one thread."""
 
+import multiprocessing
 import os
 import pathlib
 import subprocess
@@ -39,7 +40,7 @@ def test_threaded_products_equal_numpy(dtype, m, k, n, layouts):
     a, b = a.astype(dtype), b.astype(dtype)
     out = np.full((m, n), np.nan, dtype)  # every element must be written
     with blas.OneBlasThread():
-        blas.threaded_dot(a, b, out)
+        blas.threaded_dot(a, b, out, packed.THREADS)
     want = a.astype(np.float64) @ b.astype(np.float64)
     scale = max(1.0, np.abs(want).max(initial=0))
     np.testing.assert_allclose(out, want, rtol=0, atol=(1e-5 if dtype == np.float32 else 1e-13) * scale)
@@ -113,6 +114,33 @@ def test_a_custom_cell_whose_products_are_split_equals_the_reference_in_float64(
     assert "rp.threaded_product(" in compiled.source
     for got, want in zip(results, gc.evaluate(outputs, feeds), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
+
+
+def forked_child_result(compiled, feeds, queue):
+    queue.put([np.asarray(value) for value in compiled(feeds)])
+
+
+@pytest.mark.skipif(not THREADED, reason="one thread: nothing is split")
+def test_a_child_forked_after_threaded_steps_runs_them_on_one_thread():
+    # GNU OpenMP cannot run in a child forked from a process that used it: Numba terminated such a child at its first
+    # split product ("fork() called from a process already using GNU OpenMP"), exit -15.
+    x, w = gc.input("x", (256, 512)), gc.param("w", (512, 512))
+    loss = gc.tanh(x @ w).sum()
+    outputs = [loss, *gc.grad(loss, [w])]
+    rng = np.random.default_rng(0)
+    feeds = {"x": rng.standard_normal((256, 512)).astype(np.float32),
+             "w": (rng.standard_normal((512, 512)) / 30).astype(np.float32)}
+    compiled = gc.compile(outputs)
+    parent = compiled(feeds)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=forked_child_result, args=(compiled, feeds, queue))
+    child.start()
+    results = queue.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0
+    for got, want in zip(results, parent, strict=True):  # float32 sums, blocked differently when split
+        np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
 
 
 def test_a_small_program_leaves_blas_alone():

@@ -54,10 +54,10 @@ class Emitter(StructuredOps):
         super().__init_subclass__(**kwargs)
         cls.handlers = handlers_of(cls)
 
-    @property
-    def product(self) -> str:
-        """The matrix product into a given result: BLAS, split between graphc's threads where it has them."""
-        return "rb.threaded_dot" if threaded_products() else "rt.dot"
+    def product(self, a: str, b: str, out: str) -> str:
+        """The matrix product into a given result: BLAS, split between graphc's threads where it has them (``threads``:
+        the entry point's argument, what the call may use)."""
+        return f"rb.threaded_dot({a}, {b}, {out}, threads)" if threaded_products() else f"rt.dot({a}, {b}, {out})"
 
     packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)
     printer = ScalarPrinter

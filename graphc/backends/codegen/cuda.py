@@ -49,7 +49,9 @@ class CudaEmitter(Emitter):
 
     backend = "cuda"
 
-    product = "rt.matmul"
+    def product(self, a: str, b: str, out: str) -> str:
+        return f"rt.matmul({a}, {b}, {out})"
+
     packs = False  # its tiled product kernel reads the weight as it is
     printer = DevicePrinter
 

@@ -76,7 +76,7 @@ def program(emitter, writes: dict[str, Node]) -> tuple[list[str], list[str]]:
     returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
     arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
                  + [name for name, _, _ in lowered.workspace] + [dimension_name(d) for d in lowered.dimensions]
-                 + ["seed", "status"])
+                 + ["seed", "status", "threads"])
     return arguments, returned
 
 

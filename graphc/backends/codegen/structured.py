@@ -45,14 +45,14 @@ class StructuredOps:
         out = self.target(node)
         shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
         if len(shape_out) == 2 and node.inputs[1] in self.packed:  # a loop's weight, packed before the loop
-            kernel = "threaded_product" if threaded_products() else "packed_product"
-            self.emit(f"rp.{kernel}({self.reshaped(a, shape_a)}, {self.packed[node.inputs[1]]}, {out})")
+            call = "threaded_product({}, {}, {}, threads)" if threaded_products() else "packed_product({}, {}, {})"
+            self.emit("rp." + call.format(self.reshaped(a, shape_a), self.packed[node.inputs[1]], out))
             return
         # BLAS takes C- or F-ordered operands: a transposed view needs no copy, a slice is neither
         a, b = (self.reshaped(name, self.shape(value)) if isinstance(value.op, Slice) else name
                 for name, value in zip((a, b), node.inputs))
         if len(shape_out) == 2:
-            self.emit(f"{self.product}({a}, {b}, {out})")
+            self.emit(self.product(a, b, out))
             return
         self.emit(f"left, right = {self.reshaped(a, shape_a)}, {self.reshaped(b, shape_b)}")
         batch = shape_out[:-2]
@@ -63,9 +63,9 @@ class StructuredOps:
             indent += "    "
         left_index = index_expression(shape_a[:-2], batch, loop)
         right_index = index_expression(shape_b[:-2], batch, loop)
-        self.emit(f"{indent}{self.product}({self.reshaped(f'left[{left_index}]', shape_a[-2:])}, "
-                  f"{self.reshaped(f'right[{right_index}]', shape_b[-2:])}, {out}[{', '.join(loop)}])"
-                  .replace("[]", ""))
+        self.emit(indent + self.product(self.reshaped(f"left[{left_index}]", shape_a[-2:]),
+                                        self.reshaped(f"right[{right_index}]", shape_b[-2:]),
+                                        f"{out}[{', '.join(loop)}]").replace("[]", ""))
 
     def reduction(self, node, x, axes, kernel):
         shape = self.shape(node.inputs[0])

@@ -27,6 +27,7 @@ from ..codegen.cpu import generate
 from ..codegen.program import threaded_products, threads_requested
 from ..lowering import fixed_sizes, lower
 from ..reference import bind_feeds, index_error, index_source
+from ..runtime.packed import usable_threads
 from . import cache
 
 
@@ -102,7 +103,8 @@ class Compiled:
         try:
             with specialization.threads:
                 return specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
-                                                 *specialization.dimensions, seed, specialization.status)
+                                                 *specialization.dimensions, seed, specialization.status,
+                                                 usable_threads())
         except IndexError:
             self.raise_reported_index(specialization, specialization.status, feeds)
             raise

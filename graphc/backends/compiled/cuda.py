@@ -68,7 +68,7 @@ class CudaCompiled(Compiled):
                 else:
                     runtime.copy(device, kept[1])
         returned = specialization.module.run(*arguments, *specialization.constants, *specialization.workspace,
-                                             *specialization.dimensions, seed, specialization.status)
+                                             *specialization.dimensions, seed, specialization.status, 1)
         if specialization.checked:  # a device cannot raise: its kernels flag a bad index in ``status``
             self.raise_reported_index(specialization, specialization.status.copy_to_host(), feeds)
         return [value if index in self.resident_outputs else value.copy_to_host()

@@ -15,6 +15,7 @@ directly: the block's first element and the whole array's leading dimension.
 from __future__ import annotations
 
 import ctypes
+import os
 
 import numba
 import numpy as np
@@ -24,6 +25,7 @@ from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.linalg import ensure_blas, get_blas_kind
 
+from . import packed
 from .cpu import zero
 from .jit import njit
 from .packed import THREADED_WORK, THREADS
@@ -71,6 +73,10 @@ def _start_threads():
 
 
 _start_threads()
+# GNU OpenMP cannot run in a child forked from a process that used it (Numba terminates the child at its first
+# parallel region: "fork() called from a process already using GNU OpenMP"), so a forked child's calls pass one
+# thread to the kernels (an argument: a kernel that read Numba's thread count could not be cached).
+os.register_at_fork(after_in_child=packed.forked)
 
 
 @intrinsic
@@ -126,10 +132,10 @@ def gemm_block(typing_context, a, b, out, first_row, last_row, first_column, las
 
 
 @njit(parallel=True, **JIT)
-def threaded_dot(a, b, out):
-    """``np.dot(a, b, out)``, split between the threads when the product is large enough to pay for it: by rows
-    when there are at least as many rows as columns, else by columns, so that each thread packs its share of the
-    larger operand and the whole of the smaller one."""
+def threaded_dot(a, b, out, threads):
+    """``np.dot(a, b, out)``, split between the threads when the product is large enough to pay for it and the call
+    may use ``threads`` > 1: by rows when there are at least as many rows as columns, else by columns, so that each
+    thread packs its share of the larger operand and the whole of the smaller one."""
     m, k = a.shape
     n = b.shape[1]
     if m == 0 or n == 0:
@@ -137,7 +143,7 @@ def threaded_dot(a, b, out):
     if k == 0:  # BLAS refuses a leading dimension of 0
         zero(out)
         return
-    if m * k * n < THREADED_WORK or max(m, n) < THREADS:
+    if m * k * n < THREADED_WORK or max(m, n) < THREADS or threads < 2:
         gemm_block(a, b, out, 0, m, 0, n)
         return
     by_rows = m >= n

@@ -44,6 +44,18 @@ def _threads() -> int:
 
 
 THREADS = _threads()
+_usable = THREADS  # what a call may use: 1 in a child forked after graphc's threads started (runtime/blas.py)
+
+
+def usable_threads() -> int:
+    """The threads a compiled call passes to the threaded kernels (its ``threads`` argument)."""
+    return _usable
+
+
+def forked():
+    """In a forked child: one thread (GNU OpenMP cannot run in a child of a process that used it)."""
+    global _usable
+    _usable = 1
 # Below this many multiply-adds a product runs on one thread: a fork and join of the team costs a few microseconds
 # (W6's step, whose products are 8x32 @ 32x128, ran about 2x slower with them split; W4's 32x256 @ 256x1024 ran
 # 1.8x faster split).
@@ -181,11 +193,12 @@ def packed_product(a, packed, out):
 
 
 @njit(parallel=True, **JIT)
-def threaded_product(a, packed, out):
+def threaded_product(a, packed, out, threads):
     """``packed_product`` split by columns between threads, each multiplying by its own panels, if it is large enough
-    (``THREADED_WORK``, as ``runtime/blas.py`` decides)."""
+    (``THREADED_WORK``, as ``runtime/blas.py`` decides) and the call may use ``threads`` > 1 (a forked child may
+    not: ``usable_threads``)."""
     panels, k, width = packed.shape
-    if a.shape[0] * k * out.shape[1] < THREADED_WORK:
+    if a.shape[0] * k * out.shape[1] < THREADED_WORK or threads < 2:
         packed_product(a, packed, out)
         return
     share = (panels + THREADS - 1) // THREADS
