@@ -47,7 +47,7 @@ def main() -> int:
     specialization = next(iter(step.compiled.specializations.values()))
     everything = step.compiled_feeds(feeds)
     arguments = ([as_argument(everything[n]) for n in specialization.feeds] + specialization.constants
-                 + specialization.workspace + [0])
+                 + specialization.workspace + [*specialization.dimensions, 0, specialization.status, 1])
     namespace = {"numba": numba}
     exec(f"@numba.njit\ndef empty({', '.join(f'a{i}' for i in range(len(arguments)))}):\n    return 0\n", namespace)
     full = microseconds(lambda: step(feeds))

@@ -73,7 +73,7 @@ def main(paths: list[str]) -> int:
         specialization, named = function._validate(feeds)
         arrays = [np.asarray(named[n]).reshape(np.shape(named[n]) or (1,)) for n in specialization.feeds]
         specialization.module.run(*arrays, *specialization.constants, *specialization.workspace,
-                                  *specialization.dimensions, 0, specialization.status)
+                                  *specialization.dimensions, 0, specialization.status, 1)
     failures = 0
     for kernel, signatures in launches.items():
         for signature in sorted(signatures, key=str):
