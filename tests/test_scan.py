@@ -10,6 +10,8 @@ import graphc as gc
 from graphc.backends.codegen.program import threaded_products
 from graphc.errors import ShapeError
 
+from .programs import custom_cell
+
 T, B, E, H = 5, 3, 4, 6
 RNG = np.random.default_rng(0)
 FEEDS = {"x": RNG.normal(size=(T, B, E)), "h0": RNG.normal(size=(B, H)), "c0": RNG.normal(size=(B, H)),
@@ -199,26 +201,8 @@ def test_a_matrix_multiplied_by_at_every_step_is_packed_once_before_each_loop():
 def test_a_custom_cell_with_packed_weights_equals_the_reference_in_float64(batch):
     """A user's cell (peephole-style gates reading the cell state, a weight used twice per step) over sizes that
     fill no tile and no panel exactly: 5 hidden units, 1 to 17 rows; values and every gradient."""
-    hidden = 5
-    x, h0 = gc.input("x", (T, "batch", E), "float64"), gc.input("h0", ("batch", hidden), "float64")
-    W = gc.param("W", (E, 2 * hidden), dtype="float64")
-    U = gc.param("U", (hidden, 2 * hidden), dtype="float64")
-    P = gc.param("P", (hidden, hidden), dtype="float64")
-
-    def step(carry, xt):
-        h, c = carry
-        z = xt @ W + h @ U
-        gate = gc.sigmoid(z[:, :hidden] + c @ P)
-        c = gate * c + (1 - gate) * gc.tanh(z[:, hidden:])
-        return (gc.tanh(c @ P) * gate, c), c
-
-    (h, c), cs = gc.scan(step, (h0, h0 * 0.5), x)
-    loss = (cs * cs).sum() + h.sum()
-    outputs = [loss] + gc.grad(loss, [x, h0, W, U, P])
-    rng = np.random.default_rng(batch)
-    feeds = {"x": rng.normal(size=(T, batch, E)), "h0": rng.normal(size=(batch, hidden)),
-             "W": rng.normal(size=(E, 2 * hidden)), "U": rng.normal(size=(hidden, 2 * hidden)),
-             "P": rng.normal(size=(hidden, hidden))}
+    outputs, feeds = custom_cell(T, E, hidden=5, seed=batch)
+    feeds = feeds(batch)
     fn = gc.compile(outputs)
     for got, want in zip(fn(feeds), gc.evaluate(outputs, feeds), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)

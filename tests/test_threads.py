@@ -19,6 +19,8 @@ from graphc import nn
 from graphc.backends.runtime import blas, packed
 from graphc.train import language
 
+from .programs import custom_cell, large_product
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 THREADED = packed.THREADS > 1
 
@@ -87,28 +89,10 @@ def test_a_threaded_loop_equals_the_reference_and_restores_blas():
 def test_a_custom_cell_whose_products_are_split_equals_the_reference_in_float64():
     """A user's cell (a weight used twice per step, gates reading the cell state) large enough for every product to
     be split: values and every gradient."""
-    steps, batch, width, hidden = 3, 8, 96, 384
-    x = gc.input("x", (steps, "batch", width), "float64")
-    h0 = gc.input("h0", ("batch", hidden), "float64")
-    W = gc.param("W", (width, 2 * hidden), dtype="float64")
-    U = gc.param("U", (hidden, 2 * hidden), dtype="float64")
-    P = gc.param("P", (hidden, hidden), dtype="float64")
-
-    def step(carry, xt):
-        h, c = carry
-        z = xt @ W + h @ U
-        gate = gc.sigmoid(z[:, :hidden] + c @ P)
-        c = gate * c + (1 - gate) * gc.tanh(z[:, hidden:])
-        return (gc.tanh(c @ P) * gate, c), c
-
-    (h, c), cs = gc.scan(step, (h0, h0 * 0.5), x)
-    loss = (cs * cs).sum() + h.sum()
-    outputs = [loss] + gc.grad(loss, [x, h0, W, U, P])
+    batch, hidden = 8, 384
     assert batch * hidden * hidden >= packed.THREADED_WORK  # the smallest step product, c @ P, is split too
-    rng = np.random.default_rng(5)
-    feeds = {"x": rng.normal(size=(steps, batch, width)), "h0": rng.normal(size=(batch, hidden)),
-             "W": rng.normal(size=(width, 2 * hidden)) / 10, "U": rng.normal(size=(hidden, 2 * hidden)) / 20,
-             "P": rng.normal(size=(hidden, hidden)) / 20}
+    outputs, feeds = custom_cell(3, 96, hidden, seed=5, scale=0.05)
+    feeds = feeds(batch)
     compiled = gc.compile(outputs)
     results = compiled(feeds)
     assert "rp.threaded_product(" in compiled.source
@@ -124,12 +108,7 @@ def forked_child_result(compiled, feeds, queue):
 def test_a_child_forked_after_threaded_steps_runs_them_on_one_thread():
     # GNU OpenMP cannot run in a child forked from a process that used it: Numba terminated such a child at its first
     # split product ("fork() called from a process already using GNU OpenMP"), exit -15.
-    x, w = gc.input("x", (256, 512)), gc.param("w", (512, 512))
-    loss = gc.tanh(x @ w).sum()
-    outputs = [loss, *gc.grad(loss, [w])]
-    rng = np.random.default_rng(0)
-    feeds = {"x": rng.standard_normal((256, 512)).astype(np.float32),
-             "w": (rng.standard_normal((512, 512)) / 30).astype(np.float32)}
+    outputs, feeds = large_product()
     compiled = gc.compile(outputs)
     parent = compiled(feeds)
     context = multiprocessing.get_context("fork")
@@ -153,12 +132,8 @@ def test_a_small_program_leaves_blas_alone():
 # Compiles a program whose products are split, prints whether its source threads, and runs it.
 THREADED_PROGRAM = """
 import numpy as np, graphc as gc
-x, w = gc.input("x", (256, 512)), gc.param("w", (512, 512))
-loss = gc.tanh(x @ w).sum()
-outputs = [loss, *gc.grad(loss, [w])]
-rng = np.random.default_rng(0)
-feeds = {"x": rng.standard_normal((256, 512)).astype(np.float32),
-         "w": (rng.standard_normal((512, 512)) / 30).astype(np.float32)}
+from tests.programs import large_product
+outputs, feeds = large_product()
 compiled = gc.compile(outputs)
 results = compiled(feeds)
 for got, want in zip(results, gc.evaluate(outputs, feeds)):
