@@ -27,7 +27,7 @@ from ..codegen.cpu import generate
 from ..codegen.program import threaded_products, threads_requested
 from ..lowering import fixed_sizes, lower
 from ..reference import bind_feeds, index_error, index_source
-from ..runtime.packed import usable_threads
+from ..runtime.packed import THREADS, splits, usable_threads
 from . import cache
 
 
@@ -83,14 +83,13 @@ class Compiled:
 
     def threads(self, lowered, binding: dict):
         """What a call at this binding runs inside. Where one of the program's products is large enough for the
-        runtime to split it between graphc's threads (``THREADED_WORK``: the kernels decide the same way), BLAS
-        runs on one thread, so that its threads and graphc's do not fight for the cores (``runtime/blas.py``)."""
-        if not threaded_products():
+        runtime to split it between graphc's threads (``splits``, the kernels' own rule), BLAS runs on one thread,
+        so that its threads and graphc's do not fight for the cores (``runtime/blas.py``)."""
+        if not (threaded_products() and splits.py_func(largest_product(lowered, binding), THREADS)):
             return contextlib.nullcontext()
         from ..runtime.blas import OneBlasThread
-        from ..runtime.packed import THREADED_WORK
 
-        return OneBlasThread() if largest_product(lowered, binding) >= THREADED_WORK else contextlib.nullcontext()
+        return OneBlasThread()
 
     def place(self, array: np.ndarray):
         """An array as the compiled code takes it (constants, workspace buffers)."""
@@ -216,8 +215,8 @@ def largest_product(lowered, binding: dict) -> int:
     largest = 0
     for node in lowered.steps:
         if isinstance(node.op, MatMul):
-            (*_, m, k), n = resolve_shape(node.inputs[0].type.shape, binding), node.type.shape[-1]
-            largest = max(largest, int(m) * int(k) * int(resolve_shape((n,), binding)[0]))
+            *_, m, k = resolve_shape(node.inputs[0].type.shape, binding)
+            largest = max(largest, int(m) * int(k) * int(resolve_shape(node.type.shape, binding)[-1]))
     return max([largest, *(largest_product(body, binding) for body in lowered.bodies.values())])
 
 

@@ -4,7 +4,7 @@ graphc has two or more threads (``codegen/program.py``'s ``threaded_products``).
 
 Why not OpenBLAS's own threads: a threaded step runs graphc's loops on Numba's threads, and OpenBLAS's workers
 spin after each call it threads, so the two teams fight for the same cores (W4 76-86 ms a step against 24 on one
-thread, docs/benchmarks.md; a split product 9-10 ms instead of 0.6-2.6). A threaded program therefore runs with
+thread, docs/benchmarks.md; a split product 9.0-10.6 ms instead of 0.6-2.8). A threaded program therefore runs with
 BLAS at one thread (``compiled/cpu.py``) and splits its products here, so that one team of threads owns the cores.
 
 Numba's ``np.dot`` takes whole arrays only (it passes each array's full shape as BLAS's leading dimension), so a
@@ -24,13 +24,12 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 from numba.np.linalg import ensure_blas, get_blas_kind
+from threadpoolctl import ThreadpoolController, threadpool_info
 
 from . import packed
-from .cpu import zero
+from .cpu import JIT, zero
 from .jit import njit
-from .packed import THREADED_WORK, THREADS
-
-JIT = {"error_model": "numpy"}
+from .packed import THREADS, splits
 
 ensure_blas()
 _GEMM = numba._helperlib.c_helpers["xxgemm"]
@@ -64,8 +63,6 @@ def _start_threads():
     parallel regions in PyTorch then nest teams of threads, and ``torch.nn.RNN``'s forward took 197 ms instead of
     1.6 after graphc had started the pool (2 cores). graphc's threaded kernels never nest, so nesting goes back off
     in every OpenMP runtime loaded."""
-    from threadpoolctl import threadpool_info
-
     numba.get_num_threads()
     for library in threadpool_info():
         if library["user_api"] == "openmp":
@@ -133,9 +130,9 @@ def gemm_block(typing_context, a, b, out, first_row, last_row, first_column, las
 
 @njit(parallel=True, **JIT)
 def threaded_dot(a, b, out, threads):
-    """``np.dot(a, b, out)``, split between the threads when the product is large enough to pay for it and the call
-    may use ``threads`` > 1: by rows when there are at least as many rows as columns, else by columns, so that each
-    thread packs its share of the larger operand and the whole of the smaller one."""
+    """``np.dot(a, b, out)``, split between the threads when the product is large enough to pay for it for the
+    ``threads`` the call may use (``splits``): by rows when there are at least as many rows as columns, else by
+    columns, so that each thread packs its share of the larger operand and the whole of the smaller one."""
     m, k = a.shape
     n = b.shape[1]
     if m == 0 or n == 0:
@@ -143,7 +140,7 @@ def threaded_dot(a, b, out, threads):
     if k == 0:  # BLAS refuses a leading dimension of 0
         zero(out)
         return
-    if m * k * n < THREADED_WORK or max(m, n) < THREADS or threads < 2:
+    if not splits(m * k * n, threads) or max(m, n) < THREADS:
         gemm_block(a, b, out, 0, m, 0, n)
         return
     by_rows = m >= n
@@ -162,8 +159,6 @@ class OneBlasThread:
     thread; each gets its own thread count back on exit. A threaded program's step runs inside it."""
 
     def __init__(self):
-        from threadpoolctl import ThreadpoolController
-
         # after ensure_blas(): SciPy's BLAS, the one the generated code calls, is loaded by now
         self.libraries = [library for library in ThreadpoolController().lib_controllers if library.user_api == "blas"]
         self.saved: list[tuple] = []

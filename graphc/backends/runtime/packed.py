@@ -56,6 +56,8 @@ def forked():
     """In a forked child: one thread (GNU OpenMP cannot run in a child of a process that used it)."""
     global _usable
     _usable = 1
+
+
 # Below this many multiply-adds a product runs on one thread: a fork and join of the team costs a few microseconds
 # (W6's step, whose products are 8x32 @ 32x128, ran about 2x slower with them split; W4's 32x256 @ 256x1024 ran
 # 1.8x faster split).
@@ -192,13 +194,19 @@ def packed_product(a, packed, out):
                         out[i + r, j * width + column] = scratch[r, column]
 
 
+@njit(inline="always", **JIT)
+def splits(work, threads):
+    """Whether a product of ``work`` multiply-adds is split between ``threads``: the one rule, asked by the threaded
+    kernels and (through ``splits.py_func``) by ``Compiled``, which runs such calls with BLAS on one thread."""
+    return work >= THREADED_WORK and threads > 1
+
+
 @njit(parallel=True, **JIT)
 def threaded_product(a, packed, out, threads):
     """``packed_product`` split by columns between threads, each multiplying by its own panels, if it is large enough
-    (``THREADED_WORK``, as ``runtime/blas.py`` decides) and the call may use ``threads`` > 1 (a forked child may
-    not: ``usable_threads``)."""
+    (``splits``) for the ``threads`` the call may use (one in a forked child: ``usable_threads``)."""
     panels, k, width = packed.shape
-    if a.shape[0] * k * out.shape[1] < THREADED_WORK or threads < 2:
+    if not splits(a.shape[0] * k * out.shape[1], threads):
         packed_product(a, packed, out)
         return
     share = (panels + THREADS - 1) // THREADS
