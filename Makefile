@@ -17,12 +17,18 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(PY) -m pip install --quiet -e '.[dev,cuda]' '$(TORCH)'
 	touch $@
 
+# The runtime's kernels compiled for this machine (about a minute), so that a first model compiles only its own code;
+# again whenever the runtime changes.
+$(VENV)/.precompiled: $(VENV)/.installed $(wildcard graphc/backends/runtime/*.py)
+	$(VENV)/bin/graphc cache --precompile
+	touch $@
+
 graphviz:
 	@sh scripts/ensure-graphviz.sh
 
-setup: $(VENV)/.installed graphviz
+setup: $(VENV)/.installed $(VENV)/.precompiled graphviz
 
-setup-dev: $(VENV)/.installed-dev graphviz
+setup-dev: $(VENV)/.installed-dev $(VENV)/.precompiled graphviz
 
 # The demo: a small LSTM language model trained for about a minute, its perplexity, a sample, pictures and a plot.
 demo: setup

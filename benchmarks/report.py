@@ -15,12 +15,15 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 DOC = ROOT / "docs" / "benchmarks.md"
 
 
-def in_fresh_process(code: str, cache: str | None = None) -> str:
+def in_fresh_process(code: str, cache: str | None = None, runtime: str | None = None) -> str:
     """The last word ``code`` prints, run in a new Python process (with ``time`` imported and the project on its
-    path), with graphc's and Numba's caches in ``cache`` when given."""
+    path), with graphc's and Numba's caches in ``cache`` when given, and the runtime's kernels' machine code in
+    ``runtime`` (else where setup precompiled it)."""
     environment = dict(os.environ)
     if cache is not None:
         environment.update(GRAPHC_CACHE_DIR=cache, NUMBA_CACHE_DIR=os.path.join(cache, "numba"))
+    if runtime is not None:
+        environment.update(GRAPHC_RUNTIME_CACHE_DIR=runtime)
     prelude = f"import sys, time; sys.path.insert(0, {str(ROOT)!r})\n"
     return subprocess.run([sys.executable, "-c", prelude + code], env=environment, capture_output=True, text=True,
                           check=True).stdout.split()[-1]

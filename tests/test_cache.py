@@ -20,7 +20,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 def environment(cache_dir, numba_dir=None) -> dict:
     variables = {**os.environ, "GRAPHC_CACHE_DIR": str(cache_dir), "PYTHONPATH": str(ROOT)}
     if numba_dir is not None:  # else the runtime's kernels keep their machine code in the source tree's __pycache__
-        variables["NUMBA_CACHE_DIR"] = str(numba_dir)
+        variables.update(NUMBA_CACHE_DIR=str(numba_dir), GRAPHC_RUNTIME_CACHE_DIR=str(numba_dir))
     return variables
 
 

@@ -182,23 +182,26 @@ from numba.core import event
 compiled = []
 class Listener(event.Listener):
     def on_start(self, ev):
-        compiled.append(ev.data["dispatcher"].py_func.__qualname__)
+        function = ev.data["dispatcher"].py_func
+        compiled.append(f"{function.__module__}:{function.__qualname__}")
     def on_end(self, ev):
         pass
 event.register("numba:compile", Listener())
 """
 
 
-def compiled_functions(script: str, caches, *arguments) -> list[str]:
+def compiled_functions(script: str, caches, *arguments, runtime=None, modules: bool = False) -> list[str]:
     """The functions Numba compiles running ``LISTENING + script`` in a new process over graphc and Numba caches in
-    the folder ``caches``."""
+    the folder ``caches`` and the runtime's kernels' machine code in ``runtime`` (default: in ``caches`` too), each
+    as its name (``module:name`` with ``modules``)."""
     environment = {**os.environ, "GRAPHC_CACHE_DIR": str(caches), "NUMBA_CACHE_DIR": str(caches / "numba"),
-                   "PYTHONPATH": str(ROOT)}
+                   "GRAPHC_RUNTIME_CACHE_DIR": str(runtime or caches / "runtime"), "PYTHONPATH": str(ROOT)}
     result = subprocess.run([sys.executable, "-c", LISTENING + script + 'print(" ".join(sorted(set(compiled))))',
                              *map(str, arguments)], cwd=ROOT, env=environment, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
-    return result.stdout.split()
+    names = result.stdout.split()
+    return names if modules else [name.partition(":")[2] for name in names]
 
 
 # A bidirectional LSTM's step (concat, loop stores, gather, scatter-add) compiled with empty caches. Numba compiles a
@@ -245,6 +248,18 @@ def test_a_new_model_loads_the_runtime_kernels_another_model_compiled(tmp_path):
     runtime = {dot, "contiguous", "empty", "row_cross_entropy", "row_softmax", "column_sum", "one_hot_rows"}
     assert not runtime & set(second) and not [name for name in second if name.startswith("dot_")], second
 
+
+
+def test_after_precompiling_a_new_model_compiles_only_its_own_code(tmp_path):
+    # graphc cache --precompile (setup runs it) compiles the runtime's kernels that the built-in models call, and a
+    # new model then compiles its own program and nothing of the runtime's, though NUMBA_CACHE_DIR is empty.
+    runtime = tmp_path / "runtime"
+    precompiling = "from graphc.cli.caches import precompile\nprecompile(['mlp'], report=lambda line: None)\n"
+    first = compiled_functions(precompiling, tmp_path / "first", runtime=runtime, modules=True)
+    assert [name for name in first if name.startswith("graphc.backends.runtime.")], first
+    second = compiled_functions(COMPILE_MLP, tmp_path / "second", 6, 16, 8, 4, runtime=runtime, modules=True)
+    assert [name for name in second if name.endswith(":run")], second
+    assert not [name for name in second if name.startswith("graphc.backends.runtime.")], second
 
 # A cross-entropy over 5 classes, after an embedding lookup when argv[1] is "lookup": its index check is then the
 # second of the program (number 1), else the first (number 0).

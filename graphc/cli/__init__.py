@@ -1,6 +1,6 @@
-"""The ``graphc`` command: ``render``, ``summary``, ``check``, ``bench`` (``inspection``); ``train``,
-``generate``, ``demo`` (``training``); ``ops`` and ``cache``. A user's mistake (a missing file, an unknown model,
-a bad option, a corrupt checkpoint) is one line on stderr and a non-zero exit, never a traceback."""
+"""The ``graphc`` command: ``render``, ``summary``, ``check``, ``bench``, ``ops`` (``inspection``); ``train``,
+``generate``, ``demo`` (``training``); ``cache`` (``caches``). A user's mistake (a missing file, an unknown model, a
+bad option, a corrupt checkpoint) is one line on stderr and a non-zero exit, never a traceback."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import warnings
 
 from ..errors import GraphcError
 from ..version import __version__
-from . import inspection, training
+from . import caches, inspection, training
 from .options import apply_config_file, given_on_command_line
 
 
@@ -25,6 +25,7 @@ def parser() -> Parser:
     commands = root.add_subparsers(dest="command", metavar="COMMAND", parser_class=Parser)
     training.add_commands(commands)
     inspection.add_commands(commands)
+    caches.add_commands(commands)
     return root
 
 

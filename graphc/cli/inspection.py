@@ -1,4 +1,4 @@
-"""``graphc render``, ``summary``, ``check``, ``bench``, ``ops`` and ``cache``: looking at a model file without
+"""``graphc render``, ``summary``, ``check``, ``bench`` and ``ops``: looking at a model file without
 training it."""
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ import numpy as np
 
 from .. import modelfile
 from ..autodiff import grad
-from ..backends.compiled import cache
 from ..backends.reference import evaluate
 from ..gradcheck import check_grad
 from ..init import init_params
@@ -70,9 +69,6 @@ def add_commands(commands) -> None:
     ops.set_defaults(run=list_ops)
     models = commands.add_parser("models", help="list the built-in models (MODEL may be any of these names)")
     models.set_defaults(run=list_models)
-    kernels = commands.add_parser("cache", help="where compiled kernels are cached (GRAPHC_CACHE_DIR); --clear")
-    kernels.add_argument("--clear", action="store_true", help="delete every cached module")
-    kernels.set_defaults(run=manage_cache)
 
 
 def picture_size(text: str):
@@ -188,13 +184,4 @@ def list_models(arguments) -> int:
     for name, summary in modelfile.builtin_models().items():
         print(f"{name:16} {summary}")
     print(f"(files in {modelfile.BUILTIN}; a model of your own is given as a path, such as ./my_model.py)")
-    return 0
-
-
-def manage_cache(arguments) -> int:
-    """Show where compiled kernels are cached, or clear them."""
-    if arguments.clear:
-        print(f"removed {cache.clear()} cached modules from {cache.directory()}")
-    else:
-        print(cache.directory())
     return 0

@@ -249,7 +249,7 @@ def run_demo(arguments) -> int:
     model = nn.language_model(**build)
     print(model.summary())
     print(f"training on {len(dataset.train.stream):,} characters of CPython's documentation for "
-          f"{arguments.minutes:g} minute(s), after compiling the training step (15-25 s the first time)")
+          f"{arguments.minutes:g} minute(s), after compiling the training step (5-10 s the first time)")
     trainer = Trainer(model, optim.Adam(0.003, clip_norm=1.0), progress=not arguments.no_progress,
                       backend=arguments.backend,
                       metadata={"model": {"builtin": "language_model", "build": build},

@@ -6,6 +6,11 @@ the user finds the file. Here every index and machine-code file ends with the SH
 machine-code file also holds the key it was written for: a file that fails either check, or fails to load for any
 other reason, is reported in one warning line, removed, and compiled again.
 
+The runtime's own kernels keep their machine code with graphc, not in ``NUMBA_CACHE_DIR``: in the package's
+``__pycache__`` (or ``GRAPHC_RUNTIME_CACHE_DIR``), where setup precompiles them (``graphc cache --precompile``), so a
+user's first model compiles only its own code. Generated modules keep Numba's choice (beside the module, in
+``GRAPHC_CACHE_DIR``, unless ``NUMBA_CACHE_DIR`` says otherwise).
+
 The key inside a data file guards a race: two processes adding different signatures of one function at once can
 both pick the same free file number (Numba's index update is read-modify-write), so an index entry may point at the
 other process's code; that entry is then a miss, never someone else's machine code.
@@ -16,16 +21,24 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import pathlib
 import pickle
 import warnings
 
 import numba
-from numba.core.caching import FunctionCache, IndexDataCacheFile
+from numba.core.caching import (
+    CompileResultCacheImpl,
+    FunctionCache,
+    IndexDataCacheFile,
+    _CacheLocator,
+    _SourceFileBackedLocatorMixin,
+)
 from numba.core.serialize import dumps
 
 from ...errors import CacheWarning
 
 DIGEST = 32  # bytes of SHA-256 at the end of each file
+PACKAGE = pathlib.Path(__file__).resolve().parents[2]  # the graphc package: code in it is the runtime's
 
 
 class DamagedEntry(Exception):
@@ -96,8 +109,41 @@ class CheckedFiles(IndexDataCacheFile):
                     pass
 
 
+def runtime_cache_directory(source: str) -> str:
+    """Where the machine code of a runtime kernel defined in the file ``source`` is kept."""
+    configured = os.environ.get("GRAPHC_RUNTIME_CACHE_DIR")
+    if configured:
+        return os.path.join(configured, _CacheLocator.get_suitable_cache_subpath(source))
+    return os.path.join(os.path.dirname(source), "__pycache__")
+
+
+class RuntimeLocator(_SourceFileBackedLocatorMixin, _CacheLocator):
+    """The cache folder of a function defined inside the graphc package (``runtime_cache_directory``); for any
+    other function, or where that folder is not writable, Numba's own locators decide."""
+
+    def __init__(self, function, source):
+        self._py_file = source
+        self._lineno = function.__code__.co_firstlineno
+        self._cache_path = runtime_cache_directory(source)
+
+    def get_cache_path(self):
+        return self._cache_path
+
+    @classmethod
+    def from_function(cls, function, source):
+        if not pathlib.Path(source).resolve().is_relative_to(PACKAGE):
+            return None
+        return super().from_function(function, source)
+
+
+class LocatedCode(CompileResultCacheImpl):
+    _locator_classes = [RuntimeLocator, *CompileResultCacheImpl._locator_classes]
+
+
 class HealingCache(FunctionCache):
     """Numba's per-function cache over ``CheckedFiles``; an entry that does not load is compiled again."""
+
+    _impl_class = LocatedCode
 
     def __init__(self, function):
         super().__init__(function)
