@@ -18,8 +18,8 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	touch $@
 
 # The runtime's kernels compiled for this machine (about a minute), so that a first model compiles only its own code;
-# again whenever the runtime changes.
-$(VENV)/.precompiled: $(VENV)/.installed $(wildcard graphc/backends/runtime/*.py)
+# again whenever the runtime or the code generator (which kernels it calls, how) changes.
+$(VENV)/.precompiled: $(VENV)/.installed $(wildcard graphc/backends/runtime/*.py graphc/backends/codegen/*.py)
 	$(VENV)/bin/graphc cache --precompile
 	touch $@
 

@@ -2,6 +2,7 @@
 parameters, which loops share a function, and which stay inline."""
 
 from graphc.backends.codegen.outline import outline
+from graphc.backends.codegen.program import RowSplit
 
 ARGUMENTS = ["a", "b", "dim_n", "dim_m"]
 
@@ -16,7 +17,7 @@ def loop(source: str, target: str, size: str, step: str = "x_t") -> list[str]:
 
 def test_loops_that_differ_only_in_names_share_one_function():
     lines = ["    c = b.copy()", *loop("a", "c", "dim_n"), *loop("b", "c", "dim_m", "y_t"), "    print(c)"]
-    regions = [(1, 6), (6, 11)]
+    regions = [(1, 6, None), (6, 11, None)]
     functions, body = outline(lines, regions, ARGUMENTS)
     assert body == ["    c = b.copy()", "    loop0(dim_n, a, c)", "    loop0(dim_m, b, c)", "    print(c)"]
     assert functions[:3] == ["@njit(error_model='numpy')", "def loop0(dim0, v0, v1):", "    for t in range(dim0):"]
@@ -27,7 +28,7 @@ def test_loops_that_differ_only_in_names_share_one_function():
 
 def test_a_loop_of_a_structure_seen_once_stays_inline():
     lines = ["    c = b.copy()", *loop("a", "c", "dim_n"), "    print(c)"]
-    assert outline(lines, [(1, 6)], ARGUMENTS) == ([], lines)
+    assert outline(lines, [(1, 6, None)], ARGUMENTS) == ([], lines)
 
 
 def test_a_loop_that_rebinds_a_name_of_run_or_binds_one_read_after_it_stays_inline():
@@ -36,10 +37,38 @@ def test_a_loop_that_rebinds_a_name_of_run_or_binds_one_read_after_it_stays_inli
 
     for before, binding, after in (["    s = b"], "s", []), ([], "last", ["    print(last)"]):
         lines = [*before, *"\n".join(twice(binding)).splitlines(), *after]
-        regions = [(len(before), len(before) + 2), (len(before) + 2, len(before) + 4)]
+        regions = [(len(before), len(before) + 2, None), (len(before) + 2, len(before) + 4, None)]
         assert outline(lines, regions, ARGUMENTS) == ([], lines)
     # two such loops, each binding a name of its own: one function
     lines = [line.replace("last", name) for name, loop_lines in zip(("first", "second"), twice("last"))
              for line in loop_lines.splitlines()]
-    functions, body = outline(lines, [(0, 2), (2, 4)], ARGUMENTS)
+    functions, body = outline(lines, [(0, 2, None), (2, 4, None)], ARGUMENTS)
     assert body == ["    loop0(dim_n, a)", "    loop0(dim_n, a)"] and "def loop0(dim0, v0):" in functions
+
+
+def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_a_parallel_function_calls():
+    # program.loop prints a loop whose rows are independent with each step's rows lo:hi of its inputs and outputs;
+    # as a function it takes its rows of the carries and buffers, their count as the rows' size, and one thread for
+    # the products inside, and is called even when seen once, through the parallel function that gives each
+    # thread its part of the rows.
+    lines = ["    c = b.copy()",
+             "    for x_t in range(dim_n):",
+             "        s = a[x_t, lo:hi]",
+             "        rp.threaded_product(view(c, (dim_m, 3)), w, s, threads)",
+             "        c[0, 0] = s[0, 0]",
+             "    print(c)"]
+    split = RowSplit("dim_m", ("c",))
+    functions, body = outline(lines, [(1, 5, split)], [*ARGUMENTS, "w", "threads"])
+    assert body == ["    c = b.copy()", "    loop0_rows(dim_n, a, c, dim_m, w, threads, dim_m, threads)",
+                    "    print(c)"]
+    assert functions[:6] == ["@njit(error_model='numpy')", "def loop0(dim0, v0, v1, dim1, v2, v3, lo, hi):",
+                             "    v1 = v1[lo:hi]", "    dim1 = hi - lo",
+                             "    v3 = np.int64(1)  # the parts are the threads", "    for t in range(dim0):"]
+    assert functions[6] == "        v4 = v0[t, lo:hi]"
+    driver = functions[functions.index("@njit(error_model='numpy', parallel=True)"):]
+    assert driver[1] == "def loop0_rows(dim0, v0, v1, dim1, v2, v3, rows, threads):"
+    assert "    for part in numba.prange(parts):" in driver
+    # kept inline (it rebinds b, a name of run's), the same loop reads every row
+    rebinding = [*lines[:2], "        b = a[x_t, lo:hi]", *lines[3:]]
+    functions, body = outline(rebinding, [(1, 5, split)], [*ARGUMENTS, "w", "threads"])
+    assert functions == [] and body[2] == "        b = a[x_t]" and body[3:] == rebinding[3:]

@@ -17,7 +17,7 @@ from ..errors import ShapeError
 from ..tensor import Tensor
 from ..types import TensorType, broadcast_shapes, is_float
 from .leaf import constant
-from .registry import OUT, Case, Op, apply, require_float, require_same_dtype
+from .registry import OUT, Case, Op, aligned_rows, apply, require_float, require_same_dtype
 from .scalar import Select, formula
 from .sympy_bridge import to_graph
 
@@ -64,6 +64,9 @@ class Elementwise(Op):
 
     def symbols(self) -> tuple[sympy.Symbol, ...]:
         return tuple(sympy.Symbol(a, real=True) for a in self.arguments)
+
+    def keeps_rows(self, rows, shapes, out, **attrs) -> bool:
+        return aligned_rows(rows, shapes, out)
 
     def expr(self, *args: sympy.Expr, **attrs) -> sympy.Expr:
         raise NotImplementedError(self.name)

@@ -14,7 +14,7 @@ import functools
 import numpy as np
 import sympy
 
-from .registry import Op, register
+from .registry import Op, aligned_rows, register
 from .scalar import NUMPY_FUNCTIONS
 from .sympy_bridge import to_graph
 
@@ -42,6 +42,9 @@ class Fused(Op):
 
     def infer(self, types, expressions, outputs, members, results):
         return tuple(outputs)
+
+    def keeps_rows(self, rows, shapes, out, **attrs) -> bool:
+        return aligned_rows(rows, shapes, out)
 
     def reference(self, *arrays, expressions, outputs, members, results):
         results = numpy_function(expressions, len(arrays))(*arrays)

@@ -122,6 +122,13 @@ class Op:
         resolved shapes and attributes."""
         raise NotImplementedError(self.name)
 
+    def keeps_rows(self, rows: Sequence[bool], shapes: Sequence[tuple], out: tuple, **attrs) -> bool:
+        """Whether each row of the result (its axis 0, of ``out``'s first size) is computed from the same row of
+        the inputs that have those rows (``rows``, by input; the others are read whole) and from nothing else of
+        them: what lets a loop run its rows (a batch) on separate threads (``loops/rows.py``). Not unless the op
+        says so."""
+        return False
+
     def generalize_attributes(self, attrs: dict, generalize: Callable) -> dict:
         """``attrs`` with the sizes in them (``sizes``) passed through ``generalize``: how a program compiled for
         one hidden size serves another (``lowering.fixed_sizes``)."""
@@ -162,6 +169,12 @@ def apply(op_name: str, /, *inputs, **attrs):
             raise ShapeError(f"{op_name}: {error} (input shapes {shapes})", user_location()) from None
 
     return Tensor(ir.intern(op, nodes, attrs, infer, user_location()))
+
+
+def aligned_rows(rows: Sequence[bool], shapes: Sequence[tuple], out: tuple) -> bool:
+    """``keeps_rows`` of an element-wise op: each input with rows has the result's rank, since broadcasting aligns
+    trailing axes (a shorter input's axis 0 would be another axis of the result)."""
+    return all(len(shape) == len(out) for shape, has in zip(shapes, rows) if has)
 
 
 def require_float(op: str, types: Sequence[TensorType]):

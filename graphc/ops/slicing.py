@@ -38,6 +38,9 @@ class Concat(Op):
         total = as_dim(sympy.sympify(sum(sympy.sympify(t.shape[axis]) for t in types)))
         return TensorType(first.shape[:axis] + (total,) + first.shape[axis + 1:], first.dtype)
 
+    def keeps_rows(self, rows, shapes, out, axis) -> bool:
+        return axis != 0  # joined along another axis, each row of the result is the same row of every input
+
     def reference(self, *arrays, axis):
         return np.concatenate(arrays, axis=axis)
 
@@ -66,6 +69,10 @@ class Slice(Op):
 
     def reference(self, x, index):
         return x[_python_slices(index)].copy()
+
+    def keeps_rows(self, rows, shapes, out, index) -> bool:
+        start, _, step = index[0]
+        return rows[0] and start == 0 and step == 1  # every row, in order (a reversal has as many)
 
     generalize_attributes = _generalized_bounds
 

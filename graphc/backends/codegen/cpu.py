@@ -60,6 +60,13 @@ class Emitter(StructuredOps):
         return f"rb.threaded_dot({a}, {b}, {out}, threads)" if threaded_products() else f"rt.dot({a}, {b}, {out})"
 
     packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)
+
+    @property
+    def splits_rows(self) -> bool:
+        """Loops whose rows are independent run on separate rows in graphc's threads (``program.RowSplit``) where
+        graphc splits products between threads; not with ``GRAPHC_PARALLEL=1``, whose prange loops make ``run``
+        itself parallel."""
+        return threaded_products() and not threads_requested()
     printer = ScalarPrinter
 
     def __init__(self, lowered: Lowered):

@@ -53,6 +53,7 @@ class CudaEmitter(Emitter):
         return f"rt.matmul({a}, {b}, {out})"
 
     packs = False  # its tiled product kernel reads the weight as it is
+    splits_rows = False  # a kernel's threads are the GPU's
     printer = DevicePrinter
 
     def __init__(self, lowered: Lowered, kernels: list[str] | None = None):

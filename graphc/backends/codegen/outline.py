@@ -11,13 +11,19 @@ module, optimizes that module again and emits machine code for all of it (the 2-
 loops and its update kernels as functions held LLVM's lock 12.8-14.0 s against 8.8 s inline
 (``benchmarks/profile_compile.py W4``, empty caches). Element-wise kernels stay inline: W1's recurring ones (the
 optimizer's updates recur) as shared functions made its step 4-10% slower (in-process A/B).
-Single-threaded code only: a loop with ``prange`` would need a parallel function of its own."""
+A loop whose rows are independent (``loops/rows.py``: a batch, each row of it computed from the same rows) is a
+function even when seen once: it runs on rows ``lo:hi``, and a parallel function calls it on each thread's part
+(``program.RowSplit``), so each thread goes through every step on its own rows and the threads meet once per loop,
+not once per step. Otherwise single-threaded code only: a loop with ``prange`` inside would need a parallel
+function of its own."""
 
 from __future__ import annotations
 
 import ast
 import collections
 import re
+
+from .program import ROWS_SPAN
 
 IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 # Names every kernel prints the same way (element indices, per-element temporaries, a batched product's operands):
@@ -28,35 +34,73 @@ SUFFIX = re.compile(r"_(packed|rows|next)$")
 RESULT = re.compile(r"_\d+$")
 
 
-def outline(lines: list[str], regions: list[tuple[int, int]], arguments: list[str]) -> tuple[list[str], list[str]]:
+def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tuple[list[str], list[str]]:
     """(functions, lines): the source of the functions, and ``run``'s body with the regions of ``lines`` (loop
-    nests, each from its ``for`` line to its end) whose structure recurs replaced by calls. A region that rebinds
-    a name ``run`` defined before it or reads after it stays inline."""
+    nests, each from its ``for`` line to its end, with its ``RowSplit`` or None) whose structure recurs, or that
+    are split by rows, replaced by calls. A region that rebinds a name ``run`` defined before it or reads after it
+    stays inline (a split one then on every row)."""
     names = _names(lines)
     splits = []
-    for start, stop in regions:
+    for start, stop, rows in regions:
         bound = {name for line, name, stored in names if stored and start <= line < stop}
         defined = {name for line, name, stored in names if stored and line < start} | set(arguments)
         later = {name for line, name, stored in names if not stored and line >= stop}
         split = _split(lines[start:stop], bound, defined, later)
+        if split is not None and rows is not None:
+            parameters, renamed_parameters, renamed = split
+            split = parameters, renamed_parameters, _taking_rows(parameters, renamed_parameters, rows) + renamed
         key = split and "\n".join(_code(line).rstrip() for line in split[2] if _code(line).strip())
-        splits.append((start, stop, split, key))
-    occurrences = collections.Counter(key for *_, key in splits)
+        splits.append((start, stop, split, key, rows))
+    occurrences = collections.Counter(key for *_, key, _ in splits)
     functions: dict[str, tuple[str, list[str]]] = {}  # key (code without comments) -> (name, source lines)
     body, position = [], 0
-    for start, stop, split, key in splits:
+    for start, stop, split, key, rows in splits:
         body += lines[position:start]
         position = stop
-        if split is None or occurrences[key] == 1:
-            body += lines[start:stop]
+        if split is None or (occurrences[key] == 1 and rows is None):
+            # an unsplit region reads every row: the slices it was printed with for a split say all of them
+            body += [line.replace(ROWS_SPAN, "") for line in lines[start:stop]]
             continue
         parameters, names, renamed = split
         if key not in functions:
             name = f"loop{len(functions)}"
-            functions[key] = (name, ["@njit(error_model='numpy')", f"def {name}({', '.join(names)}):", *renamed])
-        body.append(f"    {functions[key][0]}({', '.join(parameters)})")
+            given = ", ".join(names)
+            source = ["@njit(error_model='numpy')", f"def {name}({given}{', lo, hi' if rows else ''}):", *renamed]
+            functions[key] = (name, source + (_by_rows(name, given) if rows else []))
+        name = functions[key][0]
+        extra = f", {rows.dimension}, threads" if rows else ""
+        body.append(f"    {name}{'_rows' if rows else ''}({', '.join(parameters)}{extra})")
     body += lines[position:]
     return [line for _, source in functions.values() for line in [*source, "", ""]], body
+
+
+def _taking_rows(parameters: list[str], names: list[str], rows) -> list[str]:
+    """The first lines of a loop function split by rows: its rows ``lo:hi`` of the carries, buffers and captured
+    values with rows, their count as the rows' size, and one thread for the products inside (the parts are the
+    threads)."""
+    lines = []
+    for parameter, name in zip(parameters, names):
+        if parameter in rows.sliced:
+            lines.append(f"    {name} = {name}[lo:hi]")
+        elif parameter == rows.dimension:
+            lines.append(f"    {name} = hi - lo")
+        elif parameter == "threads":
+            lines.append(f"    {name} = np.int64(1)  # the parts are the threads")
+    return lines
+
+
+def _by_rows(name: str, given: str) -> list[str]:
+    """A parallel function that runs the loop function ``name`` on each thread's part of the rows
+    (``rp.row_parts``), or on all of them at once where there is one part (no parallel region then: a child
+    forked from a process that used GNU OpenMP could not enter one)."""
+    return ["", "", "@njit(error_model='numpy', parallel=True)", f"def {name}_rows({given}, rows, threads):",
+            "    parts = rp.row_parts(rows, threads)",
+            "    if parts == 1:",
+            f"        {name}({given}, np.int64(0), rows)",
+            "        return",
+            "    share = (rows + parts - 1) // parts",
+            "    for part in numba.prange(parts):",
+            f"        {name}({given}, np.int64(part * share), np.int64(min(rows, (part + 1) * share)))"]
 
 
 def _split(region: list[str], bound: set[str], defined: set[str], later: set[str]):

@@ -5,8 +5,10 @@ directly where that is safe); and how an emitter finds the method that prints an
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 
 from ...ir import Node
+from ...loops.rows import independent_rows
 from ...ops.linalg import MatMul
 from ...ops.shape import Transpose
 from ..lowering import Lowered
@@ -102,10 +104,27 @@ def _in_place_updates(lowered: Lowered, writes: dict) -> dict[Node, str]:
     return direct
 
 
+ROWS_SPAN = ", lo:hi"  # how a loop split by rows takes its rows of a step's input or output: ``seq[t, lo:hi]``
+
+
+@dataclass(frozen=True)
+class RowSplit:
+    """How a loop whose rows are independent (``loops/rows.py``) runs on separate rows in separate threads: its
+    code reads the rows ``lo:hi`` of each step's inputs and outputs (``seq[t, lo:hi]``), and the function it is
+    printed as (``outline.py``) starts by taking those rows of the arrays named in ``sliced`` (carries, buffers,
+    captured values with rows) and by making ``dimension`` (the rows' size) ``hi - lo``."""
+
+    dimension: str
+    sliced: tuple[str, ...]
+
+
 def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> None:
     """A loop node (``scan``): carry arrays updated in place, the body's lines inside, each step's outputs written
-    into their stacks."""
+    into their stacks. Where the emitter splits loops by rows and the loop's rows are independent, its code reads
+    and writes the rows ``lo:hi`` only (``RowSplit``)."""
     inner = emitter.lowered.bodies[node]
+    rows = independent_rows(body) if emitter.splits_rows else None
+    span = ROWS_SPAN if rows is not None else ""  # what a step's slice of a stack or sequence takes
     k, m = len(body.carries), len(body.sequences)
     state = [emitter.target(node, i) for i in range(k)]
     stacks = [emitter.target(node, k + j) for j in range(len(body.steps))]
@@ -131,7 +150,8 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     for placeholder, carry in zip(body.carries, state):
         emitter.emit(f"    {inner.names[placeholder]} = {carry}")
     for placeholder, sequence in zip(body.sequences, arguments[k:k + m]):
-        step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else f"{sequence}[{t}]"
+        own = span if rows is not None and placeholder.type.shape[:1] == (rows,) else ""
+        step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else f"{sequence}[{t}{own}]"
         emitter.emit(f"    {inner.names[placeholder]} = {step}")
     for placeholder, value in zip(body.captures, captured):
         emitter.emit(f"    {inner.names[placeholder]} = {value}")
@@ -143,7 +163,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     for stack, value in zip(stacks, body.steps):
         producer, index = (value.inputs[0], value.attr("index")) if value.op.projection else (value, 0)
         if value.type.shape != () and (producer, index) in inner.buffers and value not in child.in_place:
-            child.in_place[value] = f"{stack}[{t}]"
+            child.in_place[value] = f"{stack}[{t}{span}]"
             direct.append(stack)
     for step in inner.steps:
         child.node(step)
@@ -152,7 +172,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     emitter.random |= child.random
     for stack, value in zip(stacks, body.steps):
         if stack not in direct:
-            emitter.store_step(stack, t, child.name(value), value.type.shape == ())
+            emitter.store_step(stack, t + span, child.name(value), value.type.shape == ())
     # A new carry that is (a view of) another carry's old value is copied before any carry is overwritten.
     carried = set(body.carries)
     new = []
@@ -168,7 +188,12 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     for i, (carry, value) in enumerate(zip(state, new)):
         if body.outputs[i] is not body.carries[i]:
             emitter.assign(carry, value, indent="    ")
-    emitter.loops.append((start, len(emitter.lines)))
+    split = None
+    if rows is not None:
+        with_rows = [value for placeholder, value in zip(body.captures, captured)
+                     if placeholder.type.shape[:1] == (rows,)]
+        split = RowSplit(dimension_name(rows), tuple(dict.fromkeys([*state, *with_rows, *inner.buffers.values()])))
+    emitter.loops.append((start, len(emitter.lines), split))
 
 
 def _multiplied_by(body: Lowered, placeholder: Node) -> bool:

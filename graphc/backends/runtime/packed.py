@@ -201,6 +201,14 @@ def splits(work, threads):
     return work >= THREADED_WORK and threads > 1
 
 
+@njit(inline="always", **JIT)
+def row_parts(rows, threads):
+    """How many parts a loop whose rows are independent runs in (``codegen/program.py``'s ``RowSplit``): one per
+    thread where the call may use them (``threads``) and each part has a whole tile of rows for the packed
+    product; else one."""
+    return THREADS if threads > 1 and rows >= THREADS * ROWS else 1
+
+
 @njit(parallel=True, **JIT)
 def threaded_product(a, packed, out, threads):
     """``packed_product`` split by columns between threads, each multiplying by its own panels, if it is large enough

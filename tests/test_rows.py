@@ -1,0 +1,87 @@
+"""Loops whose rows are independent (loops/rows.py) and how the CPU code runs them on separate rows in graphc's
+threads (codegen/program.py's RowSplit): which loops qualify, that a split loop equals the reference interpreter
+in float64 (values and every gradient, rows not a multiple of the parts), and that a child forked after graphc's
+threads ran runs it on one thread."""
+
+import multiprocessing
+
+import numpy as np
+import pytest
+
+import graphc as gc
+from graphc.backends.codegen.program import threaded_products
+from graphc.backends.runtime import packed
+from graphc.ir import Graph
+from graphc.loops.rows import independent_rows
+
+from .programs import custom_cell
+
+SPLITS = threaded_products() and packed.THREADS > 1
+
+
+def body_of(step, batch="batch", hidden: int = 6):
+    """The body of ``scan(step)`` over a (5, batch, 4) sequence from a (batch, hidden) carry."""
+    x = gc.input("x", (5, batch, 4))
+    h0 = gc.input("h0", (batch, hidden))
+    _, ys = gc.scan(step, h0, x)
+    (loop,) = [node for node in Graph([ys.node]).nodes if node.op.name == "scan"]
+    return loop.attr("body")
+
+
+W = gc.param("W", (4, 6))
+U = gc.param("U", (6, 6))
+
+
+def cell(h, x):
+    new = gc.tanh(x @ W + h @ U)
+    return new, new
+
+
+@pytest.mark.parametrize("step, independent", [
+    (cell, True),
+    (lambda h, x: (gc.concat([h[:, :3], gc.sigmoid(h[:, 3:])], axis=1) + x @ W, h), True),
+    (lambda h, x: (h - h.mean(axis=0) + x @ W, h), False),  # a mean over the rows mixes them
+    (lambda h, x: (gc.concat([h[1:], h[:1]], axis=0) + x @ W, h), False),  # every row, but rotated
+    (lambda h, x: (h @ (h.T @ h) + x @ W, h), False),  # a product over the rows
+    (lambda h, x: (gc.dropout(h, 0.5) + x @ W, h), False),  # its draws would depend on the thread
+], ids=["lstm-like", "slices and concat", "mean over rows", "rotated rows", "product over rows", "dropout"])
+def test_which_loops_have_independent_rows(step, independent):
+    rows = independent_rows(body_of(step))
+    assert (rows is not None) == independent and (rows is None or str(rows) == "batch")
+
+
+def test_rows_of_a_fixed_size_are_not_told_from_other_axes():
+    assert independent_rows(body_of(cell, batch=6)) is None  # 6 rows, and 6 hidden units
+
+
+@pytest.mark.skipif(not SPLITS, reason="one thread: loops are not split")
+@pytest.mark.parametrize("batch", [37, 3])  # split (19 + 18 rows), and too few rows for two tiles: one part
+def test_a_loop_split_by_rows_equals_the_reference_in_float64(batch):
+    outputs, feeds = custom_cell(6, 5, 12, seed=7, scale=0.3)
+    compiled = gc.compile(outputs)
+    results = compiled(feeds(batch))
+    assert "_rows(" in compiled.source and "numba.prange(parts)" in compiled.source
+    for got, want in zip(results, gc.evaluate(outputs, feeds(batch)), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+
+
+def forked_child_result(compiled, feeds, queue):
+    queue.put([np.asarray(value) for value in compiled(feeds)])
+
+
+@pytest.mark.skipif(not SPLITS, reason="one thread: loops are not split")
+def test_a_child_forked_after_split_loops_ran_runs_them_on_one_thread():
+    # GNU OpenMP cannot run in a child forked from a process that used it: the loop's parallel function must not
+    # enter its parallel region there (one part, called directly).
+    outputs, feeds = custom_cell(6, 5, 12, seed=7, scale=0.3)
+    compiled = gc.compile(outputs)
+    parent = compiled(feeds(37))
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=forked_child_result, args=(compiled, feeds(37), queue))
+    child.start()
+    results = queue.get(timeout=60)
+    child.join(60)
+    assert child.exitcode == 0
+    for got, want in zip(results, parent, strict=True):
+        np.testing.assert_array_equal(got, want)  # each row computed as in the parent, whichever thread ran it
