@@ -19,6 +19,7 @@ import benchmarks.threads  # noqa: E402, F401 - sets the thread variables before
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import os  # noqa: E402
 import time  # noqa: E402
 
 import graphc  # noqa: E402
@@ -167,7 +168,27 @@ def jax_step(workload, weights):
     return step
 
 
-PEERS = {"graphc": graphc_step, "PyTorch eager": torch_step, "JAX jit + lax.scan": jax_step}
+def graphc_split_step(workload, weights):
+    """graphc with its loops split by rows between its threads: ``GRAPHC_SPLIT_LOOPS=1`` while the first call
+    generates the code (the setting is read then), and the step as any other after."""
+    step = graphc_step(workload, weights)
+    calls = []
+
+    def call():
+        if calls:
+            return step()
+        calls.append(1)
+        os.environ["GRAPHC_SPLIT_LOOPS"] = "1"
+        try:
+            return step()
+        finally:
+            del os.environ["GRAPHC_SPLIT_LOOPS"]
+
+    return call
+
+
+SPLIT = "graphc, loops split by rows (GRAPHC_SPLIT_LOOPS=1)"
+PEERS = {"graphc": graphc_step, SPLIT: graphc_split_step, "PyTorch eager": torch_step, "JAX jit + lax.scan": jax_step}
 
 
 def measure(make, workload, steps: int, repeats: int) -> dict:
@@ -210,7 +231,12 @@ def table(results, gemm, arguments, sweep, memory) -> list[str]:
         gflops = flops_per_step(workload) / (ours["ms"] / 1000) / 1e9
         lines += ["", f"graphc: {gflops:.1f} GFLOP/s in matrix products ({gflops / gemm:.0%} of the GEMM rate)"
                       + (f"; compile + first step in a new process {ours['cold']:.2f} s cold, {ours['warm']:.2f} s "
-                         "warm." if "cold" in ours else "."), ""]
+                         "warm." if "cold" in ours else ".")]
+        split = row.get(SPLIT, {})
+        if "ms" in split:
+            gflops = flops_per_step(workload) / (split["ms"] / 1000) / 1e9
+            lines += ["", f"graphc, loops split by rows: {gflops:.1f} GFLOP/s ({gflops / gemm:.0%} of the GEMM rate)."]
+        lines += [""]
     if sweep:
         lines += ["### W4 compile time against sequence length", "",
                   "compile_step + first step in a new process with empty caches (the loop is never unrolled):", "",

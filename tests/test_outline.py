@@ -61,10 +61,9 @@ def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_a_parallel_functi
     functions, body = outline(lines, [(1, 5, split)], [*ARGUMENTS, "w", "threads"])
     assert body == ["    c = b.copy()", "    loop0_rows(dim_n, a, c, dim_m, w, threads, dim_m, threads)",
                     "    print(c)"]
-    assert functions[:6] == ["@njit(error_model='numpy')", "def loop0(dim0, v0, v1, dim1, v2, v3, lo, hi):",
-                             "    v1 = v1[lo:hi]", "    dim1 = hi - lo",
-                             "    v3 = np.int64(1)  # the parts are the threads", "    for t in range(dim0):"]
-    assert functions[6] == "        v4 = v0[t, lo:hi]"
+    assert functions[:5] == ["@njit(error_model='numpy')", "def loop0(dim0, v0, v1, dim1, v2, v3, lo, hi):",
+                             "    v1 = v1[lo:hi]", "    dim1 = hi - lo", "    for t in range(dim0):"]
+    assert functions[5] == "        v4 = v0[t, lo:hi]"
     driver = functions[functions.index("@njit(error_model='numpy', parallel=True)"):]
     assert driver[1] == "def loop0_rows(dim0, v0, v1, dim1, v2, v3, rows, threads):"
     assert "    for part in numba.prange(parts):" in driver

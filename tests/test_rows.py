@@ -1,7 +1,7 @@
 """Loops whose rows are independent (loops/rows.py) and how the CPU code runs them on separate rows in graphc's
-threads (codegen/program.py's RowSplit): which loops qualify, that a split loop equals the reference interpreter
-in float64 (values and every gradient, rows not a multiple of the parts), and that a child forked after graphc's
-threads ran runs it on one thread."""
+threads when asked (GRAPHC_SPLIT_LOOPS=1, codegen/program.py's RowSplit): which loops qualify, that a split loop
+equals the reference interpreter in float64 (values and every gradient, rows not a multiple of the parts), that a
+child forked after graphc's threads ran runs it on one thread, and that loops are not split unless asked."""
 
 import multiprocessing
 
@@ -54,9 +54,18 @@ def test_rows_of_a_fixed_size_are_not_told_from_other_axes():
     assert independent_rows(body_of(cell, batch=6)) is None  # 6 rows, and 6 hidden units
 
 
+def test_loops_are_not_split_unless_asked(monkeypatch):
+    monkeypatch.delenv("GRAPHC_SPLIT_LOOPS", raising=False)
+    outputs, feeds = custom_cell(6, 5, 12, seed=7, scale=0.3)
+    compiled = gc.compile(outputs)
+    compiled(feeds(37))
+    assert "_rows(" not in compiled.source and "prange" not in compiled.source
+
+
 @pytest.mark.skipif(not SPLITS, reason="one thread: loops are not split")
 @pytest.mark.parametrize("batch", [37, 3])  # split (19 + 18 rows), and too few rows for two tiles: one part
-def test_a_loop_split_by_rows_equals_the_reference_in_float64(batch):
+def test_a_loop_split_by_rows_equals_the_reference_in_float64(batch, monkeypatch):
+    monkeypatch.setenv("GRAPHC_SPLIT_LOOPS", "1")
     outputs, feeds = custom_cell(6, 5, 12, seed=7, scale=0.3)
     compiled = gc.compile(outputs)
     results = compiled(feeds(batch))
@@ -70,12 +79,14 @@ def forked_child_result(compiled, feeds, queue):
 
 
 @pytest.mark.skipif(not SPLITS, reason="one thread: loops are not split")
-def test_a_child_forked_after_split_loops_ran_runs_them_on_one_thread():
+def test_a_child_forked_after_split_loops_ran_runs_them_on_one_thread(monkeypatch):
     # GNU OpenMP cannot run in a child forked from a process that used it: the loop's parallel function must not
     # enter its parallel region there (one part, called directly).
+    monkeypatch.setenv("GRAPHC_SPLIT_LOOPS", "1")
     outputs, feeds = custom_cell(6, 5, 12, seed=7, scale=0.3)
     compiled = gc.compile(outputs)
     parent = compiled(feeds(37))
+    assert "_rows(" in compiled.source
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
     child = context.Process(target=forked_child_result, args=(compiled, feeds(37), queue))

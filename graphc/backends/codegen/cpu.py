@@ -21,7 +21,15 @@ from ...ops.fused import input_symbol
 from ...ops.slicing import Slice
 from ..lowering import Lowered
 from .outline import outline
-from .program import comment, handlers_of, preamble, program, threaded_products, threads_requested
+from .program import (
+    comment,
+    handlers_of,
+    loops_split_requested,
+    preamble,
+    program,
+    threaded_products,
+    threads_requested,
+)
 from .scalar import ScalarPrinter, argument_text, index_expression, product, shape_text, size_text
 from .structured import StructuredOps
 
@@ -57,16 +65,18 @@ class Emitter(StructuredOps):
     def product(self, a: str, b: str, out: str) -> str:
         """The matrix product into a given result: BLAS, split between graphc's threads where it has them (``threads``:
         the entry point's argument, what the call may use)."""
-        return f"rb.threaded_dot({a}, {b}, {out}, threads)" if threaded_products() else f"rt.dot({a}, {b}, {out})"
+        threaded = threaded_products() and not self.single_threaded
+        return f"rb.threaded_dot({a}, {b}, {out}, threads)" if threaded else f"rt.dot({a}, {b}, {out})"
 
     packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)
+    single_threaded = False  # a loop split by rows: its parts are the threads, so its products are not split
 
     @property
     def splits_rows(self) -> bool:
-        """Loops whose rows are independent run on separate rows in graphc's threads (``program.RowSplit``) where
-        graphc splits products between threads; not with ``GRAPHC_PARALLEL=1``, whose prange loops make ``run``
-        itself parallel."""
-        return threaded_products() and not threads_requested()
+        """Loops whose rows are independent run on separate rows in graphc's threads (``program.RowSplit``) when
+        asked (``GRAPHC_SPLIT_LOOPS=1``) where graphc splits products between threads; not with
+        ``GRAPHC_PARALLEL=1``, whose prange loops make ``run`` itself parallel."""
+        return loops_split_requested() and threaded_products() and not threads_requested()
     printer = ScalarPrinter
 
     def __init__(self, lowered: Lowered):

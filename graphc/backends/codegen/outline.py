@@ -11,11 +11,11 @@ module, optimizes that module again and emits machine code for all of it (the 2-
 loops and its update kernels as functions held LLVM's lock 12.8-14.0 s against 8.8 s inline
 (``benchmarks/profile_compile.py W4``, empty caches). Element-wise kernels stay inline: W1's recurring ones (the
 optimizer's updates recur) as shared functions made its step 4-10% slower (in-process A/B).
-A loop whose rows are independent (``loops/rows.py``: a batch, each row of it computed from the same rows) is a
-function even when seen once: it runs on rows ``lo:hi``, and a parallel function calls it on each thread's part
-(``program.RowSplit``), so each thread goes through every step on its own rows and the threads meet once per loop,
-not once per step. Otherwise single-threaded code only: a loop with ``prange`` inside would need a parallel
-function of its own."""
+With ``GRAPHC_SPLIT_LOOPS=1``, a loop whose rows are independent (``loops/rows.py``: a batch, each row of it
+computed from the same rows) is a function even when seen once: it runs on rows ``lo:hi``, and a parallel
+function calls it on each thread's part (``program.RowSplit``), so each thread goes through every step on its own
+rows and the threads meet once per loop, not once per step. Otherwise single-threaded code only: a loop with
+``prange`` inside would need a parallel function of its own."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tup
     """(functions, lines): the source of the functions, and ``run``'s body with the regions of ``lines`` (loop
     nests, each from its ``for`` line to its end, with its ``RowSplit`` or None) whose structure recurs, or that
     are split by rows, replaced by calls. A region that rebinds a name ``run`` defined before it or reads after it
-    stays inline (a split one then on every row)."""
+    stays inline (a split one then on every row, its products on one thread)."""
     names = _names(lines)
     splits = []
     for start, stop, rows in regions:
@@ -76,16 +76,13 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tup
 
 def _taking_rows(parameters: list[str], names: list[str], rows) -> list[str]:
     """The first lines of a loop function split by rows: its rows ``lo:hi`` of the carries, buffers and captured
-    values with rows, their count as the rows' size, and one thread for the products inside (the parts are the
-    threads)."""
+    values with rows, and their count as the rows' size."""
     lines = []
     for parameter, name in zip(parameters, names):
         if parameter in rows.sliced:
             lines.append(f"    {name} = {name}[lo:hi]")
         elif parameter == rows.dimension:
             lines.append(f"    {name} = hi - lo")
-        elif parameter == "threads":
-            lines.append(f"    {name} = np.int64(1)  # the parts are the threads")
     return lines
 
 

@@ -28,6 +28,14 @@ def threads_requested() -> bool:
     return os.environ.get("GRAPHC_PARALLEL") == "1"
 
 
+def loops_split_requested() -> bool:
+    """``GRAPHC_SPLIT_LOOPS=1``: loops whose rows are independent run on separate rows in graphc's threads
+    (``RowSplit``). Off by default: each such loop is then a function and a parallel function of its own, and Numba
+    optimizes a loop's code again in every module that calls it (W4's cold compile 4.0 s -> 11.4 s, for a step
+    1-10% faster; docs/benchmarks.md)."""
+    return os.environ.get("GRAPHC_SPLIT_LOOPS") == "1"
+
+
 def threaded_products() -> bool:
     """Large matrix products are split between graphc's threads (``runtime/blas.py``, ``runtime/packed.py``) where
     there are two or more of them, unless ``GRAPHC_PARALLEL=0``."""
@@ -157,6 +165,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
         emitter.emit(f"    {inner.names[placeholder]} = {value}")
     child = emitter.child(inner)
     child.packed = packed
+    child.single_threaded = rows is not None
     child.views = {inner.names[p] for p, value in zip(body.captures, captured) if value in emitter.views} | {
         inner.names[p] for p in body.sequences if p.type.shape == ()}  # a scalar step is read as a slice
     direct = []  # the stacks a kernel's per-step result goes straight into

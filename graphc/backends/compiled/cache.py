@@ -20,7 +20,7 @@ import warnings
 
 from ...errors import CacheWarning, GraphcError
 from ...files import atomic_write
-from ..codegen.program import threaded_products, threads_requested
+from ..codegen.program import loops_split_requested, threaded_products, threads_requested
 
 CHECKSUM = "# checksum "
 MARKER = ".graphc-cache"  # says that graphc made (or uses) the folder: ``clear`` refuses a folder without it
@@ -112,7 +112,8 @@ GENERATOR_KEY = generator_key()
 
 def specialization_key(graph_key: str, binding: dict, dtypes: tuple, extra: str = "") -> str:
     """The cache key of one compiled specialization: the graph's key, the shape binding, the dtypes, the code
-    generator's version, and ``GRAPHC_PARALLEL`` (the generated code's threads depend on it)."""
+    generator's version, and ``GRAPHC_PARALLEL`` and ``GRAPHC_SPLIT_LOOPS`` (the generated code's threads depend on
+    them)."""
     text = (f"{graph_key}|{sorted((str(k), v) for k, v in binding.items())}|{dtypes}|{extra}|{GENERATOR_KEY}"
-            f"|parallel={threads_requested()}|products={threaded_products()}")
+            f"|parallel={threads_requested()}|products={threaded_products()}|rows={loops_split_requested()}")
     return hashlib.sha256(text.encode()).hexdigest()
