@@ -50,14 +50,19 @@ def manage_cache(arguments) -> int:
 
 @contextlib.contextmanager
 def program_caches():
-    """graphc's and Numba's caches of generated programs beside the runtime's machine code while inside: a second
-    precompile loads every program instead of compiling it."""
+    """graphc's and Numba's caches of generated programs beside the runtime's machine code while inside (a second
+    precompile loads every program instead of compiling it); yields where the runtime's machine code goes."""
     saved = os.environ.get("GRAPHC_CACHE_DIR"), numba.config.CACHE_DIR
     folder = os.path.join(jit.runtime_cache_directory(jit.__file__), "programs")
+    kernels = jit.runtime_cache_directory(jit.__file__)
+    try:
+        os.makedirs(folder, exist_ok=True)
+    except OSError:  # a package installed read-only: its kernels go to Numba's user-wide cache, these to the user's
+        folder, kernels = str(cache.directory() / "precompiled"), "Numba's user-wide cache"
     os.environ["GRAPHC_CACHE_DIR"] = folder
     numba.config.CACHE_DIR = os.path.join(folder, "numba")
     try:
-        yield
+        yield kernels
     finally:
         if saved[0] is None:
             os.environ.pop("GRAPHC_CACHE_DIR", None)
@@ -87,12 +92,11 @@ def precompile(names=None, report=print) -> float:
     """Compile the runtime's kernels for the built-in models ``names`` (default: all), loading those already
     compiled; the seconds it took."""
     started = time.perf_counter()
-    with program_caches():
+    with program_caches() as kernels:
         for name in names or modelfile.builtin_models():
             begun = time.perf_counter()
             exercise(name)
             report(f"  {name:16} {time.perf_counter() - begun:6.1f} s")
     seconds = time.perf_counter() - started
-    report(f"the runtime's kernels are compiled for this machine, in {jit.runtime_cache_directory(jit.__file__)} "
-           f"({seconds:.0f} s)")
+    report(f"the runtime's kernels are compiled for this machine, in {kernels} ({seconds:.0f} s)")
     return seconds
