@@ -178,11 +178,15 @@ def graphc_split_step(workload, weights):
         if calls:
             return step()
         calls.append(1)
+        previous = os.environ.get("GRAPHC_SPLIT_LOOPS")
         os.environ["GRAPHC_SPLIT_LOOPS"] = "1"
         try:
             return step()
         finally:
-            del os.environ["GRAPHC_SPLIT_LOOPS"]
+            if previous is None:
+                del os.environ["GRAPHC_SPLIT_LOOPS"]
+            else:
+                os.environ["GRAPHC_SPLIT_LOOPS"] = previous
 
     return call
 

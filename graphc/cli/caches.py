@@ -53,8 +53,8 @@ def program_caches():
     """graphc's and Numba's caches of generated programs beside the runtime's machine code while inside (a second
     precompile loads every program instead of compiling it); yields where the runtime's machine code goes."""
     saved = os.environ.get("GRAPHC_CACHE_DIR"), numba.config.CACHE_DIR
-    folder = os.path.join(jit.runtime_cache_directory(jit.__file__), "programs")
     kernels = jit.runtime_cache_directory(jit.__file__)
+    folder = os.path.join(kernels, "programs")
     try:
         os.makedirs(folder, exist_ok=True)
     except OSError:  # a package installed read-only: its kernels go to Numba's user-wide cache, these to the user's

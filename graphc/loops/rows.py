@@ -16,14 +16,17 @@ import sympy
 from .body import Body
 
 
-def _has(shape: tuple, rows: sympy.Symbol) -> bool:
+def _mentions(sizes: tuple, rows: sympy.Symbol) -> bool:
+    return any(rows in sympy.sympify(size).free_symbols for size in sizes)
+
+
+def has_rows(shape: tuple, rows: sympy.Symbol) -> bool:
     """Whether ``shape`` has the rows at axis 0 and nowhere else."""
-    return bool(shape) and shape[0] == rows and not any(rows in sympy.sympify(size).free_symbols
-                                                        for size in shape[1:])
+    return bool(shape) and shape[0] == rows and not _mentions(shape[1:], rows)
 
 
 def _free(shape: tuple, rows: sympy.Symbol) -> bool:
-    return not any(rows in sympy.sympify(size).free_symbols for size in shape)
+    return not _mentions(shape, rows)
 
 
 def independent_rows(body: Body) -> sympy.Symbol | None:
@@ -33,13 +36,13 @@ def independent_rows(body: Body) -> sympy.Symbol | None:
     rows = body.carries[0].type.shape[0]
     if not isinstance(rows, sympy.Symbol):
         return None  # a fixed size: nothing tells the rows from another axis of that size
-    if not all(_has(c.type.shape, rows) for c in body.carries) or not all(_has(s.type.shape, rows)
+    if not all(has_rows(c.type.shape, rows) for c in body.carries) or not all(has_rows(s.type.shape, rows)
                                                                             for s in body.steps):
         return None
     slots = set(body.slots)
     for node in body.graph.nodes:
         if node in slots:
-            if not (_has(node.type.shape, rows) or _free(node.type.shape, rows)):
+            if not (has_rows(node.type.shape, rows) or _free(node.type.shape, rows)):
                 return None
             continue
         if node.op.random or node.op.indices is not None or node.op.nested:
@@ -52,9 +55,9 @@ def independent_rows(body: Body) -> sympy.Symbol | None:
             if not node.op.view:
                 return None
             continue
-        if not all(_has(r.shape, rows) for r in results) or not all(_has(s, rows) or _free(s, rows)
+        if not all(has_rows(r.shape, rows) for r in results) or not all(has_rows(s, rows) or _free(s, rows)
                                                                       for s in shapes):
             return None
-        if not node.op.keeps_rows([_has(s, rows) for s in shapes], shapes, results[0].shape, **node.attributes):
+        if not node.op.keeps_rows([has_rows(s, rows) for s in shapes], shapes, results[0].shape, **node.attributes):
             return None
     return rows

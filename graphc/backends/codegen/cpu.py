@@ -65,11 +65,15 @@ class Emitter(StructuredOps):
     def product(self, a: str, b: str, out: str) -> str:
         """The matrix product into a given result: BLAS, split between graphc's threads where it has them (``threads``:
         the entry point's argument, what the call may use)."""
-        threaded = threaded_products() and not self.single_threaded
-        return f"rb.threaded_dot({a}, {b}, {out}, threads)" if threaded else f"rt.dot({a}, {b}, {out})"
+        return f"rb.threaded_dot({a}, {b}, {out}, threads)" if self.threaded else f"rt.dot({a}, {b}, {out})"
 
     packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)
     single_threaded = False  # a loop split by rows: its parts are the threads, so its products are not split
+
+    @property
+    def threaded(self) -> bool:
+        """Whether the products this emitter prints are split between graphc's threads."""
+        return threaded_products() and not self.single_threaded
 
     @property
     def splits_rows(self) -> bool:

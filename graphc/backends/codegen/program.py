@@ -8,7 +8,7 @@ import os
 from dataclasses import dataclass
 
 from ...ir import Node
-from ...loops.rows import independent_rows
+from ...loops.rows import has_rows, independent_rows
 from ...ops.linalg import MatMul
 from ...ops.shape import Transpose
 from ..lowering import Lowered
@@ -32,7 +32,7 @@ def loops_split_requested() -> bool:
     """``GRAPHC_SPLIT_LOOPS=1``: loops whose rows are independent run on separate rows in graphc's threads
     (``RowSplit``). Off by default: each such loop is then a function and a parallel function of its own, and Numba
     optimizes a loop's code again in every module that calls it (W4's cold compile 4.0 s -> 11.4 s, for a step
-    1-10% faster; docs/benchmarks.md)."""
+    between 1% slower and 10% faster; docs/benchmarks.md)."""
     return os.environ.get("GRAPHC_SPLIT_LOOPS") == "1"
 
 
@@ -158,7 +158,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     for placeholder, carry in zip(body.carries, state):
         emitter.emit(f"    {inner.names[placeholder]} = {carry}")
     for placeholder, sequence in zip(body.sequences, arguments[k:k + m]):
-        own = span if rows is not None and placeholder.type.shape[:1] == (rows,) else ""
+        own = span if rows is not None and has_rows(placeholder.type.shape, rows) else ""
         step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else f"{sequence}[{t}{own}]"
         emitter.emit(f"    {inner.names[placeholder]} = {step}")
     for placeholder, value in zip(body.captures, captured):
@@ -200,7 +200,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     split = None
     if rows is not None:
         with_rows = [value for placeholder, value in zip(body.captures, captured)
-                     if placeholder.type.shape[:1] == (rows,)]
+                     if has_rows(placeholder.type.shape, rows)]
         split = RowSplit(dimension_name(rows), tuple(dict.fromkeys([*state, *with_rows, *inner.buffers.values()])))
     emitter.loops.append((start, len(emitter.lines), split))
 

@@ -18,7 +18,7 @@ from ...ops.shape import Reshape, ReshapeLike, StopGradient, Transpose
 from ...ops.slicing import Concat, PadSlice, Slice
 from ...ops.softmax import LogSoftmax, Softmax
 from ...types import quotient
-from .program import emits, loop, threaded_products
+from .program import emits, loop
 from .scalar import argument_text, index_expression, product, shape_text, size_text
 
 
@@ -45,8 +45,7 @@ class StructuredOps:
         out = self.target(node)
         shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
         if len(shape_out) == 2 and node.inputs[1] in self.packed:  # a loop's weight, packed before the loop
-            threaded = threaded_products() and not self.single_threaded
-            call = "threaded_product({}, {}, {}, threads)" if threaded else "packed_product({}, {}, {})"
+            call = "threaded_product({}, {}, {}, threads)" if self.threaded else "packed_product({}, {}, {})"
             self.emit("rp." + call.format(self.reshaped(a, shape_a), self.packed[node.inputs[1]], out))
             return
         # BLAS takes C- or F-ordered operands: a transposed view needs no copy, a slice is neither
