@@ -163,7 +163,7 @@ def test_a_recurrent_step_serves_every_window_length_and_batch(language_data):
     assert compilations(step) == 1 and len(step.specializations) == 3
 
 
-@pytest.mark.parametrize("backend, product", [("cpu", "rb.threaded_dot(" if threaded_products() else "rt.dot("),
+@pytest.mark.parametrize("backend, product", [("cpu", "rt.threaded_dot(" if threaded_products() else "rt.dot("),
                                               ("cuda", "rt.matmul(")])
 def test_generated_source_is_readable_and_kept(backend, product):
     model, feeds = mlp_feeds()

@@ -20,9 +20,11 @@ def test_loops_that_differ_only_in_names_share_one_function():
     regions = [(1, 6, None), (6, 11, None)]
     functions, body = outline(lines, regions, ARGUMENTS)
     assert body == ["    c = b.copy()", "    loop0(dim_n, a, c)", "    loop0(dim_m, b, c)", "    print(c)"]
-    assert functions[:3] == ["@njit(error_model='numpy')", "def loop0(dim0, v0, v1):", "    for t in range(dim0):"]
+    # unlinked: compiled once, its callers call its machine code (runtime/unlinked.py)
+    assert functions[:4] == ["@rt.unlinked", "@njit(error_model='numpy')", "def loop0(dim0, v0, v1):",
+                             "    for t in range(dim0):"]
     # a name is renamed with its results (a_2: result 2 of node a), in the comments too
-    assert functions[3:5] == ["        # v0_2 = tanh(v0): one commented line per node", "        v0_2 = v0[t]"]
+    assert functions[4:6] == ["        # v0_2 = tanh(v0): one commented line per node", "        v0_2 = v0[t]"]
     assert sum(line.startswith("def ") for line in functions) == 1
 
 
@@ -54,18 +56,19 @@ def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_a_parallel_functi
     lines = ["    c = b.copy()",
              "    for x_t in range(dim_n):",
              "        s = a[x_t, lo:hi]",
-             "        rp.threaded_product(view(c, (dim_m, 3)), w, s, threads)",
+             "        rt.threaded_product(view(c, (dim_m, 3)), w, s, threads)",
              "        c[0, 0] = s[0, 0]",
              "    print(c)"]
     split = RowSplit("dim_m", ("c",))
     functions, body = outline(lines, [(1, 5, split)], [*ARGUMENTS, "w", "threads"])
     assert body == ["    c = b.copy()", "    loop0_rows(dim_n, a, c, dim_m, w, threads, dim_m, threads)",
                     "    print(c)"]
-    assert functions[:5] == ["@njit(error_model='numpy')", "def loop0(dim0, v0, v1, dim1, v2, v3, lo, hi):",
+    assert functions[:6] == ["@rt.unlinked", "@njit(error_model='numpy')",
+                             "def loop0(dim0, v0, v1, dim1, v2, v3, lo, hi):",
                              "    v1 = v1[lo:hi]", "    dim1 = hi - lo", "    for t in range(dim0):"]
-    assert functions[5] == "        v4 = v0[t, lo:hi]"
-    driver = functions[functions.index("@njit(error_model='numpy', parallel=True)"):]
-    assert driver[1] == "def loop0_rows(dim0, v0, v1, dim1, v2, v3, rows, threads):"
+    assert functions[6] == "        v4 = v0[t, lo:hi]"
+    driver = functions[functions.index("@njit(error_model='numpy', parallel=True)") - 1:]
+    assert driver[:1] == ["@rt.unlinked"] and driver[2] == "def loop0_rows(dim0, v0, v1, dim1, v2, v3, rows, threads):"
     assert "    for part in numba.prange(parts):" in driver
     # kept inline (it rebinds b, a name of run's), the same loop reads every row
     rebinding = [*lines[:2], "        b = a[x_t, lo:hi]", *lines[3:]]

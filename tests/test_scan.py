@@ -18,8 +18,8 @@ FEEDS = {"x": RNG.normal(size=(T, B, E)), "h0": RNG.normal(size=(B, H)), "c0": R
          "W": RNG.normal(size=(E, 4 * H)) * 0.5, "U": RNG.normal(size=(H, 4 * H)) * 0.5, "b": RNG.normal(size=(4 * H,))}
 FEEDS = {k: v.astype(np.float32) for k, v in FEEDS.items()}
 # The products the CPU program prints: split between graphc's threads where it has two or more (tests/test_threads.py)
-PACKED_PRODUCT = "rp.threaded_product(" if threaded_products() else "rp.packed_product("
-BLAS_PRODUCT = "rb.threaded_dot(" if threaded_products() else "rt.dot("
+PACKED_PRODUCT = "rt.threaded_product(" if threaded_products() else "rt.packed_product("
+BLAS_PRODUCT = "rt.threaded_dot(" if threaded_products() else "rt.dot("
 
 
 def leaves():
@@ -191,7 +191,7 @@ def test_a_matrix_multiplied_by_at_every_step_is_packed_once_before_each_loop():
     loops = [k for k, line in enumerate(lines) if re.match(r"\s*for \w+_t in range", line)]
     assert len(loops) == 2  # forward and backward
     for start, stop in zip(loops, loops[1:] + [len(lines)]):
-        before = [line for line in lines[:start] if "rp.pack_panels(" in line]
+        before = [line for line in lines[:start] if "rt.pack_panels(" in line]
         inside = [line for line in lines[start:stop] if PACKED_PRODUCT in line]
         assert inside and all(re.search(r"(\w+_packed), ", line).group(1) in "\n".join(before) for line in inside)
         assert not any(BLAS_PRODUCT in line for line in lines[start:stop] if line.startswith(" " * 8))

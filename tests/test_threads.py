@@ -80,7 +80,7 @@ def test_a_threaded_loop_equals_the_reference_and_restores_blas():
     assert blas_threads() == before
     specialization = next(iter(compiled.specializations.values()))
     assert isinstance(specialization.threads, blas.OneBlasThread)
-    assert "rp.threaded_product(" in compiled.source and "rb.threaded_dot(" in compiled.source
+    assert "rt.threaded_product(" in compiled.source and "rt.threaded_dot(" in compiled.source
     for got, want in zip(results, gc.evaluate(outputs, feeds)):
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
 
@@ -95,7 +95,7 @@ def test_a_custom_cell_whose_products_are_split_equals_the_reference_in_float64(
     feeds = feeds(batch)
     compiled = gc.compile(outputs)
     results = compiled(feeds)
-    assert "rp.threaded_product(" in compiled.source
+    assert "rt.threaded_product(" in compiled.source
     for got, want in zip(results, gc.evaluate(outputs, feeds), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-11, atol=1e-11)
 
@@ -138,7 +138,7 @@ compiled = gc.compile(outputs)
 results = compiled(feeds)
 for got, want in zip(results, gc.evaluate(outputs, feeds)):
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-4)
-print("threaded" if "rb.threaded_dot(" in compiled.source else "single")
+print("threaded" if "rt.threaded_dot(" in compiled.source else "single")
 """
 
 

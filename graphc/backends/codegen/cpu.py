@@ -4,7 +4,8 @@ Every node becomes a commented line (or a loop nest, for an element-wise kernel)
 Python-to-native transition; a loop over a scan's steps is a function ``run`` calls, one per structure
 (``outline.py``). Element-wise kernels print their SymPy expressions as scalar code, common
 subexpressions shared; structured ops are printed by the methods of ``structured.py`` (matrix products through BLAS,
-``np.dot`` by way of ``rt.dot``; the rest through the row kernels of ``runtime/cpu.py``). The CUDA generator
+``np.dot`` by way of ``rt.dot``; the rest through the row kernels of ``runtime/cpu.py``), all called by way of
+``runtime/calls.py``, which keeps the kernels over arrays out of the module (unlinked). The CUDA generator
 (``cuda.py``) is this emitter with the methods that make and move arrays, and loop over elements, overridden.
 """
 
@@ -65,7 +66,7 @@ class Emitter(StructuredOps):
     def product(self, a: str, b: str, out: str) -> str:
         """The matrix product into a given result: BLAS, split between graphc's threads where it has them (``threads``:
         the entry point's argument, what the call may use)."""
-        return f"rb.threaded_dot({a}, {b}, {out}, threads)" if self.threaded else f"rt.dot({a}, {b}, {out})"
+        return f"rt.threaded_dot({a}, {b}, {out}, threads)" if self.threaded else f"rt.dot({a}, {b}, {out})"
 
     packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)
     single_threaded = False  # a loop split by rows: its parts are the threads, so its products are not split
@@ -254,9 +255,7 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "import numpy as np",
         "",
         "from graphc.backends.runtime import cpu_math as rm",
-        "from graphc.backends.runtime import cpu as rt",
-        *(["from graphc.backends.runtime import blas as rb"] if threaded_products() else []),
-        "from graphc.backends.runtime import packed as rp",
+        "from graphc.backends.runtime import calls as rt",
         "from graphc.backends.runtime.jit import njit",
         "from graphc.backends.runtime.view import view",
         "",

@@ -4,13 +4,13 @@ the arrays and sizes the loop reads, so Numba types and lowers that code once. L
 same text once their names are made canonical (by order of first appearance): the text without its comments is
 the function's key.
 
-What it saves is Numba's typing and lowering, not LLVM's work: Numba links every callee's code into its caller's
-module, optimizes that module again and emits machine code for all of it (the 2-layer bidirectional LSTM's
-``run`` with its eight loops in four functions: 13.6 s of LLVM module passes and 7.0 s emitting code,
-``NUMBA_LLVM_PASS_TIMINGS=1``). So a loop seen once stays inline: there is nothing to share, and W4 with its two
-loops and its update kernels as functions held LLVM's lock 12.8-14.0 s against 8.8 s inline
-(``benchmarks/profile_compile.py W4``, empty caches). Element-wise kernels stay inline: W1's recurring ones (the
-optimizer's updates recur) as shared functions made its step 4-10% slower (in-process A/B).
+A loop function is called unlinked (``runtime/unlinked.py``): it is compiled as a module of its own, and ``run``
+calls its machine code, so its code is typed, optimized and emitted once however many times it is called (linked,
+Numba would copy its code into ``run``'s module and optimize it there again: the 2-layer bidirectional LSTM's ``run``
+with its eight loops in four functions spent 13.6 s in LLVM's module passes and 7.0 s emitting code,
+``NUMBA_LLVM_PASS_TIMINGS=1``, before loops were unlinked). A loop seen once stays inline: there is nothing to
+share. Element-wise kernels stay inline: W1's recurring ones (the optimizer's updates recur) as shared functions
+made its step 4-10% slower (in-process A/B).
 With ``GRAPHC_SPLIT_LOOPS=1``, a loop whose rows are independent (``loops/rows.py``: a batch, each row of it
 computed from the same rows) is a function even when seen once: it runs on rows ``lo:hi``, and a parallel
 function calls it on each thread's part (``program.RowSplit``), so each thread goes through every step on its own
@@ -65,7 +65,8 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tup
         if key not in functions:
             name = f"loop{len(functions)}"
             given = ", ".join(names)
-            source = ["@njit(error_model='numpy')", f"def {name}({given}{', lo, hi' if rows else ''}):", *renamed]
+            source = ["@rt.unlinked", "@njit(error_model='numpy')",
+                      f"def {name}({given}{', lo, hi' if rows else ''}):", *renamed]
             functions[key] = (name, source + (_by_rows(name, given) if rows else []))
         name = functions[key][0]
         extra = f", {rows.dimension}, threads" if rows else ""
@@ -88,10 +89,11 @@ def _taking_rows(parameters: list[str], names: list[str], rows) -> list[str]:
 
 def _by_rows(name: str, given: str) -> list[str]:
     """A parallel function that runs the loop function ``name`` on each thread's part of the rows
-    (``rp.row_parts``), or on all of them at once where there is one part (no parallel region then: a child
+    (``rt.row_parts``), or on all of them at once where there is one part (no parallel region then: a child
     forked from a process that used GNU OpenMP could not enter one)."""
-    return ["", "", "@njit(error_model='numpy', parallel=True)", f"def {name}_rows({given}, rows, threads):",
-            "    parts = rp.row_parts(rows, threads)",
+    return ["", "", "@rt.unlinked", "@njit(error_model='numpy', parallel=True)",
+            f"def {name}_rows({given}, rows, threads):",
+            "    parts = rt.row_parts(rows, threads)",
             "    if parts == 1:",
             f"        {name}({given}, np.int64(0), rows)",
             "        return",

@@ -147,7 +147,7 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
     for position, (placeholder, tensor) in enumerate(zip(body.captures, node.inputs[k + m:])):
         if emitter.packs and _multiplied_by(inner, placeholder):
             packed[placeholder] = f"{captured[position]}_packed"
-            emitter.emit(f"{packed[placeholder]} = rp.pack_panels({captured[position]})")
+            emitter.emit(f"{packed[placeholder]} = rt.pack_panels({captured[position]})")
         elif isinstance(tensor.op, Transpose) and len(emitter.shape(tensor)) == 2:
             emitter.emit(f"{captured[position]}_rows = {emitter.reshaped(captured[position], emitter.shape(tensor))}")
             captured[position] += "_rows"

@@ -46,7 +46,7 @@ class StructuredOps:
         shape_a, shape_b, shape_out = self.shape(node.inputs[0]), self.shape(node.inputs[1]), self.shape(node)
         if len(shape_out) == 2 and node.inputs[1] in self.packed:  # a loop's weight, packed before the loop
             call = "threaded_product({}, {}, {}, threads)" if self.threaded else "packed_product({}, {}, {})"
-            self.emit("rp." + call.format(self.reshaped(a, shape_a), self.packed[node.inputs[1]], out))
+            self.emit("rt." + call.format(self.reshaped(a, shape_a), self.packed[node.inputs[1]], out))
             return
         # BLAS takes C- or F-ordered operands: a transposed view needs no copy, a slice is neither
         a, b = (self.reshaped(name, self.shape(value)) if isinstance(value.op, Slice) else name

@@ -36,6 +36,7 @@ from numba.core.caching import (
 from numba.core.serialize import dumps
 
 from ...errors import CacheWarning
+from . import unlinked
 
 DIGEST = 32  # bytes of SHA-256 at the end of each file
 PACKAGE = pathlib.Path(__file__).resolve().parents[2]  # the graphc package: code in it is the runtime's
@@ -149,6 +150,15 @@ class HealingCache(FunctionCache):
         super().__init__(function)
         self._cache_file = CheckedFiles(cache_path=self._cache_path, filename_base=self._impl.filename_base,
                                         source_stamp=self._impl.locator.get_source_stamp())
+
+    def _load_overload(self, signature, target_context):
+        """Numba's, but an entry that calls an unlinked kernel that cannot be found is a miss (``unlinked.py``)."""
+        if not self._enabled:
+            return None
+        data = self._cache_file.load(self._index_key(signature, target_context.codegen()))
+        if data is None or not unlinked.resolve(data[0][2][0]):
+            return None
+        return self._impl.rebuild(target_context, data)
 
     def load_overload(self, signature, target_context):
         try:
