@@ -19,12 +19,24 @@ def test_loops_that_differ_only_in_names_share_one_function():
     lines = ["    c = b.copy()", *loop("a", "c", "dim_n"), *loop("b", "c", "dim_m", "y_t"), "    print(c)"]
     regions = [(1, 6, None), (6, 11, None)]
     functions, body = outline(lines, regions, ARGUMENTS)
-    assert body == ["    c = b.copy()", "    loop0(dim_n, a, c)", "    loop0(dim_m, b, c)", "    print(c)"]
+    # the range over the steps is given: (t_first, t_stop, t_step)
+    assert body == ["    c = b.copy()", "    loop0(0, dim_n, 1, a, c)", "    loop0(0, dim_m, 1, b, c)", "    print(c)"]
     # unlinked: compiled once, its callers call its machine code (runtime/unlinked.py)
-    assert functions[:4] == ["@rt.unlinked", "@njit(error_model='numpy')", "def loop0(dim0, v0, v1):",
-                             "    for t in range(dim0):"]
+    assert functions[:4] == ["@rt.unlinked", "@njit(error_model='numpy')",
+                             "def loop0(t_first, t_stop, t_step, v0, v1):",
+                             "    for t in range(t_first, t_stop, t_step):"]
     # a name is renamed with its results (a_2: result 2 of node a), in the comments too
     assert functions[4:6] == ["        # v0_2 = tanh(v0): one commented line per node", "        v0_2 = v0[t]"]
+    assert sum(line.startswith("def ") for line in functions) == 1
+
+
+def test_a_loop_and_the_same_loop_reversed_share_one_function():
+    # a bidirectional layer's two directions: the loops differ only in the order of their steps
+    reversed_loop = loop("b", "c", "dim_m", "y_t")
+    reversed_loop[0] = "    for y_t in range((dim_m - 1), -1, -1):"
+    lines = ["    c = b.copy()", *loop("a", "c", "dim_n"), *reversed_loop]
+    functions, body = outline(lines, [(1, 6, None), (6, 11, None)], ARGUMENTS)
+    assert body == ["    c = b.copy()", "    loop0(0, dim_n, 1, a, c)", "    loop0(dim_m - 1, -1, -1, b, c)"]
     assert sum(line.startswith("def ") for line in functions) == 1
 
 
@@ -45,7 +57,8 @@ def test_a_loop_that_rebinds_a_name_of_run_or_binds_one_read_after_it_stays_inli
     lines = [line.replace("last", name) for name, loop_lines in zip(("first", "second"), twice("last"))
              for line in loop_lines.splitlines()]
     functions, body = outline(lines, [(0, 2, None), (2, 4, None)], ARGUMENTS)
-    assert body == ["    loop0(dim_n, a)", "    loop0(dim_n, a)"] and "def loop0(dim0, v0):" in functions
+    assert body == ["    loop0(0, dim_n, 1, a)", "    loop0(0, dim_n, 1, a)"]
+    assert "def loop0(t_first, t_stop, t_step, v0):" in functions
 
 
 def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_a_parallel_function_calls():
@@ -61,14 +74,15 @@ def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_a_parallel_functi
              "    print(c)"]
     split = RowSplit("dim_m", ("c",))
     functions, body = outline(lines, [(1, 5, split)], [*ARGUMENTS, "w", "threads"])
-    assert body == ["    c = b.copy()", "    loop0_rows(dim_n, a, c, dim_m, w, threads, dim_m, threads)",
+    assert body == ["    c = b.copy()", "    loop0_rows(0, dim_n, 1, a, c, dim_m, w, threads, dim_m, threads)",
                     "    print(c)"]
     assert functions[:6] == ["@rt.unlinked", "@njit(error_model='numpy')",
-                             "def loop0(dim0, v0, v1, dim1, v2, v3, lo, hi):",
-                             "    v1 = v1[lo:hi]", "    dim1 = hi - lo", "    for t in range(dim0):"]
+                             "def loop0(t_first, t_stop, t_step, v0, v1, dim0, v2, v3, lo, hi):",
+                             "    v1 = v1[lo:hi]", "    dim0 = hi - lo", "    for t in range(t_first, t_stop, t_step):"]
     assert functions[6] == "        v4 = v0[t, lo:hi]"
     driver = functions[functions.index("@njit(error_model='numpy', parallel=True)") - 1:]
-    assert driver[:1] == ["@rt.unlinked"] and driver[2] == "def loop0_rows(dim0, v0, v1, dim1, v2, v3, rows, threads):"
+    assert driver[:1] == ["@rt.unlinked"]
+    assert driver[2] == "def loop0_rows(t_first, t_stop, t_step, v0, v1, dim0, v2, v3, rows, threads):"
     assert "    for part in numba.prange(parts):" in driver
     # kept inline (it rebinds b, a name of run's), the same loop reads every row
     rebinding = [*lines[:2], "        b = a[x_t, lo:hi]", *lines[3:]]

@@ -93,6 +93,7 @@ class Emitter(StructuredOps):
         self.random = False
         self.packed: dict[Node, str] = {}  # a loop body's captured matrices -> their packed copies
         self.loops: list[tuple[int, int]] = []  # the lines [start, stop) of each loop over a scan's steps
+        self.nests: list[tuple[int, int]] = []  # ... and of each element-wise kernel's loop nest
         self.views: set[str] = set()  # names of strided views (slices, transposes): not C-contiguous
 
     # --- names ---------------------------------------------------------------------------------------------------
@@ -216,6 +217,7 @@ class Emitter(StructuredOps):
         size = product(kernel.space)
         body = "    "
         allowed = threads_requested() and size.is_Integer  # a named size is unknown here
+        start = len(self.lines)
         for axis, extent in enumerate(kernel.space):
             parallel = allowed and axis == 0 and size >= PARALLEL_ELEMENTS and extent != 1
             self.parallel |= parallel
@@ -227,6 +229,7 @@ class Emitter(StructuredOps):
         self.lines += [f"{body}{statement}" for statement in kernel.statements]
         for target, value in zip(kernel.targets, kernel.values):
             self.lines.append(f"{body}{target}[{', '.join(kernel.loop)}] = {value}")
+        self.nests.append((start, len(self.lines), None))
 
     def unsliced(self, tensor: Node) -> tuple[str, list[int]]:
         """The array a kernel reads ``tensor`` from, and the offsets: a slice with unit steps is read from its
@@ -246,7 +249,10 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
     emitter = Emitter(lowered)
     arguments, returned = program(emitter, writes or {})
     # prange needs a parallel function; outlined loops are only for the single-threaded code
-    functions, lines = ([], emitter.lines) if emitter.parallel else outline(emitter.lines, emitter.loops, arguments)
+    # A recurring kernel is a function only in a program with loops over steps, whose run is large to compile and
+    # whose step the loops dominate: a call costs about half a microsecond (outline.py).
+    regions = sorted(emitter.loops + (emitter.nests if emitter.loops else []))
+    functions, lines = ([], emitter.lines) if emitter.parallel else outline(emitter.lines, regions, arguments)
     header = [
         f'"""graphc CPU kernels. Generated; do not edit. key {key}"""',
         "import math",

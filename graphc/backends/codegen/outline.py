@@ -1,16 +1,19 @@
 """Loops printed as functions of their own: a top-level loop of ``run`` (a ``scan``) whose structure recurs (a
 stacked or bidirectional network's layers, a user's cell applied twice) becomes a call of one function that takes
-the arrays and sizes the loop reads, so Numba types and lowers that code once. Loops of one structure print the
-same text once their names are made canonical (by order of first appearance): the text without its comments is
-the function's key.
+the arrays and sizes the loop reads, and the range of its steps (so a loop and the same loop reversed, a
+bidirectional layer's two directions, are one function); so does an element-wise kernel's loop nest that recurs
+(the optimizer's update of each weight), in a program that has loops over steps. Regions of one structure print
+the same text once their names are made canonical (by order of first appearance): the text without its comments
+is the function's key.
 
-A loop function is called unlinked (``runtime/unlinked.py``): it is compiled as a module of its own, and ``run``
-calls its machine code, so its code is typed, optimized and emitted once however many times it is called (linked,
-Numba would copy its code into ``run``'s module and optimize it there again: the 2-layer bidirectional LSTM's ``run``
-with its eight loops in four functions spent 13.6 s in LLVM's module passes and 7.0 s emitting code,
-``NUMBA_LLVM_PASS_TIMINGS=1``, before loops were unlinked). A loop seen once stays inline: there is nothing to
-share. Element-wise kernels stay inline: W1's recurring ones (the optimizer's updates recur) as shared functions
-made its step 4-10% slower (in-process A/B).
+A function is called unlinked (``runtime/unlinked.py``): it is compiled as a module of its own, and ``run`` calls
+its machine code, so its code is typed, optimized and emitted once however many times it is called (linked, Numba
+would copy its code into ``run``'s module and optimize it there again). A region seen once stays inline: there is
+nothing to share. The 2-layer bidirectional LSTM of ``benchmarks/compile.py`` went from 7.4-8.0 s to 6.1 s to its
+first step with its recurring kernels as functions (``benchmarks/profile_compile.py bidirectional``, empty caches,
+AMD EPYC); W1, without loops, keeps its kernels inline: as functions they made its step 12% slower (30.2 against
+34.0 us, interleaved new processes), about half a microsecond a call, which a step that loops over time does not
+feel (W3, W6 within 2%).
 With ``GRAPHC_SPLIT_LOOPS=1``, a loop whose rows are independent (``loops/rows.py``: a batch, each row of it
 computed from the same rows) is a function even when seen once: it runs on rows ``lo:hi``, and a parallel
 function calls it on each thread's part (``program.RowSplit``), so each thread goes through every step on its own
@@ -30,6 +33,8 @@ IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 # they are the same in loops of one structure, and kept, so the loop reads as the kernels elsewhere do.
 KEPT = re.compile(r"^(i|t|in|b)\d+$|^(left|right)$")
 STEP = re.compile(r"\s*for (\w+) in ")
+RANGE = re.compile(r"^(\s*)for (\w+) in range\((.*)\):$")
+BOUNDS = ("t_first", "t_stop", "t_step")  # a loop function's range over its steps t
 SUFFIX = re.compile(r"_(packed|rows|next)$")
 RESULT = re.compile(r"_\d+$")
 
@@ -45,10 +50,13 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tup
         bound = {name for line, name, stored in names if stored and start <= line < stop}
         defined = {name for line, name, stored in names if stored and line < start} | set(arguments)
         later = {name for line, name, stored in names if not stored and line >= stop}
-        split = _split(lines[start:stop], bound, defined, later)
-        if split is not None and rows is not None:
+        region, bounds = _ranged(lines[start:stop])
+        split = _split(region, bound, defined, later)
+        if split is not None:
             parameters, renamed_parameters, renamed = split
-            split = parameters, renamed_parameters, _taking_rows(parameters, renamed_parameters, rows) + renamed
+            if rows is not None:
+                renamed = _taking_rows(parameters, renamed_parameters, rows) + renamed
+            split = bounds + parameters, list(BOUNDS[:len(bounds)]) + renamed_parameters, renamed
         key = split and "\n".join(_code(line).rstrip() for line in split[2] if _code(line).strip())
         splits.append((start, stop, split, key, rows))
     occurrences = collections.Counter(key for *_, key, _ in splits)
@@ -63,7 +71,8 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tup
             continue
         parameters, names, renamed = split
         if key not in functions:
-            name = f"loop{len(functions)}"
+            kind = "kernel" if KEPT.match(STEP.match(lines[start]).group(1)) else "loop"  # for i0 / for x_t
+            name = f"{kind}{sum(name.startswith(kind) for name, _ in functions.values())}"
             given = ", ".join(names)
             source = ["@rt.unlinked", "@njit(error_model='numpy')",
                       f"def {name}({given}{', lo, hi' if rows else ''}):", *renamed]
@@ -73,6 +82,18 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tup
         body.append(f"    {name}{'_rows' if rows else ''}({', '.join(parameters)}{extra})")
     body += lines[position:]
     return [line for _, source in functions.values() for line in [*source, "", ""]], body
+
+
+def _ranged(region: list[str]) -> tuple[list[str], list[str]]:
+    """The region with its loop over steps running over ``range(t_first, t_stop, t_step)``, and the values its range had
+    for them: a loop and the same loop reversed (a bidirectional layer's two directions) are then one function. A
+    kernel's loop nest is left as it is."""
+    loop = RANGE.match(region[0])
+    if loop is None or KEPT.match(loop.group(2)):
+        return region, []
+    values = [ast.unparse(value) for value in ast.parse(f"range({loop.group(3)})").body[0].value.args]
+    values = {1: ["0", *values, "1"], 2: [*values, "1"], 3: values}[len(values)]
+    return [f"{loop.group(1)}for {loop.group(2)} in range({', '.join(BOUNDS)}):", *region[1:]], values
 
 
 def _taking_rows(parameters: list[str], names: list[str], rows) -> list[str]:
@@ -114,8 +135,8 @@ def _split(region: list[str], bound: set[str], defined: set[str], later: set[str
     # The step index is t; every parameter and every other name bound inside is renamed by first appearance:
     # sizes dim<k>, the rest v<k>, keeping the suffix that says what a copy is for (_packed, _rows, _next) and a
     # kernel result's number (v<k>_0 for its node v<k>, which the comments name).
-    step = STEP.match(region[0])  # the loop over steps
-    mapping = {step.group(1): "t"}
+    step = STEP.match(region[0]).group(1)  # the loop over steps, or a kernel's first index (kept)
+    mapping = {} if KEPT.match(step) else {step: "t"}
     counts = {"dim": 0, "v": 0}
 
     def canonical(name: str) -> str:

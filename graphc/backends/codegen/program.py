@@ -151,13 +151,20 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
         elif isinstance(tensor.op, Transpose) and len(emitter.shape(tensor)) == 2:
             emitter.emit(f"{captured[position]}_rows = {emitter.reshaped(captured[position], emitter.shape(tensor))}")
             captured[position] += "_rows"
+    # A strided sequence (a bidirectional layer's half of a gradient) is read from a contiguous copy: its steps'
+    # kernels then vectorize, and a loop function called with it and with a contiguous sequence compiles once.
+    sequences = list(arguments[k:k + m])
+    for position, tensor in enumerate(node.inputs[k:k + m]):
+        if sequences[position] in emitter.views and len(emitter.shape(tensor)) > 1:
+            emitter.emit(f"{sequences[position]}_rows = {emitter.reshaped(sequences[position], emitter.shape(tensor))}")
+            sequences[position] += "_rows"
     t = f"{emitter.lowered.names[node]}_t"
     start = len(emitter.lines)
     emitter.emit(f"for {t} in range({size_text(length - 1)}, -1, -1):" if reverse else
                  f"for {t} in range({size_text(length)}):")
     for placeholder, carry in zip(body.carries, state):
         emitter.emit(f"    {inner.names[placeholder]} = {carry}")
-    for placeholder, sequence in zip(body.sequences, arguments[k:k + m]):
+    for placeholder, sequence in zip(body.sequences, sequences):
         own = span if rows is not None and has_rows(placeholder.type.shape, rows) else ""
         step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else f"{sequence}[{t}{own}]"
         emitter.emit(f"    {inner.names[placeholder]} = {step}")
