@@ -1,4 +1,5 @@
-"""runtime/view.py: the reshape of generated CPU code, a view of a C-contiguous array (any other is refused)."""
+"""runtime/view.py: the reshape of generated CPU code, a view of a C-contiguous array (any other is refused), and the
+workspace's buffers, views of one array per dtype (``view_at``)."""
 
 import gc
 
@@ -7,7 +8,9 @@ import numpy as np
 import pytest
 
 import graphc
-from graphc.backends.runtime.view import view
+from graphc.backends.compiled.cpu import aligned_empty
+from graphc.backends.lowering import ALIGNMENT
+from graphc.backends.runtime.view import view, view_at
 
 
 @numba.njit
@@ -70,3 +73,65 @@ def test_generated_cpu_code_reshapes_through_views():
     code = [line.split("#", 1)[0] for line in function.source.splitlines()]
     assert any("view(" in line for line in code)
     assert not [line for line in code if ".reshape(" in line]
+
+
+@numba.njit
+def buffer_of(workspace, starts, index, rows, columns):
+    return view_at(workspace, starts, index, (rows, columns))
+
+
+def test_a_buffer_is_a_view_of_the_workspace_at_its_start():
+    workspace = np.arange(20.0)
+    starts = np.array([0, 8], np.int64)
+    second = buffer_of(workspace, starts, 1, 3, 4)
+    np.testing.assert_array_equal(second, workspace[8:20].reshape(3, 4))
+    assert second.flags.c_contiguous and np.shares_memory(second, workspace)
+    second[0, 0] = -1.0  # the program's kernels write into the workspace
+    assert workspace[8] == -1.0
+
+
+def test_a_buffer_past_the_workspace_or_past_the_starts_is_refused():
+    workspace, starts = np.zeros(20), np.array([0, 8], np.int64)
+    with pytest.raises(ValueError, match="view_at: the buffer lies past the workspace"):
+        buffer_of(workspace, starts, 1, 4, 4)  # 8 + 16 > 20
+    with pytest.raises(ValueError, match="view_at: no such buffer"):
+        buffer_of(workspace, starts, 2, 1, 1)
+
+
+def test_the_workspace_is_one_aligned_array_per_dtype_with_buffers_that_do_not_overlap():
+    x = graphc.input("x", ("batch", 5), "float32")
+    labels = graphc.input("labels", ("batch",), "int64")
+    w = graphc.param("w", (5, 7))
+    loss = graphc.cross_entropy(graphc.tanh(x @ w) @ graphc.tanh(w.T), labels)
+    function = graphc.compile([loss, *graphc.grad(loss, [w])])
+    rng = np.random.default_rng(0)
+    for batch in (3, 17):  # buffers sized by the binding
+        feeds = {"x": rng.normal(size=(batch, 5)).astype(np.float32), "w": rng.normal(size=(5, 7)).astype(np.float32),
+                 "labels": rng.integers(0, 5, batch)}
+        for ours, expected in zip(function(feeds), graphc.evaluate([loss, *graphc.grad(loss, [w])], feeds)):
+            np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-6)
+        (specialization,) = [specialization for specialization in function.specializations.values()
+                             if {str(k): v for k, v in specialization.binding.items()}["batch"] == batch]
+        lowered = function.programs[next(iter(function.programs))][2]
+        sizes, starts = lowered.workspace_layout(specialization.binding)
+        arrays, given = specialization.workspace[:-1], specialization.workspace[-1]
+        assert [str(array.dtype) for array in arrays] == lowered.workspace_dtypes() == list(sizes)
+        assert list(given) == starts and all(array.ctypes.data % ALIGNMENT == 0 for array in arrays)
+        spans = {}
+        for (shape, dtype), start in zip(lowered.workspace_shapes(specialization.binding), starts):
+            assert start * np.dtype(dtype).itemsize % ALIGNMENT == 0
+            spans.setdefault(dtype, []).append((start, start + int(np.prod(shape))))
+        for dtype, ranges in spans.items():
+            ranges.sort()
+            assert all(end <= next_start for (_, end), (next_start, _) in zip(ranges, ranges[1:]))
+            assert ranges[-1][1] <= sizes[dtype]
+    header = next(line for line in function.source.splitlines() if line.startswith("def run("))
+    assert "buffer" not in header and "workspace_float32" in header and "starts" in header
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
+def test_aligned_arrays_start_on_the_alignment(dtype):
+    assert aligned_empty(0, dtype).shape == (0,)  # no data to align
+    for size in (1, 7, 1000):
+        array = aligned_empty(size, dtype)
+        assert array.shape == (size,) and array.dtype == dtype and array.ctypes.data % ALIGNMENT == 0

@@ -19,12 +19,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ..ir import Graph, Node
 from ..types import dim_symbol, generalize, map_sizes, resolve_attribute, resolve_shape
 
 
 def internal_shape(shape) -> tuple:
     return tuple(shape) if len(shape) else (1,)
+
+
+ALIGNMENT = 64  # bytes: a workspace buffer starts on a cache line, where an AVX-512 vector load does not split
 
 
 @dataclass
@@ -60,6 +65,22 @@ class Lowered:
     def workspace_shapes(self, binding: dict) -> list[tuple[tuple[int, ...], str]]:
         """The workspace's buffers for one binding: (concrete shape, dtype) each."""
         return [(resolve_shape(shape, binding), dtype) for _, shape, dtype in self.workspace]
+
+    def workspace_dtypes(self) -> list[str]:
+        """The dtypes of the workspace's buffers, in order of first appearance: an array each (``workspace_layout``)."""
+        return list(dict.fromkeys(dtype for _, _, dtype in self.workspace))
+
+    def workspace_layout(self, binding: dict) -> tuple[dict[str, int], list[int]]:
+        """The workspace as one array per dtype, for one binding: each array's size and each buffer's start in its
+        dtype's array, in elements; every buffer starts ``ALIGNMENT`` bytes apart from the array's start."""
+        sizes: dict[str, int] = {}
+        starts = []
+        for shape, dtype in self.workspace_shapes(binding):
+            unit = max(1, ALIGNMENT // np.dtype(dtype).itemsize)
+            start = -(-sizes.get(dtype, 0) // unit) * unit
+            starts.append(start)
+            sizes[dtype] = start + int(np.prod(shape, dtype=np.int64))
+        return sizes, starts
 
 
 def fixed_sizes(graph: Graph) -> dict:

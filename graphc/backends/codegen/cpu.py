@@ -125,6 +125,15 @@ class Emitter(StructuredOps):
         self.lines.append(f"    {line}")
 
     # --- how arrays are made and moved: what another target (CUDA) prints differently ------------------------------
+    def workspace(self) -> list[str]:
+        """The entry point's arguments that hold the workspace: one array per dtype, and each buffer's start in it
+        (``Lowered.workspace_layout``), after the lines that take the buffers out of them (``view_at``)."""
+        if self.lowered.workspace:
+            self.emit(comment("# the workspace's buffers, each a view of its dtype's array"))
+        for position, (name, shape, dtype) in enumerate(self.lowered.workspace):
+            self.emit(f"{name} = view_at(workspace_{dtype}, starts, {position}, {shape_text(shape)})")
+        return [f"workspace_{dtype}" for dtype in self.lowered.workspace_dtypes()] + ["starts"]
+
     def allocate(self, shape, dtype: str) -> str:
         return f"rt.empty({shape_text(shape, argument_text)}, np.{dtype})"
 
@@ -263,7 +272,7 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "from graphc.backends.runtime import cpu_math as rm",
         "from graphc.backends.runtime import calls as rt",
         "from graphc.backends.runtime.jit import njit",
-        "from graphc.backends.runtime.view import view",
+        "from graphc.backends.runtime.view import view, view_at",
         "",
         *preamble(lowered),
         "",

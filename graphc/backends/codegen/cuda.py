@@ -63,6 +63,9 @@ class CudaEmitter(Emitter):
     def child(self, lowered: Lowered) -> Emitter:
         return CudaEmitter(lowered, self.kernels)
 
+    def workspace(self) -> list[str]:
+        return [name for name, _, _ in self.lowered.workspace]  # device arrays, one per buffer
+
     def allocate(self, shape, dtype: str) -> str:
         return f"rt.empty({shape}, np.{dtype})"
 

@@ -77,6 +77,7 @@ def program(emitter, writes: dict[str, Node]) -> tuple[list[str], list[str]]:
     """
     lowered = emitter.lowered
     emitter.in_place = _in_place_updates(lowered, writes)
+    workspace = emitter.workspace()
     for node in lowered.steps:
         emitter.node(node)
     for name, value in writes.items():
@@ -85,7 +86,7 @@ def program(emitter, writes: dict[str, Node]) -> tuple[list[str], list[str]]:
             emitter.assign(lowered.names[_feed(lowered, name)], emitter.name(value))
     returned = [emitter.name(o) for o in lowered.graph.outputs if o not in writes.values()]
     arguments = ([lowered.names[n] for n in lowered.feeds] + [lowered.names[n] for n in lowered.constants]
-                 + [name for name, _, _ in lowered.workspace] + [dimension_name(d) for d in lowered.dimensions]
+                 + workspace + [dimension_name(d) for d in lowered.dimensions]
                  + ["seed", "status", "threads"])
     return arguments, returned
 

@@ -25,10 +25,18 @@ from ...tensor import Tensor, node_of
 from ...types import resolve_shape
 from ..codegen.cpu import generate
 from ..codegen.program import threaded_products, threads_requested
-from ..lowering import fixed_sizes, lower
+from ..lowering import ALIGNMENT, fixed_sizes, lower
 from ..reference import bind_feeds, index_error, index_source
 from ..runtime.packed import THREADS, splits, usable_threads
 from . import cache
+
+
+def aligned_empty(size: int, dtype: str) -> np.ndarray:
+    """An uninitialized array of ``size`` elements whose data starts ``ALIGNMENT`` bytes aligned."""
+    itemsize = np.dtype(dtype).itemsize
+    raw = np.empty(size + ALIGNMENT // itemsize, dtype)
+    skip = (-raw.ctypes.data % ALIGNMENT) // itemsize
+    return raw[skip:skip + size]
 
 
 @dataclass
@@ -95,6 +103,13 @@ class Compiled:
         """An array as the compiled code takes it (constants, workspace buffers)."""
         return array
 
+    def workspace(self, lowered, binding: dict) -> list[np.ndarray]:
+        """The workspace as the program takes it (``Emitter.workspace``): one array per dtype, its start aligned as
+        its buffers' starts are, and the buffers' starts."""
+        sizes, starts = lowered.workspace_layout(binding)
+        return [aligned_empty(sizes[dtype], dtype) for dtype in lowered.workspace_dtypes()] + [
+            np.array(starts, np.int64)]
+
     def launch(self, specialization: Specialization, feeds: dict, seed: int) -> list[np.ndarray]:
         arguments = [as_argument(feeds[name]) for name in specialization.feeds]
         if self.keep_previous:
@@ -154,7 +169,7 @@ class Compiled:
         constants = [self.place(np.ascontiguousarray(n.attr("value").array).reshape(
             resolve_shape(lowered.shapes[n], binding))) for n in lowered.constants]
         buffers = lowered.workspace_shapes(binding)
-        workspace = [self.place(np.empty(shape, dtype)) for shape, dtype in buffers]
+        workspace = self.workspace(lowered, binding)
         dimensions = [int(binding[d]) for d in lowered.dimensions]
         scalars = [o.type.shape == () for o in self.graph.outputs[: self.results]]
         specialization = Specialization(module, source, list(module.FEEDS), constants, workspace, dimensions,

@@ -54,6 +54,9 @@ class CudaCompiled(Compiled):
     def place(self, array: np.ndarray):
         return self.cuda.to_device(array)
 
+    def workspace(self, lowered, binding: dict) -> list:
+        return [self.place(np.empty(shape, dtype)) for shape, dtype in lowered.workspace_shapes(binding)]
+
     def launch(self, specialization: Specialization, feeds: dict, seed: int) -> list[np.ndarray]:
         from ..runtime import cuda as runtime
 
