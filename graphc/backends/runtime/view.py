@@ -23,6 +23,18 @@ from numba.extending import intrinsic
 from numba.np.arrayobj import make_array, populate_array
 
 
+def _row_major(context, builder, sizes, kinds, itemsize):
+    """The sizes of a shape tuple as intp, the row-major strides for them in bytes, and their element count."""
+    sizes = [context.cast(builder, size, kind, types.intp)
+             for size, kind in zip(cgutils.unpack_tuple(builder, sizes), kinds)]
+    total = context.get_constant(types.intp, 1)
+    strides = []
+    for size in reversed(sizes):
+        strides.insert(0, builder.mul(total, itemsize))
+        total = builder.mul(total, size)
+    return sizes, strides, total
+
+
 @intrinsic
 def view(typing_context, x, shape):
     if not (isinstance(x, types.Array) and x.layout == "C" and isinstance(shape, types.BaseTuple)
@@ -33,13 +45,7 @@ def view(typing_context, x, shape):
     def codegen(context, builder, signature, arguments):
         value, sizes = arguments
         source = make_array(x)(context, builder, value)
-        sizes = [context.cast(builder, size, kind, types.intp)
-                 for size, kind in zip(cgutils.unpack_tuple(builder, sizes), signature.args[1])]
-        total = context.get_constant(types.intp, 1)
-        strides = []
-        for size in reversed(sizes):
-            strides.insert(0, builder.mul(total, source.itemsize))
-            total = builder.mul(total, size)
+        sizes, strides, total = _row_major(context, builder, sizes, signature.args[1], source.itemsize)
         elements = context.get_constant(types.intp, 1)
         for size in cgutils.unpack_tuple(builder, source.shape):
             elements = builder.mul(elements, size)
@@ -80,13 +86,7 @@ def view_at(typing_context, workspace, starts, index, shape):
         start = context.cast(builder, builder.load(cgutils.get_item_pointer(context, builder, starts, table,
                                                                               [position])),
                              starts.dtype, types.intp)
-        sizes = [context.cast(builder, size, kind, types.intp)
-                 for size, kind in zip(cgutils.unpack_tuple(builder, sizes), signature.args[3])]
-        total = context.get_constant(types.intp, 1)
-        strides = []
-        for size in reversed(sizes):
-            strides.insert(0, builder.mul(total, source.itemsize))
-            total = builder.mul(total, size)
+        sizes, strides, total = _row_major(context, builder, sizes, signature.args[3], source.itemsize)
         length = cgutils.unpack_tuple(builder, source.shape)[0]
         past = builder.or_(builder.icmp_signed("<", start, context.get_constant(types.intp, 0)),
                            builder.icmp_signed(">", builder.add(start, total), length))
