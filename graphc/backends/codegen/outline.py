@@ -35,7 +35,7 @@ KEPT = re.compile(r"^(i|t|in|b)\d+$|^(left|right)$")
 STEP = re.compile(r"\s*for (\w+) in ")
 RANGE = re.compile(r"^(\s*)for (\w+) in range\((.*)\):$")
 BOUNDS = ("t_first", "t_stop", "t_step")  # a loop function's range over its steps t
-SUFFIX = re.compile(r"_(packed|rows|next)$")
+SUFFIX = re.compile(r"_(packed|next)$")
 RESULT = re.compile(r"_\d+$")
 
 
@@ -133,8 +133,9 @@ def _split(region: list[str], bound: set[str], defined: set[str], later: set[str
     parameters = list(dict.fromkeys(name for line in region for name in IDENTIFIER.findall(_code(line))
                                     if name in defined and name not in bound))
     # The step index is t; every parameter and every other name bound inside is renamed by first appearance:
-    # sizes dim<k>, the rest v<k>, keeping the suffix that says what a copy is for (_packed, _rows, _next) and a
-    # kernel result's number (v<k>_0 for its node v<k>, which the comments name).
+    # sizes dim<k>, the rest v<k>, keeping the suffix that says what a copy is for (_packed, _next) and a
+    # kernel result's number (v<k>_0 for its node v<k>, which the comments name). A contiguous copy (_rows) gets a
+    # name of its own: a loop called with a copy and one called with a contiguous array are then one function.
     step = STEP.match(region[0]).group(1)  # the loop over steps, or a kernel's first index (kept)
     mapping = {} if KEPT.match(step) else {step: "t"}
     counts = {"dim": 0, "v": 0}
