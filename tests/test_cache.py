@@ -56,6 +56,48 @@ def test_a_second_process_loads_compiled_code_from_the_disk_cache(tmp_path):
     assert "hits 1 misses 0" in second.stdout  # machine code loaded, not compiled
 
 
+# An LSTM language model's training step (loops, unlinked kernels, packed weights) run once; prints its loss, how
+# many functions Numba compiled, and how often Numba's target context was refreshed (its typing and lowering
+# registries imported and installed: what compiling needs, not loading).
+STEP_LSTM = """
+import numpy as np, graphc
+from numba.core import event
+from numba.core.cpu import CPUContext
+from graphc import nn
+from graphc.train import language
+refreshed = []
+refresh = CPUContext.refresh
+CPUContext.refresh = lambda context: (refreshed.append(1), refresh(context))[1]
+compiled = []
+
+
+class Compiled(event.Listener):
+    def on_start(self, ev):
+        compiled.append(1)
+
+    def on_end(self, ev):
+        pass
+
+
+event.register("numba:compile", Compiled())
+model = nn.language_model("lstm", 12, embed=4, hidden=8)
+step = graphc.compile_step(model.loss, model.params, lr=0.1)
+rng = np.random.default_rng(0)
+feeds = {**graphc.init_params(model.params, 0), "tokens": rng.integers(0, 12, (6, 3)),
+         "targets": rng.integers(0, 12, (6, 3)), **language.zero_state(model, 3)}
+print(repr(float(step(feeds))), "compiled", len(compiled), "refreshed", len(refreshed))
+"""
+
+
+def test_a_process_that_loads_machine_code_compiles_nothing_and_leaves_numbas_registries_alone(tmp_path):
+    first = run_python(STEP_LSTM, tmp_path)
+    second = run_python(STEP_LSTM, tmp_path)
+    assert first.returncode == 0 and second.returncode == 0, first.stderr + second.stderr
+    loss, *counts = first.stdout.split()
+    assert int(counts[1]) > 0 and int(counts[3]) > 0  # the first process compiled its model's functions
+    assert second.stdout.split() == [loss, "compiled", "0", "refreshed", "0"]
+
+
 def test_a_corrupt_cache_entry_is_detected_and_rebuilt(tmp_path):
     assert run_python(COMPILE_MLP, tmp_path).returncode == 0
     (module,) = tmp_path.glob("graphc_*.py")

@@ -33,6 +33,7 @@ from numba.core.caching import (
     _CacheLocator,
     _SourceFileBackedLocatorMixin,
 )
+from numba.core.runtime import rtsys
 from numba.core.serialize import dumps
 
 from ...errors import CacheWarning
@@ -161,8 +162,13 @@ class HealingCache(FunctionCache):
         return self._impl.rebuild(target_context, data)
 
     def load_overload(self, signature, target_context):
+        # Numba's refreshes the target context first, importing and installing every typing and lowering registry
+        # it has (W4 warm: a third of its first step); machine code loaded from the cache needs only the runtime
+        # (NRT) it calls. A compile after this refreshes the context itself (``CompilerBase``).
+        rtsys.initialize(target_context)
         try:
-            return super().load_overload(signature, target_context)
+            with self._guard_against_spurious_io_errors():
+                return self._load_overload(signature, target_context)
         except Exception as error:  # noqa: BLE001 - whatever the damage, the remedy is to compile again
             self._cache_file.remove()
             reason = str(error).splitlines()[0] if str(error) else type(error).__name__
