@@ -75,24 +75,34 @@ def operand(shape, transposed: bool, rng) -> np.ndarray:
     return rng.random(shape, dtype=np.float32)
 
 
-def product_seconds(a: np.ndarray, b: np.ndarray, packs: bool) -> tuple[float, float, float]:
-    """Seconds for one ``a @ b`` as graphc's compiled code computes it, through ``np.dot``, and through
-    ``torch.mm``."""
-    import torch
-
+def graphc_seconds(a: np.ndarray, b: np.ndarray, packs: bool) -> float:
+    """Seconds for one ``a @ b`` as graphc's compiled code computes it."""
     out = np.empty((a.shape[0], b.shape[1]), np.float32)
-    repeats = max(3, int(1e8 // (2 * a.shape[0] * a.shape[1] * b.shape[1])))
     if packs:
-        panels, rows = packed.pack_panels(b), np.ascontiguousarray(a)
-        kernel, operands = _packed_products, (rows, panels)
+        kernel, operands = _packed_products, (np.ascontiguousarray(a), packed.pack_panels(b))
     else:
         kernel, operands = _other_products, (a, b)
     with blas.OneBlasThread() if THREADED else contextlib.nullcontext():
-        ours = median_seconds(lambda: kernel(*operands, out, repeats), 1) / repeats
-    # after graphc's: OpenBLAS's threads spin for a while after its threaded calls, and took the cores from graphc's
-    plain = median_seconds(lambda: _products(a, b, out, repeats), 1) / repeats
-    left, right, result = torch.from_numpy(a), torch.from_numpy(b), torch.from_numpy(out)
-    return ours, plain, median_seconds(lambda: torch.mm(left, right, out=result), repeats)
+        return median_seconds(lambda: kernel(*operands, out, repeats(a, b)), 1) / repeats(a, b)
+
+
+def blas_seconds(a: np.ndarray, b: np.ndarray) -> float:
+    """Seconds for one ``a @ b`` through ``np.dot`` (OpenBLAS's own threads)."""
+    out = np.empty((a.shape[0], b.shape[1]), np.float32)
+    return median_seconds(lambda: _products(a, b, out, repeats(a, b)), 1) / repeats(a, b)
+
+
+def torch_seconds(a: np.ndarray, b: np.ndarray) -> float:
+    """Seconds for one ``a @ b`` through ``torch.mm``."""
+    import torch
+
+    left, right = torch.from_numpy(a), torch.from_numpy(b)
+    result = torch.from_numpy(np.empty((a.shape[0], b.shape[1]), np.float32))
+    return median_seconds(lambda: torch.mm(left, right, out=result), repeats(a, b))
+
+
+def repeats(a: np.ndarray, b: np.ndarray) -> int:
+    return max(3, int(1e8 // (2 * a.shape[0] * a.shape[1] * b.shape[1])))
 
 
 def profile(name: str) -> None:
@@ -110,20 +120,28 @@ def profile(name: str) -> None:
     graph = step.compiled.graph
     _, binding = bind_feeds(graph, step.compiled_feeds(feeds))
     rng = np.random.default_rng(0)
+    rows = [(shape_a, shape_b, transposed_a, transposed_b, count, packs,
+             operand(shape_a, transposed_a, rng), operand(shape_b, transposed_b, rng))
+            for shape_a, shape_b, transposed_a, transposed_b, count, packs in products(lower(graph, binding))]
+    # Each peer's products timed together, graphc's first: a peer's threads (OpenBLAS's, PyTorch's OpenMP team)
+    # spin for a while after a threaded call and take the cores from whoever runs next (measured: graphc's packed
+    # 32x256 @ 256x1024 ran 2.6x slower right after a torch.mm).
+    ours = [graphc_seconds(a, b, packs) for *_, packs, a, b in rows]
+    plain = [blas_seconds(a, b) for *_, a, b in rows]
+    theirs = [torch_seconds(a, b) for *_, a, b in rows]
     print(f"\n{name}: matrix products of one graphc step (ms per step: count × one product; GFLOP/s as graphc "
           f"runs it)")
     print(f"{'product':>28} {'count':>6} {'graphc':>9} {'GFLOP/s':>8} {'np.dot':>9} {'torch.mm':>9}")
     totals = {"graphc": 0.0, "blas": 0.0, "torch": 0.0}
-    for shape_a, shape_b, transposed_a, transposed_b, count, packs in products(lower(graph, binding)):
-        a, b = operand(shape_a, transposed_a, rng), operand(shape_b, transposed_b, rng)
-        ours, blas, theirs = product_seconds(a, b, packs)
-        for peer, seconds in zip(totals, (ours, blas, theirs)):
-            totals[peer] += seconds * count
+    for row, *seconds in zip(rows, ours, plain, theirs):
+        shape_a, shape_b, transposed_a, transposed_b, count, packs, _, _ = row
+        for peer, each in zip(totals, seconds):
+            totals[peer] += each * count
         label = (f"{shape_a[0]}x{shape_a[1]}{'ᵀ' if transposed_a else ''} @ "
                  f"{shape_b[0]}x{shape_b[1]}{'ᵀ' if transposed_b else ''}{' (packed)' if packs else ''}")
-        rate = 2 * shape_a[0] * shape_a[1] * shape_b[1] / ours / 1e9
-        print(f"{label:>28} {count:>6} {ours * count * 1e3:>9.2f} {rate:>8.0f} {blas * count * 1e3:>9.2f} "
-              f"{theirs * count * 1e3:>9.2f}")
+        rate = 2 * shape_a[0] * shape_a[1] * shape_b[1] / seconds[0] / 1e9
+        print(f"{label:>28} {count:>6} {seconds[0] * count * 1e3:>9.2f} {rate:>8.0f} {seconds[1] * count * 1e3:>9.2f} "
+              f"{seconds[2] * count * 1e3:>9.2f}")
     print(f"{'all products':>28} {'':>6} {totals['graphc'] * 1e3:>9.2f} {'':>8} {totals['blas'] * 1e3:>9.2f} "
           f"{totals['torch'] * 1e3:>9.2f}")
     for peer, seconds in whole.items():
