@@ -40,6 +40,16 @@ def test_a_loop_and_the_same_loop_reversed_share_one_function():
     assert sum(line.startswith("def ") for line in functions) == 1
 
 
+def test_a_loop_over_a_contiguous_copy_and_one_over_an_array_share_one_function():
+    # a bidirectional layer's backward loops: one reads its strided half of a gradient from a copy (x_rows), the
+    # other a contiguous sequence; both are arrays of one layout, so one function serves them
+    lines = ["    c = b.copy()", "    a_rows = rt.contiguous(a)", *loop("a_rows", "c", "dim_n"),
+             *loop("b", "c", "dim_m", "y_t")]
+    functions, body = outline(lines, [(2, 7, None), (7, 12, None)], ARGUMENTS)
+    assert body[2:] == ["    loop0(0, dim_n, 1, a_rows, c)", "    loop0(0, dim_m, 1, b, c)"]
+    assert sum(line.startswith("def ") for line in functions) == 1
+
+
 def test_a_loop_of_a_structure_seen_once_stays_inline():
     lines = ["    c = b.copy()", *loop("a", "c", "dim_n"), "    print(c)"]
     assert outline(lines, [(1, 6, None)], ARGUMENTS) == ([], lines)
