@@ -193,10 +193,10 @@ event.register("numba:compile", Listener())
 def compiled_functions(script: str, caches, *arguments, runtime=None, modules: bool = False) -> list[str]:
     """The functions Numba compiles running ``LISTENING + script`` in a new process over graphc and Numba caches in
     the folder ``caches`` and the runtime's kernels' machine code in ``runtime`` (default: in ``caches`` too), each
-    as its name (``module:name`` with ``modules``)."""
+    as its name (``module:name`` with ``modules``), once per compilation."""
     environment = {**os.environ, "GRAPHC_CACHE_DIR": str(caches), "NUMBA_CACHE_DIR": str(caches / "numba"),
                    "GRAPHC_RUNTIME_CACHE_DIR": str(runtime or caches / "runtime"), "PYTHONPATH": str(ROOT)}
-    result = subprocess.run([sys.executable, "-c", LISTENING + script + 'print(" ".join(sorted(set(compiled))))',
+    result = subprocess.run([sys.executable, "-c", LISTENING + script + 'print(" ".join(sorted(compiled)))',
                              *map(str, arguments)], cwd=ROOT, env=environment, capture_output=True, text=True,
                             timeout=300)
     assert result.returncode == 0, result.stderr
@@ -223,6 +223,16 @@ def test_compiled_code_assigns_no_array_to_a_slice(tmp_path):
     compiled = compiled_functions(COMPILE_BIDIRECTIONAL, tmp_path)
     assert "run" in compiled and "copy" in compiled and "gather_rows" in compiled  # the listener saw them compile
     assert not [name for name in compiled if "raise_with_shape_context" in name or "unicode" in name], compiled
+
+
+def test_each_function_of_a_program_compiles_once(tmp_path):
+    # The IR's constants are read-only arrays, which Numba types apart from writable ones: passed as they were, a
+    # kernel called with a constant and with a buffer (the loss's division by the count, and its gradient's) compiled
+    # twice.
+    compiled = compiled_functions(COMPILE_BIDIRECTIONAL, tmp_path, modules=True)
+    generated = [name for name in compiled if name.startswith("graphc_kernels_")]
+    assert [name for name in generated if name.endswith(":kernel0")], generated
+    assert len(generated) == len(set(generated)), generated
 
 
 # An MLP's training step, its layer sizes given as the script's arguments.

@@ -166,7 +166,9 @@ class Compiled:
                 print(source, file=sys.stderr)
         module, source, lowered = self.programs[key]
         binding = {**binding, **{symbol: size for size, symbol in self.fixed.items()}}
-        constants = [self.place(np.ascontiguousarray(n.attr("value").array).reshape(
+        # Writable copies: the IR's constants are read-only, and Numba types a read-only array as a type of its own,
+        # so a function called with a constant and with a buffer would be compiled twice.
+        constants = [self.place(np.array(n.attr("value").array, order="C").reshape(
             resolve_shape(lowered.shapes[n], binding))) for n in lowered.constants]
         buffers = lowered.workspace_shapes(binding)
         workspace = self.workspace(lowered, binding)
