@@ -57,7 +57,8 @@ def _float32_from_bits(typingctx, bits):
 
 @njit(**JIT)
 def exp32(x):
-    clamped = min(max(x, LOW), HIGH)
+    # conditional expressions, not min and max: Numba compiles its builtins' implementations in every new process
+    clamped = LOW if x < LOW else (HIGH if x > HIGH else x)  # NaN stays NaN
     n = np.floor(clamped * LOG2_E + HALF)
     r = clamped - n * LN2_HIGH - n * LN2_LOW
     p = C7 * r + C6
