@@ -102,6 +102,7 @@ def torch_seconds(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def repeats(a: np.ndarray, b: np.ndarray) -> int:
+    """Products per timing: about 1e8 floating-point operations' worth, at least 3."""
     return max(3, int(1e8 // (2 * a.shape[0] * a.shape[1] * b.shape[1])))
 
 

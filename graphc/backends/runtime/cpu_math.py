@@ -25,10 +25,9 @@ from numba.extending import intrinsic, overload
 
 from .jit import njit
 
-# Not inlined by Numba (``inline="always"`` copies and types a function's IR again at every call site: W4's first
-# step 4.03 -> 3.42 s without it, interleaved, AMD EPYC on a slow day): compiled once, cached with the runtime, and
-# linked into the kernels that call them, where LLVM inlines and vectorizes them as before (W3-W6 steps unchanged,
-# paired runs in one process).
+# Not inlined by Numba: ``inline="always"`` copies a function's IR into every call site and types it there again,
+# in every gate kernel of every new model (docs/benchmarks.md, 2026-12-07). Compiled once and cached with the
+# runtime, they are linked into the kernels that call them, where LLVM inlines and vectorizes them as before.
 JIT = {"error_model": "numpy"}
 
 ONE, TWO, HALF = np.float32(1.0), np.float32(2.0), np.float32(0.5)
