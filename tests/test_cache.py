@@ -98,6 +98,45 @@ def test_a_process_that_loads_machine_code_compiles_nothing_and_leaves_numbas_re
     assert second.stdout.split() == [loss, "compiled", "0", "refreshed", "0"]
 
 
+# An MLP's loss compiled, with the runtime's source digest given as the first argument; prints how many of the
+# runtime's kernels Numba compiled.
+COMPILE_UNDER_DIGEST = """
+import sys
+from graphc.backends.runtime import jit
+jit.RUNTIME_DIGEST = sys.argv[1]
+import numpy as np, graphc
+from numba.core import event
+from graphc.models import mlp
+compiled = []
+
+
+class Compiled(event.Listener):
+    def on_start(self, ev):
+        compiled.append(ev.data["dispatcher"].py_func.__module__)
+
+    def on_end(self, ev):
+        pass
+
+
+event.register("numba:compile", Compiled())
+m = mlp.build(sizes=(5, 7, 3))
+graphc.compile(m.loss)({**graphc.init_params(m.params, 0), "x": np.ones((4, 5), np.float32),
+                        "labels": np.zeros(4, np.int64)})
+print(sum(module.startswith("graphc.backends.runtime") for module in compiled))
+"""
+
+
+def test_machine_code_of_another_version_of_the_runtime_is_compiled_again_not_loaded(tmp_path):
+    # Numba would key a runtime kernel by its own bytecode and file only: row_softmax, in runtime/cpu.py, holds
+    # cpu_math's exp, and kept loading machine code built with an older exp after cpu_math.py changed.
+    runtime = tmp_path / "runtime"
+    counts = [run_python(COMPILE_UNDER_DIGEST, tmp_path / "graphc", digest, numba_dir=runtime) for digest in
+              ("one", "one", "two")]
+    assert all(count.returncode == 0 for count in counts), [count.stderr for count in counts]
+    first, again, changed = (int(count.stdout.split()[-1]) for count in counts)
+    assert first > 0 and again == 0 and changed == first
+
+
 def test_a_corrupt_cache_entry_is_detected_and_rebuilt(tmp_path):
     assert run_python(COMPILE_MLP, tmp_path).returncode == 0
     (module,) = tmp_path.glob("graphc_*.py")

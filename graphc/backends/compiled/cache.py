@@ -21,6 +21,7 @@ import warnings
 from ...errors import CacheWarning, GraphcError
 from ...files import atomic_write
 from ..codegen.program import loops_split_requested, threaded_products, threads_requested
+from ..runtime.jit import RUNTIME_DIGEST
 
 CHECKSUM = "# checksum "
 MARKER = ".graphc-cache"  # says that graphc made (or uses) the folder: ``clear`` refuses a folder without it
@@ -98,11 +99,11 @@ def clear() -> int:
 
 
 def generator_key() -> str:
-    """A hash of the code generator's own source: a changed backend never loads modules an older one wrote."""
+    """A hash of the code generator's own source and the runtime's: a changed backend never loads modules an older
+    one wrote."""
     folder = pathlib.Path(__file__).parent.parent
-    digest = hashlib.sha256()
-    for path in [folder / "lowering.py", *sorted((folder / "codegen").glob("*.py")),
-                 *sorted((folder / "runtime").glob("*.py"))]:
+    digest = hashlib.sha256(RUNTIME_DIGEST.encode())
+    for path in [folder / "lowering.py", *sorted((folder / "codegen").glob("*.py"))]:
         digest.update(path.read_bytes())
     return digest.hexdigest()
 

@@ -43,6 +43,17 @@ DIGEST = 32  # bytes of SHA-256 at the end of each file
 PACKAGE = pathlib.Path(__file__).resolve().parents[2]  # the graphc package: code in it is the runtime's
 
 
+def _runtime_digest() -> str:
+    """A hash of the runtime's own source files."""
+    digest = hashlib.sha256()
+    for path in sorted(pathlib.Path(__file__).resolve().parent.glob("*.py")):
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+RUNTIME_DIGEST = _runtime_digest()
+
+
 class DamagedEntry(Exception):
     """A cache file whose checksum does not match its contents."""
 
@@ -151,6 +162,12 @@ class HealingCache(FunctionCache):
         super().__init__(function)
         self._cache_file = CheckedFiles(cache_path=self._cache_path, filename_base=self._impl.filename_base,
                                         source_stamp=self._impl.locator.get_source_stamp())
+
+    def _index_key(self, signature, codegen):
+        # Numba keys machine code by the function's own bytecode and its file's stamp, not by the code it inlines or
+        # links from other files (runtime/cpu.py's row_softmax holds cpu_math's exp): any change to the runtime's
+        # source makes every entry a miss, compiled again, never stale code loaded.
+        return (*super()._index_key(signature, codegen), RUNTIME_DIGEST)
 
     def _load_overload(self, signature, target_context):
         """Numba's, but an entry that calls an unlinked kernel that cannot be found is a miss (``unlinked.py``)."""
