@@ -82,14 +82,15 @@ def graphc_seconds(a: np.ndarray, b: np.ndarray, packs: bool) -> float:
         kernel, operands = _packed_products, (np.ascontiguousarray(a), packed.pack_panels(b))
     else:
         kernel, operands = _other_products, (a, b)
+    count = repeats(a, b)
     with blas.OneBlasThread() if THREADED else contextlib.nullcontext():
-        return median_seconds(lambda: kernel(*operands, out, repeats(a, b)), 1) / repeats(a, b)
+        return median_seconds(lambda: kernel(*operands, out, count), 1) / count
 
 
 def blas_seconds(a: np.ndarray, b: np.ndarray) -> float:
     """Seconds for one ``a @ b`` through ``np.dot`` (OpenBLAS's own threads)."""
-    out = np.empty((a.shape[0], b.shape[1]), np.float32)
-    return median_seconds(lambda: _products(a, b, out, repeats(a, b)), 1) / repeats(a, b)
+    out, count = np.empty((a.shape[0], b.shape[1]), np.float32), repeats(a, b)
+    return median_seconds(lambda: _products(a, b, out, count), 1) / count
 
 
 def torch_seconds(a: np.ndarray, b: np.ndarray) -> float:

@@ -14,6 +14,8 @@ import pytest
 from graphc.backends.compiled import cache
 from graphc.backends.runtime import jit
 
+from .test_cpu_backend import LISTENING
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
@@ -59,27 +61,13 @@ def test_a_second_process_loads_compiled_code_from_the_disk_cache(tmp_path):
 # An LSTM language model's training step (loops, unlinked kernels, packed weights) run once; prints its loss, how
 # many functions Numba compiled, and how often Numba's target context was refreshed (its typing and lowering
 # registries imported and installed: what compiling needs, not loading).
-STEP_LSTM = """
-import numpy as np, graphc
-from numba.core import event
+STEP_LSTM = LISTENING + """
 from numba.core.cpu import CPUContext
 from graphc import nn
 from graphc.train import language
 refreshed = []
 refresh = CPUContext.refresh
 CPUContext.refresh = lambda context: (refreshed.append(1), refresh(context))[1]
-compiled = []
-
-
-class Compiled(event.Listener):
-    def on_start(self, ev):
-        compiled.append(1)
-
-    def on_end(self, ev):
-        pass
-
-
-event.register("numba:compile", Compiled())
 model = nn.language_model("lstm", 12, embed=4, hidden=8)
 step = graphc.compile_step(model.loss, model.params, lr=0.1)
 rng = np.random.default_rng(0)
@@ -100,29 +88,14 @@ def test_a_process_that_loads_machine_code_compiles_nothing_and_leaves_numbas_re
 
 # An MLP's loss compiled, with the runtime's source digest given as the first argument; prints how many of the
 # runtime's kernels Numba compiled.
-COMPILE_UNDER_DIGEST = """
-import sys
+COMPILE_UNDER_DIGEST = LISTENING + """
 from graphc.backends.runtime import jit
 jit.RUNTIME_DIGEST = sys.argv[1]
-import numpy as np, graphc
-from numba.core import event
 from graphc.models import mlp
-compiled = []
-
-
-class Compiled(event.Listener):
-    def on_start(self, ev):
-        compiled.append(ev.data["dispatcher"].py_func.__module__)
-
-    def on_end(self, ev):
-        pass
-
-
-event.register("numba:compile", Compiled())
 m = mlp.build(sizes=(5, 7, 3))
 graphc.compile(m.loss)({**graphc.init_params(m.params, 0), "x": np.ones((4, 5), np.float32),
                         "labels": np.zeros(4, np.int64)})
-print(sum(module.startswith("graphc.backends.runtime") for module in compiled))
+print(sum(name.startswith("graphc.backends.runtime") for name in compiled))
 """
 
 

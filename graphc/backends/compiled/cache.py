@@ -21,7 +21,7 @@ import warnings
 from ...errors import CacheWarning, GraphcError
 from ...files import atomic_write
 from ..codegen.program import loops_split_requested, threaded_products, threads_requested
-from ..runtime.jit import RUNTIME_DIGEST
+from ..runtime.jit import RUNTIME_DIGEST, source_digest
 
 CHECKSUM = "# checksum "
 MARKER = ".graphc-cache"  # says that graphc made (or uses) the folder: ``clear`` refuses a folder without it
@@ -102,10 +102,7 @@ def generator_key() -> str:
     """A hash of the code generator's own source and the runtime's: a changed backend never loads modules an older
     one wrote."""
     folder = pathlib.Path(__file__).parent.parent
-    digest = hashlib.sha256(RUNTIME_DIGEST.encode())
-    for path in [folder / "lowering.py", *sorted((folder / "codegen").glob("*.py"))]:
-        digest.update(path.read_bytes())
-    return digest.hexdigest()
+    return source_digest([folder / "lowering.py", *sorted((folder / "codegen").glob("*.py"))], RUNTIME_DIGEST)
 
 
 GENERATOR_KEY = generator_key()

@@ -43,15 +43,15 @@ DIGEST = 32  # bytes of SHA-256 at the end of each file
 PACKAGE = pathlib.Path(__file__).resolve().parents[2]  # the graphc package: code in it is the runtime's
 
 
-def _runtime_digest() -> str:
-    """A hash of the runtime's own source files."""
-    digest = hashlib.sha256()
-    for path in sorted(pathlib.Path(__file__).resolve().parent.glob("*.py")):
-        digest.update(path.read_bytes())
+def source_digest(paths, start: str = "") -> str:
+    """A hash of ``start`` and the contents of the files ``paths``, in order."""
+    digest = hashlib.sha256(start.encode())
+    for path in paths:
+        digest.update(pathlib.Path(path).read_bytes())
     return digest.hexdigest()
 
 
-RUNTIME_DIGEST = _runtime_digest()
+RUNTIME_DIGEST = source_digest(sorted(pathlib.Path(__file__).resolve().parent.glob("*.py")))  # the runtime's
 
 
 class DamagedEntry(Exception):
