@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 import graphc
+from graphc.types import dim_symbol
 
 
 def here(offset: int = 1) -> str:
@@ -97,6 +98,28 @@ def test_other_shape_rules_report_clearly():
         x.sum(axis=2)
     with pytest.raises(graphc.ShapeError, match=r"cross_entropy: logits \(4, 3\) need labels of shape \(4,\)"):
         graphc.cross_entropy(x, graphc.input("labels", (3,), "int64"))
+
+
+TIME, BATCH = dim_symbol("time"), dim_symbol("batch")
+
+
+@pytest.mark.parametrize("source, target, same", [
+    ((TIME, BATCH, 3), (TIME * BATCH, 3), True),  # products of names compare by their factors
+    ((TIME, BATCH, 6), (BATCH, 3, 2 * TIME), True),
+    ((TIME, 0), (0,), True),  # no elements either way
+    ((TIME, BATCH), (TIME,), False),
+    ((TIME, 4), (BATCH, 4), False),
+    ((TIME, 2), (2, TIME, 1), True),
+    ((TIME + 1, 2), (2 * TIME + 2,), True),  # a sum: SymPy's algebra decides
+    ((TIME + 1, 2), (2 * TIME + 1,), False),
+])
+def test_a_reshape_with_named_dimensions_keeps_its_size(source, target, same):
+    x = graphc.input("x", source)
+    if same:
+        assert x.reshape(*target).shape == tuple(target)
+    else:
+        with pytest.raises(graphc.ShapeError, match="cannot reshape"):
+            x.reshape(*target)
 
 
 def test_numerical_errors_name_the_op():

@@ -21,7 +21,27 @@ from ..types import (
 from .registry import Case, Op, apply, public, register
 
 
+def _factors(shape) -> tuple[int, list[str]] | None:
+    """A shape's size as its integer factor and its named factors, sorted; None where a dimension is not a product
+    of names and integers (a sum, a power)."""
+    number, names = 1, []
+    for dim in shape:
+        for part in dim.args if isinstance(dim, sympy.Mul) else (dim,):
+            if isinstance(part, (int, sympy.Integer)):
+                number *= int(part)
+            elif isinstance(part, sympy.Symbol):
+                names.append(part.name)
+            else:
+                return None
+    return number, sorted(names)
+
+
 def _same_size(a, b) -> bool:
+    # Sizes that are products of names compare by their factors; SymPy's algebra only for the rest: it took 34 ms
+    # of W4's 43 reshapes, all of them products (time, batch, 256 against batch*time, 256), AMD EPYC, 2026-12-07.
+    first, second = _factors(a), _factors(b)
+    if first is not None and second is not None:
+        return first == second if first[0] and second[0] else first[0] == second[0]
     return sympy.expand(sympy.sympify(size(a)) - sympy.sympify(size(b))) == 0
 
 
