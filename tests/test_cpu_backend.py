@@ -235,6 +235,30 @@ def test_each_function_of_a_program_compiles_once(tmp_path):
     assert len(generated) == len(set(generated)), generated
 
 
+def test_only_run_has_a_wrapper_for_python_and_nothing_has_one_for_c():
+    # Numba builds a CPython wrapper (unboxing every argument) and a C wrapper for every function it compiles; the
+    # generated loops and kernels are called by run's machine code only, and run by Python only. The wrappers
+    # nothing called were a seventh of the 2-layer bidirectional LSTM's cold compile (docs/benchmarks.md).
+    from graphc.train import language
+
+    model = nn.language_model("lstm", 7, embed=3, hidden=4, bidirectional=True)
+    step = graphc.compile_step(model.loss, model.params, lr=0.1)
+    rng = np.random.default_rng(0)
+    step({**graphc.init_params(model.params), "tokens": rng.integers(0, 7, (3, 2)),
+          "targets": rng.integers(0, 7, (3, 2)), **language.zero_state(model, 2)})
+    ((module, _, _),) = step.compiled.programs.values()
+    called_from_code = [value.dispatcher for value in vars(module).values() if hasattr(value, "dispatcher")]
+    assert len(called_from_code) >= 3  # the loops of both directions and the fused kernels
+
+    def wrappers(dispatcher) -> list[tuple[bool, bool]]:
+        return [(bool(result.library.get_pointer_to_function(result.fndesc.llvm_cpython_wrapper_name)),
+                 bool(result.library.get_pointer_to_function(result.fndesc.llvm_cfunc_wrapper_name)))
+                for result in dispatcher.overloads.values()]
+
+    assert wrappers(module.run) == [(True, False)]
+    assert all(wrappers(dispatcher) == [(False, False)] for dispatcher in called_from_code)
+
+
 # An MLP's training step, its layer sizes given as the script's arguments.
 COMPILE_MLP = """
 from graphc.models import mlp

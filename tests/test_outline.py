@@ -4,6 +4,7 @@ parameters, which loops share a function, and which stay inline."""
 from graphc.backends.codegen.outline import outline
 from graphc.backends.codegen.program import RowSplit
 
+CALLED_FROM_CODE = "error_model='numpy', no_cpython_wrapper=True, no_cfunc_wrapper=True"
 ARGUMENTS = ["a", "b", "dim_n", "dim_m"]
 
 
@@ -21,8 +22,9 @@ def test_loops_that_differ_only_in_names_share_one_function():
     functions, body = outline(lines, regions, ARGUMENTS)
     # the range over the steps is given: (t_first, t_stop, t_step)
     assert body == ["    c = b.copy()", "    loop0(0, dim_n, 1, a, c)", "    loop0(0, dim_m, 1, b, c)", "    print(c)"]
-    # unlinked: compiled once, its callers call its machine code (runtime/unlinked.py)
-    assert functions[:4] == ["@rt.unlinked", "@njit(error_model='numpy')",
+    # unlinked: compiled once, its callers call its machine code (runtime/unlinked.py); only compiled code calls it,
+    # so Numba builds no wrapper for Python or C callers
+    assert functions[:4] == ["@rt.unlinked", f"@njit({CALLED_FROM_CODE})",
                              "def loop0(t_first, t_stop, t_step, v0, v1):",
                              "    for t in range(t_first, t_stop, t_step):"]
     # a name is renamed with its results (a_2: result 2 of node a), in the comments too
@@ -86,11 +88,11 @@ def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_a_parallel_functi
     functions, body = outline(lines, [(1, 5, split)], [*ARGUMENTS, "w", "threads"])
     assert body == ["    c = b.copy()", "    loop0_rows(0, dim_n, 1, a, c, dim_m, w, threads, dim_m, threads)",
                     "    print(c)"]
-    assert functions[:6] == ["@rt.unlinked", "@njit(error_model='numpy')",
+    assert functions[:6] == ["@rt.unlinked", f"@njit({CALLED_FROM_CODE})",
                              "def loop0(t_first, t_stop, t_step, v0, v1, dim0, v2, v3, lo, hi):",
                              "    v1 = v1[lo:hi]", "    dim0 = hi - lo", "    for t in range(t_first, t_stop, t_step):"]
     assert functions[6] == "        v4 = v0[t, lo:hi]"
-    driver = functions[functions.index("@njit(error_model='numpy', parallel=True)") - 1:]
+    driver = functions[functions.index(f"@njit({CALLED_FROM_CODE}, parallel=True)") - 1:]
     assert driver[:1] == ["@rt.unlinked"]
     assert driver[2] == "def loop0_rows(t_first, t_stop, t_step, v0, v1, dim0, v2, v3, rows, threads):"
     assert "    for part in numba.prange(parts):" in driver

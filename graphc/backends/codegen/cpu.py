@@ -278,7 +278,7 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "",
         "",
         *functions,
-        f"@njit(error_model='numpy', parallel={emitter.parallel})",
+        f"@njit(error_model='numpy', no_cfunc_wrapper=True, parallel={emitter.parallel})",  # Python calls it
         f"def run({', '.join(arguments)}):",
     ]
     seeding = ["    np.random.seed(seed)"] if emitter.random else []

@@ -34,6 +34,9 @@ IDENTIFIER = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*\b")
 KEPT = re.compile(r"^(i|t|in|b)\d+$|^(left|right)$")
 STEP = re.compile(r"\s*for (\w+) in ")
 RANGE = re.compile(r"^(\s*)for (\w+) in range\((.*)\):$")
+# Numba builds a CPython wrapper (unboxing every argument) and a C wrapper for each function it compiles; a function
+# that only compiled code calls needs neither.
+CALLED_FROM_CODE = "error_model='numpy', no_cpython_wrapper=True, no_cfunc_wrapper=True"
 BOUNDS = ("t_first", "t_stop", "t_step")  # a loop function's range over its steps t
 SUFFIX = re.compile(r"_(packed|next)$")
 RESULT = re.compile(r"_\d+$")
@@ -74,7 +77,7 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tup
             kind = "kernel" if KEPT.match(STEP.match(lines[start]).group(1)) else "loop"  # for i0 / for x_t
             name = f"{kind}{sum(name.startswith(kind) for name, _ in functions.values())}"
             given = ", ".join(names)
-            source = ["@rt.unlinked", "@njit(error_model='numpy')",
+            source = ["@rt.unlinked", f"@njit({CALLED_FROM_CODE})",
                       f"def {name}({given}{', lo, hi' if rows else ''}):", *renamed]
             functions[key] = (name, source + (_by_rows(name, given) if rows else []))
         name = functions[key][0]
@@ -112,7 +115,7 @@ def _by_rows(name: str, given: str) -> list[str]:
     """A parallel function that runs the loop function ``name`` on each thread's part of the rows
     (``rt.row_parts``), or on all of them at once where there is one part (no parallel region then: a child
     forked from a process that used GNU OpenMP could not enter one)."""
-    return ["", "", "@rt.unlinked", "@njit(error_model='numpy', parallel=True)",
+    return ["", "", "@rt.unlinked", f"@njit({CALLED_FROM_CODE}, parallel=True)",
             f"def {name}_rows({given}, rows, threads):",
             "    parts = rt.row_parts(rows, threads)",
             "    if parts == 1:",
