@@ -240,14 +240,9 @@ def test_only_run_has_a_wrapper_for_python_and_nothing_has_one_for_c():
     # generated loops and kernels are called by run's machine code only, and run by Python only. Building the
     # wrappers took 0.88 s of a 12.8 s cProfile of the 2-layer bidirectional LSTM's first step, most of it for
     # wrappers nothing called (docs/benchmarks.md).
-    from graphc.train import language
-
-    model = nn.language_model("lstm", 7, embed=3, hidden=4, bidirectional=True)
-    step = graphc.compile_step(model.loss, model.params, lr=0.1)
-    rng = np.random.default_rng(0)
-    step({**graphc.init_params(model.params), "tokens": rng.integers(0, 7, (3, 2)),
-          "targets": rng.integers(0, 7, (3, 2)), **language.zero_state(model, 2)})
-    ((module, _, _),) = step.compiled.programs.values()
+    namespace = {"graphc": graphc, "np": np}
+    exec(COMPILE_BIDIRECTIONAL, namespace)  # noqa: S102 - the script above, run in this process
+    ((module, _, _),) = namespace["step"].compiled.programs.values()
     called_from_code = [value.dispatcher for value in vars(module).values() if hasattr(value, "dispatcher")]
     assert len(called_from_code) >= 3  # the loops of both directions and the fused kernels
 

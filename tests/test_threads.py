@@ -188,6 +188,19 @@ def test_the_runtime_finds_blas_without_importing_scipy_linalg_which_still_impor
     assert result.stdout.split() == ["False", "True", "True", "True", "True"]
 
 
+def test_a_program_on_one_thread_runs_its_products_without_importing_scipy_linalg(tmp_path):
+    # Its products are np.dot (runtime/cpu.py's dot), whose BLAS Numba imports at the first call, as blas.py's do.
+    code = ("import sys, numpy as np, graphc\n"
+            "x = graphc.input('x', (3, 4)); w = graphc.param('w', (4, 2))\n"
+            "a = np.arange(12, dtype=np.float32).reshape(3, 4); b = np.arange(8, dtype=np.float32).reshape(4, 2)\n"
+            "out = graphc.compile(x @ w)({'x': a, 'w': b})\n"
+            "print(np.allclose(out, a @ b), 'scipy.linalg' in sys.modules,\n"
+            "      'graphc.backends.runtime.blas' in sys.modules)")
+    result = run(code, tmp_path, GRAPHC_PARALLEL="0")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split() == ["True", "False", "False"]
+
+
 @pytest.mark.skipif(not THREADED, reason="one thread: nothing is split")
 def test_threaded_kernels_loaded_from_the_cache_run(tmp_path):
     for attempt in range(2):

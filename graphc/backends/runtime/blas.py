@@ -15,10 +15,7 @@ directly: the block's first element and the whole array's leading dimension.
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
-import importlib.util
 import os
-import sys
 
 import numba
 import numpy as np
@@ -29,36 +26,14 @@ from numba.extending import intrinsic
 from numba.np.linalg import ensure_blas, get_blas_kind
 from threadpoolctl import ThreadpoolController, threadpool_info
 
-from . import packed
+from . import (
+    packed,
+    scipy_blas,  # noqa: F401 - SciPy's BLAS, loaded before ensure_blas imports it
+)
 from .cpu import JIT, zero
 from .jit import njit
 from .packed import THREADS, splits
 
-
-def _load_cython_blas():
-    """Load ``scipy.linalg.cython_blas``, where Numba finds ``sgemm``/``dgemm``, without running ``scipy.linalg``'s
-    ``__init__``: importing the submodule the usual way imports all of ``scipy.linalg`` first (0.10 s on this
-    machine, a third of a warm W4 start; the extension alone, 3 ms). The extension needs nothing of its package.
-    A later ``import scipy.linalg`` works as ever and finds this module (``from scipy.linalg import cython_blas``
-    too); only the package's attribute ``cython_blas`` stays unset, which no code path of Numba or SciPy reads."""
-    name = "scipy.linalg.cython_blas"
-    if name in sys.modules or "scipy.linalg" in sys.modules:
-        return
-    import scipy
-
-    spec = importlib.machinery.PathFinder.find_spec(name, [os.path.join(os.path.dirname(scipy.__file__), "linalg")])
-    if spec is None:  # not where it should be: the usual import says why
-        return
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module
-    try:
-        spec.loader.exec_module(module)
-    except BaseException:
-        del sys.modules[name]
-        raise
-
-
-_load_cython_blas()
 ensure_blas()
 _GEMM = numba._helperlib.c_helpers["xxgemm"]
 

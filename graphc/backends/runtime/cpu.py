@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from . import cpu_math as rm
+from . import scipy_blas  # noqa: F401 - before the first product: dot's np.dot imports SciPy's BLAS
 from .jit import njit
 
 JIT = {"error_model": "numpy"}

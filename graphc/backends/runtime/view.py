@@ -26,7 +26,7 @@ from numba.extending import intrinsic
 # The array values are read and built field by field (extract_value, insert_value), not through Numba's array
 # structures (``make_array``, ``populate_array``): those look up an ``__array__`` implementation and store through a
 # stack slot with a type check at every field, 5.6 ms of Python a call site (cProfile of 100 ``view_at``s), and the
-# bidirectional LSTM's ``run`` has 125 buffers and some 200 views.
+# bidirectional LSTM's ``run`` has 125 buffers and 51 views.
 def _field(context, builder, kind, value, name):
     return builder.extract_value(value, context.data_model_manager[kind].get_field_position(name))
 
