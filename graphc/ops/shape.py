@@ -71,6 +71,7 @@ class Reshape(Op):
 class Transpose(Op):
     name = "transpose"
     layout = True
+    view = True  # a 2-D one is (both backends); an n-D one is a copy, for which keeping x alive is only cautious
     derivative_text = ("g transposed back",)
     cases = (Case(((2, 3, 4),), {"axes": (2, 0, 1)}),)
 
