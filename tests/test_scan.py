@@ -1,6 +1,7 @@
 """graphc.scan: values against NumPy loops, gradients against finite differences, the optimizer's loop rewrites
 and the compiled loop against the reference interpreter."""
 
+import ast
 import re
 
 import numpy as np
@@ -8,6 +9,7 @@ import pytest
 
 import graphc as gc
 from graphc.backends.codegen.program import threaded_products
+from graphc.backends.runtime.jit import GlueLibrary
 from graphc.errors import ShapeError
 
 from .programs import custom_cell
@@ -175,26 +177,52 @@ def test_compiled_source_does_not_grow_with_the_sequence_length(backend):
     assert len(short.splitlines()) == len(long.splitlines())
     if backend == "cpu":  # the length is an argument (a fixed size): both lengths run one program
         assert short == long
-        assert re.search(r"in range\(dim_fixed\d+\):", long)
-        assert re.search(r"in range\(\(dim_fixed\d+ - 1\), -1, -1\):", long)
+        # each loop is a function called with its range over the steps: forward, then backward
+        assert re.search(r"loop\d+\(0, dim_fixed\d+, 1, ", long)
+        assert re.search(r"loop\d+\(dim_fixed\d+ - 1, -1, -1, ", long)
     else:  # CUDA writes every size into its kernels
         assert f"range({length})" in long and f"range({length - 1}, -1, -1)" in long
 
 
 def test_a_matrix_multiplied_by_at_every_step_is_packed_once_before_each_loop():
     """U forward, and Uᵀ in the backward loop: each packed before its loop, the loop's products read the packed
-    copy (runtime/packed.py), never BLAS."""
+    copy (runtime/packed.py), never BLAS. Each loop is a function (codegen/outline.py) that ``run`` calls with the
+    packed copy as an argument."""
     loss, wrt = lstm()
     fn = gc.compile([loss] + gc.grad(loss, list(wrt)))
     fn(FEEDS)
-    lines = fn.source.splitlines()
-    loops = [k for k, line in enumerate(lines) if re.match(r"\s*for \w+_t in range", line)]
-    assert len(loops) == 2  # forward and backward
-    for start, stop in zip(loops, loops[1:] + [len(lines)]):
-        before = [line for line in lines[:start] if "rt.pack_panels(" in line]
-        inside = [line for line in lines[start:stop] if PACKED_PRODUCT in line]
-        assert inside and all(re.search(r"(\w+_packed), ", line).group(1) in "\n".join(before) for line in inside)
-        assert not any(BLAS_PRODUCT in line for line in lines[start:stop] if line.startswith(" " * 8))
+    functions = {f.name: f for f in ast.parse(fn.source).body if isinstance(f, ast.FunctionDef)}
+    run = functions["run"].body
+    calls = [(k, s.value) for k, s in enumerate(run) if isinstance(s, ast.Expr) and isinstance(s.value, ast.Call)
+             and ast.unparse(s.value.func).startswith("loop")]
+    assert len(calls) == 2  # forward and backward
+    for position, call in calls:
+        loop = functions[ast.unparse(call.func)]
+        given = dict(zip((a.arg for a in loop.args.args), (ast.unparse(a) for a in call.args), strict=True))
+        packed = {ast.unparse(s.targets[0]) for s in run[:position] if isinstance(s, ast.Assign)
+                  and ast.unparse(s.value).startswith("rt.pack_panels(")}
+        body = ast.unparse(loop).splitlines()
+        inside = [line for line in body if PACKED_PRODUCT in line]
+        assert inside and all(given[re.search(r"(\w+_packed), ", line).group(1)] in packed for line in inside)
+        assert not any(BLAS_PRODUCT in line for line in body)
+
+
+def test_with_its_loops_as_functions_run_is_glue_compiled_without_the_vectorizers():
+    """In a program with loops over steps every loop nest is a function (codegen/outline.py), so ``run`` only calls
+    and views, and LLVM optimizes it at -O1 (runtime/jit.GlueLibrary); a program without such loops keeps its
+    kernels inline in ``run``, at -O3."""
+    loss, wrt = lstm()
+    recurrent = gc.compile([loss] + gc.grad(loss, list(wrt)))
+    recurrent(FEEDS)
+    x, w = gc.input("x", (B, E)), gc.param("w", (E, H))
+    feedforward = gc.compile(gc.tanh(gc.matmul(x, w)).sum())
+    feedforward({"x": FEEDS["x"][0], "w": np.ones((E, H), np.float32)})
+    for fn, glue in ((recurrent, True), (feedforward, False)):
+        (specialization,) = fn.specializations.values()
+        run = ast.unparse(next(f for f in ast.parse(fn.source).body if getattr(f, "name", "") == "run"))
+        assert (" for " not in run) == glue and ("GlueCompiler" in run) == glue
+        (compiled,) = specialization.module.run.overloads.values()
+        assert isinstance(compiled.library, GlueLibrary) == glue
 
 
 @pytest.mark.parametrize("batch", [1, 3, 9, 17])
@@ -215,7 +243,7 @@ def test_a_kernel_writes_the_values_a_step_stores_straight_into_their_stacks(bac
     fn = gc.compile(outputs, backend=backend)
     for got, want in zip(fn(FEEDS), gc.evaluate(outputs, FEEDS)):
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
-    direct = re.findall(r"= (\w+\[\w+_t\])  # written in place", fn.source)
+    direct = re.findall(r"= (\w+\[(?:\w+_)?t\])  # written in place", fn.source)  # t: in a loop function
     assert len(direct) >= 4  # the forward kernel's gates and cell, at least
     assert not any(f"{row} = " in fn.source for row in direct)  # and no copy into the stack after it
 

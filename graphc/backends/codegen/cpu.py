@@ -258,10 +258,12 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
     emitter = Emitter(lowered)
     arguments, returned = program(emitter, writes or {})
     # prange needs a parallel function; outlined loops are only for the single-threaded code
-    # A recurring kernel is a function only in a program with loops over steps, whose run is large to compile and
-    # whose step the loops dominate: a call costs about half a microsecond (outline.py).
+    # A kernel is a function only in a program with loops over steps, whose run is large to compile and whose step
+    # the loops dominate: a call costs about half a microsecond (outline.py).
     regions = sorted(emitter.loops + (emitter.nests if emitter.loops else []))
-    functions, lines = ([], emitter.lines) if emitter.parallel else outline(emitter.lines, regions, arguments)
+    functions, lines = ([], emitter.lines) if emitter.parallel else outline(emitter.lines, regions, arguments,
+                                                                              every=bool(emitter.loops))
+    glue = not any(line.lstrip().startswith("for ") for line in lines)  # nothing -O3 would speed up
     header = [
         f'"""graphc CPU kernels. Generated; do not edit. key {key}"""',
         "import math",
@@ -271,14 +273,15 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "",
         "from graphc.backends.runtime import cpu_math as rm",
         "from graphc.backends.runtime import calls as rt",
-        "from graphc.backends.runtime.jit import njit",
+        "from graphc.backends.runtime.jit import GlueCompiler, njit",
         "from graphc.backends.runtime.view import view, view_at",
         "",
         *preamble(lowered),
         "",
         "",
         *functions,
-        f"@njit(error_model='numpy', no_cfunc_wrapper=True, parallel={emitter.parallel})",  # Python calls it
+        f"@njit(error_model='numpy', no_cfunc_wrapper=True, parallel={emitter.parallel}"
+        f"{', pipeline_class=GlueCompiler' if glue else ''})",  # Python calls it
         f"def run({', '.join(arguments)}):",
     ]
     seeding = ["    np.random.seed(seed)"] if emitter.random else []

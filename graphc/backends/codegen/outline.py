@@ -8,12 +8,16 @@ is the function's key.
 
 A function is called unlinked (``runtime/unlinked.py``): it is compiled as a module of its own, and ``run`` calls
 its machine code, so its code is typed, optimized and emitted once however many times it is called (linked, Numba
-would copy its code into ``run``'s module and optimize it there again). A region seen once stays inline: there is
-nothing to share. The 2-layer bidirectional LSTM of ``benchmarks/compile.py`` went from 7.4-8.0 s to 6.1 s to its
-first step with its recurring kernels as functions (``benchmarks/profile_compile.py bidirectional``, empty caches,
-AMD EPYC); W1, without loops, keeps its kernels inline: as functions they made its step 12% slower (30.2 against
-34.0 us, interleaved new processes), about half a microsecond a call, which a step that loops over time does not
-feel (W3, W6 within 2%).
+would copy its code into ``run``'s module and optimize it there again). The 2-layer bidirectional LSTM of
+``benchmarks/compile.py`` went from 7.4-8.0 s to 6.1 s to its first step with its recurring kernels as functions
+(``benchmarks/profile_compile.py bidirectional``, empty caches, AMD EPYC); W1, without loops, keeps its kernels
+inline: as functions they made its step 12% slower (30.2 against 34.0 us, interleaved new processes), about half
+a microsecond a call, which a step that loops over time does not feel (W3, W6 within 2%).
+In a program with loops over steps, a region seen once is a function too (``every``): ``run`` is then glue, calls
+and views without a loop of its own, which LLVM need not optimize at -O3 (``runtime/jit.GlueCompiler``). That
+took the bidirectional LSTM's cold start from 6.28 to 4.95 s (means of 4 pairs of interleaved new processes, every
+pair lower; AMD EPYC at a slow hour); W4's stayed as it was (3.10 and 3.18 s, 3 pairs), and the steps of W3-W6
+within 5% (medians of interleaved processes: W4 0.98 and 1.04 of before, W6 1.02, W5 0.95, W3 1.01).
 With ``GRAPHC_SPLIT_LOOPS=1``, a loop whose rows are independent (``loops/rows.py``: a batch, each row of it
 computed from the same rows) is a function even when seen once: it runs on rows ``lo:hi``, and a parallel
 function calls it on each thread's part (``program.RowSplit``), so each thread goes through every step on its own
@@ -42,11 +46,12 @@ SUFFIX = re.compile(r"_(packed|next)$")
 RESULT = re.compile(r"_\d+$")
 
 
-def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tuple[list[str], list[str]]:
+def outline(lines: list[str], regions: list[tuple], arguments: list[str],
+            every: bool = False) -> tuple[list[str], list[str]]:
     """(functions, lines): the source of the functions, and ``run``'s body with the regions of ``lines`` (loop
     nests, each from its ``for`` line to its end, with its ``RowSplit`` or None) whose structure recurs, or that
-    are split by rows, replaced by calls. A region that rebinds a name ``run`` defined before it or reads after it
-    stays inline (a split one then on every row, its products on one thread)."""
+    are split by rows, or with ``every`` all of them, replaced by calls. A region that rebinds a name ``run``
+    defined before it or reads after it stays inline (a split one then on every row, its products on one thread)."""
     names = _names(lines)
     splits = []
     for start, stop, rows in regions:
@@ -68,7 +73,7 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str]) -> tup
     for start, stop, split, key, rows in splits:
         body += lines[position:start]
         position = stop
-        if split is None or (occurrences[key] == 1 and rows is None):
+        if split is None or (occurrences[key] == 1 and rows is None and not every):
             # an unsplit region reads every row: the slices it was printed with for a split say all of them
             body += [line.replace(ROWS_SPAN, "") for line in lines[start:stop]]
             continue
