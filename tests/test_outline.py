@@ -73,11 +73,11 @@ def test_a_loop_that_rebinds_a_name_of_run_or_binds_one_read_after_it_stays_inli
     assert "def loop0(t_first, t_stop, t_step, v0):" in functions
 
 
-def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_a_parallel_function_calls():
+def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_the_runtime_calls_on_each_part():
     # program.loop prints a loop whose rows are independent with each step's rows lo:hi of its inputs and outputs;
     # as a function it takes its rows of the carries and buffers, their count as the rows' size, and one thread for
-    # the products inside, and is called even when seen once, through the parallel function that gives each
-    # thread its part of the rows.
+    # the products inside, and is called even when seen once, through the runtime kernel that gives each thread
+    # its part of the rows.
     lines = ["    c = b.copy()",
              "    for x_t in range(dim_n):",
              "        s = a[x_t, lo:hi]",
@@ -92,10 +92,8 @@ def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_a_parallel_functi
                              "def loop0(t_first, t_stop, t_step, v0, v1, dim0, v2, v3, lo, hi):",
                              "    v1 = v1[lo:hi]", "    dim0 = hi - lo", "    for t in range(t_first, t_stop, t_step):"]
     assert functions[6] == "        v4 = v0[t, lo:hi]"
-    driver = functions[functions.index(f"@njit({CALLED_FROM_CODE}, parallel=True)") - 1:]
-    assert driver[:1] == ["@rt.unlinked"]
-    assert driver[2] == "def loop0_rows(t_first, t_stop, t_step, v0, v1, dim0, v2, v3, rows, threads):"
-    assert "    for part in numba.prange(parts):" in driver
+    # the runtime's parallel loop runs it on each thread's part (runtime/parts.py): no parallel function here
+    assert "loop0_rows = rt.by_parts(loop0)" in functions and not any("parallel" in line for line in functions)
     # kept inline (it rebinds b, a name of run's), the same loop reads every row
     rebinding = [*lines[:2], "        b = a[x_t, lo:hi]", *lines[3:]]
     functions, body = outline(rebinding, [(1, 5, split)], [*ARGUMENTS, "w", "threads"])

@@ -1,16 +1,19 @@
 """Loops whose rows are independent (loops/rows.py) and how the CPU code runs them on separate rows in graphc's
 threads when asked (GRAPHC_SPLIT_LOOPS=1, codegen/program.py's RowSplit): which loops qualify, that a split loop
 equals the reference interpreter in float64 (values and every gradient, rows not a multiple of the parts), that a
-child forked after graphc's threads ran runs it on one thread, and that loops are not split unless asked."""
+child forked after graphc's threads ran runs it on one thread, that loops are not split unless asked, and how the
+runtime runs a split loop on each thread's part (runtime/parts.py)."""
 
 import multiprocessing
 
+import numba
 import numpy as np
 import pytest
 
 import graphc as gc
 from graphc.backends.codegen.program import threaded_products
-from graphc.backends.runtime import packed
+from graphc.backends.runtime import packed, parts
+from graphc.backends.runtime.unlinked import unlinked
 from graphc.ir import Graph
 from graphc.loops.rows import independent_rows
 
@@ -69,7 +72,7 @@ def test_a_loop_split_by_rows_equals_the_reference_in_float64(batch, monkeypatch
     outputs, feeds = custom_cell(6, 5, 12, seed=7, scale=0.3)
     compiled = gc.compile(outputs)
     results = compiled(feeds(batch))
-    assert "_rows(" in compiled.source and "numba.prange(parts)" in compiled.source
+    assert "_rows(" in compiled.source and "rt.by_parts(loop" in compiled.source and "prange" not in compiled.source
     for got, want in zip(results, gc.evaluate(outputs, feeds(batch)), strict=True):
         np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
 
@@ -96,3 +99,37 @@ def test_a_child_forked_after_split_loops_ran_runs_them_on_one_thread(monkeypatc
     assert child.exitcode == 0
     for got, want in zip(results, parent, strict=True):
         np.testing.assert_array_equal(got, want)  # each row computed as in the parent, whichever thread ran it
+
+
+@numba.njit(error_model="numpy", no_cpython_wrapper=True, no_cfunc_wrapper=True)
+def _mark_rows(out, lo, hi):
+    """out[i] = the thread that ran row i; a row already negative makes the part fail."""
+    for i in range(lo, hi):
+        if out[i] < 0:
+            raise ValueError("a negative row")
+        out[i] = numba.get_thread_id()
+
+
+_marked_rows = parts.by_parts(unlinked(_mark_rows))
+
+
+@numba.njit
+def _mark_every_row(out, threads):
+    _marked_rows(out, out.shape[0], threads)
+
+
+@pytest.mark.skipif(not SPLITS, reason="one thread: loops are not split")
+def test_the_runtime_runs_a_split_function_on_each_threads_part_and_reports_a_failed_part():
+    """runtime/parts.py: one parallel runtime kernel runs a loop function on each thread's rows (no parallel
+    function of the caller's own); a part that fails makes the caller raise. Too few rows for two tiles: one part,
+    on the calling thread."""
+    rows = packed.THREADS * packed.ROWS * 3 + 1
+    out = np.zeros(rows, np.int64)
+    _mark_every_row(out, packed.THREADS)
+    assert len(np.unique(out)) == packed.THREADS  # every row marked, by as many threads as there are parts
+    few = np.full(packed.THREADS * packed.ROWS - 1, 7, np.int64)
+    _mark_every_row(few, packed.THREADS)
+    assert len(np.unique(few)) == 1 and few[0] != 7
+    out[-1] = -1
+    with pytest.raises(RuntimeError, match="_mark_rows failed on a part of its rows"):
+        _mark_every_row(out, packed.THREADS)

@@ -19,10 +19,10 @@ took the bidirectional LSTM's cold start from 6.28 to 4.95 s (means of 4 pairs o
 pair lower; AMD EPYC at a slow hour); W4's stayed as it was (3.10 and 3.18 s, 3 pairs), and the steps of W3-W6
 within 5% (medians of interleaved processes: W4 0.98 and 1.04 of before, W6 1.02, W5 0.95, W3 1.01).
 With ``GRAPHC_SPLIT_LOOPS=1``, a loop whose rows are independent (``loops/rows.py``: a batch, each row of it
-computed from the same rows) is a function even when seen once: it runs on rows ``lo:hi``, and a parallel
-function calls it on each thread's part (``program.RowSplit``), so each thread goes through every step on its own
-rows and the threads meet once per loop, not once per step. Otherwise single-threaded code only: a loop with
-``prange`` inside would need a parallel function of its own."""
+computed from the same rows) is a function even when seen once: it runs on rows ``lo:hi``, and the runtime's
+parallel loop calls it on each thread's part (``program.RowSplit``, ``runtime/parts.py``), so each thread goes
+through every step on its own rows and the threads meet once per loop, not once per step. Otherwise
+single-threaded code only: a loop with ``prange`` inside would need a parallel function of its own."""
 
 from __future__ import annotations
 
@@ -84,7 +84,7 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str],
             given = ", ".join(names)
             source = ["@rt.unlinked", f"@njit({CALLED_FROM_CODE})",
                       f"def {name}({given}{', lo, hi' if rows else ''}):", *renamed]
-            functions[key] = (name, source + (_by_rows(name, given) if rows else []))
+            functions[key] = (name, source + (_by_rows(name) if rows else []))
         name = functions[key][0]
         extra = f", {rows.dimension}, threads" if rows else ""
         body.append(f"    {name}{'_rows' if rows else ''}({', '.join(parameters)}{extra})")
@@ -116,19 +116,11 @@ def _taking_rows(parameters: list[str], names: list[str], rows) -> list[str]:
     return lines
 
 
-def _by_rows(name: str, given: str) -> list[str]:
-    """A parallel function that runs the loop function ``name`` on each thread's part of the rows
-    (``rt.row_parts``), or on all of them at once where there is one part (no parallel region then: a child
-    forked from a process that used GNU OpenMP could not enter one)."""
-    return ["", "", "@rt.unlinked", f"@njit({CALLED_FROM_CODE}, parallel=True)",
-            f"def {name}_rows({given}, rows, threads):",
-            "    parts = rt.row_parts(rows, threads)",
-            "    if parts == 1:",
-            f"        {name}({given}, np.int64(0), rows)",
-            "        return",
-            "    share = (rows + parts - 1) // parts",
-            "    for part in numba.prange(parts):",
-            f"        {name}({given}, np.int64(part * share), np.int64(min(rows, (part + 1) * share)))"]
+def _by_rows(name: str) -> list[str]:
+    """The function that runs the loop function ``name`` on each thread's part of the rows: a runtime kernel's
+    parallel loop calls it through a task ``run``'s module holds (``runtime/parts.py``), so no model compiles a
+    parallel function of its own."""
+    return ["", "", f"{name}_rows = rt.by_parts({name})"]
 
 
 def _split(region: list[str], bound: set[str], defined: set[str], later: set[str]):

@@ -30,9 +30,9 @@ def threads_requested() -> bool:
 
 def loops_split_requested() -> bool:
     """``GRAPHC_SPLIT_LOOPS=1``: loops whose rows are independent run on separate rows in graphc's threads
-    (``RowSplit``). Off by default: each such loop is then a function and a parallel function of its own, and Numba
-    optimizes a loop's code again in every module that calls it (W4's cold compile 4.0 s -> 11.4 s, for a step
-    between 1% slower and 10% faster; docs/benchmarks.md)."""
+    (``RowSplit``, ``runtime/parts.py``). Off by default: a split loop's function takes its rows of every step's
+    slices, which Numba compiles more slowly (W4's cold start 3.04 -> 3.57 s, the bidirectional LSTM's 5.31 ->
+    6.30 s), for steps 8-19% faster (W3-W6; docs/benchmarks.md)."""
     return os.environ.get("GRAPHC_SPLIT_LOOPS") == "1"
 
 

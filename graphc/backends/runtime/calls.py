@@ -5,6 +5,7 @@ them, and those loops then vectorize."""
 from __future__ import annotations
 
 from . import cpu, packed
+from .parts import by_parts  # noqa: F401 - generated modules split their loops by rows by it
 from .unlinked import unlinked  # noqa: F401 - generated modules unlink their loops by it
 
 sigmoid, softplus, sign, maximum = cpu.sigmoid, cpu.softplus, cpu.sign, cpu.maximum

@@ -41,7 +41,7 @@ def _digest(arguments: tuple) -> str:
     return hashlib.sha1(str(arguments).encode()).hexdigest()[:16]
 
 
-def _register(dispatcher, arguments: tuple) -> tuple[str, object]:
+def register(dispatcher, arguments: tuple) -> tuple[str, object]:
     """Compile (or load) ``dispatcher`` for ``arguments`` and give its machine code graphc's name; returns the name
     and the compile result."""
     dispatcher.compile(arguments)
@@ -63,7 +63,7 @@ def unlinked(dispatcher):
     @intrinsic
     def call(typing_context, *arguments):
         arguments = tuple(types.unliteral(argument) for argument in arguments)
-        name, result = _register(dispatcher, arguments)
+        name, result = register(dispatcher, arguments)
         returned = result.signature.return_type
 
         def codegen(context, builder, signature, values):
@@ -93,7 +93,7 @@ def resolve(machine_code: bytes) -> bool:
         found = [arguments for arguments in _signatures(dispatcher) if _digest(arguments) == digest]
         if not found:
             return False
-        _register(dispatcher, found[0])
+        register(dispatcher, found[0])
     return True
 
 
