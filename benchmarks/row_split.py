@@ -1,7 +1,7 @@
 """A stand-in for W4's forward recurrence (64 steps of the packed product (32 x 256) @ (256 x 1024) and the fused
 LSTM gates, float32), run two ways in one process: the product split by columns between graphc's threads at every
-step with the gates on one thread (graphc's default), and each thread running every step on its half of the batch
-(what ``GRAPHC_SPLIT_LOOPS=1`` generates). Prints both times (median of 7 x 20 runs) and whether the results are
+step with the gates on one thread (what ``GRAPHC_SPLIT_LOOPS=0`` generates), and each thread running every step on
+its half of the batch (graphc's default). Prints both times (median of 7 x 20 runs) and whether the results are
 bit-identical.
 
     python benchmarks/row_split.py

@@ -76,11 +76,11 @@ def test_a_loop_that_rebinds_a_name_of_run_or_binds_one_read_after_it_stays_inli
 def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_the_runtime_calls_on_each_part():
     # program.loop prints a loop whose rows are independent with each step's rows lo:hi of its inputs and outputs;
     # as a function it takes its rows of the carries and buffers, their count as the rows' size, and one thread for
-    # the products inside, and is called even when seen once, through the runtime kernel that gives each thread
-    # its part of the rows.
+    # the products inside where it runs in parts, and is called even when seen once, through the runtime kernel
+    # that gives each thread its part of the rows.
     lines = ["    c = b.copy()",
              "    for x_t in range(dim_n):",
-             "        s = a[x_t, lo:hi]",
+             "        s = view_step(a, x_t, lo, hi)",
              "        rt.threaded_product(view(c, (dim_m, 3)), w, s, threads)",
              "        c[0, 0] = s[0, 0]",
              "    print(c)"]
@@ -88,13 +88,15 @@ def test_a_loop_split_by_rows_is_a_function_of_rows_lo_hi_that_the_runtime_calls
     functions, body = outline(lines, [(1, 5, split)], [*ARGUMENTS, "w", "threads"])
     assert body == ["    c = b.copy()", "    loop0_rows(0, dim_n, 1, a, c, dim_m, w, threads, dim_m, threads)",
                     "    print(c)"]
-    assert functions[:6] == ["@rt.unlinked", f"@njit({CALLED_FROM_CODE})",
+    # the threads first (one for each part's products where there are several parts), then its rows
+    assert functions[:7] == ["@rt.unlinked", f"@njit({CALLED_FROM_CODE})",
                              "def loop0(t_first, t_stop, t_step, v0, v1, dim0, v2, v3, lo, hi):",
-                             "    v1 = v1[lo:hi]", "    dim0 = hi - lo", "    for t in range(t_first, t_stop, t_step):"]
-    assert functions[6] == "        v4 = v0[t, lo:hi]"
+                             "    v3 = rt.threads_within(dim0, v3)", "    v1 = view_rows(v1, lo, hi)",
+                             "    dim0 = hi - lo", "    for t in range(t_first, t_stop, t_step):"]
+    assert functions[7] == "        v4 = view_step(v0, t, lo, hi)"
     # the runtime's parallel loop runs it on each thread's part (runtime/parts.py): no parallel function here
     assert "loop0_rows = rt.by_parts(loop0)" in functions and not any("parallel" in line for line in functions)
     # kept inline (it rebinds b, a name of run's), the same loop reads every row
-    rebinding = [*lines[:2], "        b = a[x_t, lo:hi]", *lines[3:]]
+    rebinding = [*lines[:2], "        b = view_step(a, x_t, lo, hi)", *lines[3:]]
     functions, body = outline(rebinding, [(1, 5, split)], [*ARGUMENTS, "w", "threads"])
-    assert functions == [] and body[2] == "        b = a[x_t]" and body[3:] == rebinding[3:]
+    assert functions == [] and body[2] == "        b = view_step(a, x_t)" and body[3:] == rebinding[3:]

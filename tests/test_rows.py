@@ -1,7 +1,7 @@
 """Loops whose rows are independent (loops/rows.py) and how the CPU code runs them on separate rows in graphc's
-threads when asked (GRAPHC_SPLIT_LOOPS=1, codegen/program.py's RowSplit): which loops qualify, that a split loop
+threads unless told not to (GRAPHC_SPLIT_LOOPS=0, codegen/program.py's RowSplit): which loops qualify, that a split loop
 equals the reference interpreter in float64 (values and every gradient, rows not a multiple of the parts), that a
-child forked after graphc's threads ran runs it on one thread, that loops are not split unless asked, and how the
+child forked after graphc's threads ran runs it on one thread, that loops are split unless told not to, and how the
 runtime runs a split loop on each thread's part (runtime/parts.py)."""
 
 import multiprocessing
@@ -57,12 +57,16 @@ def test_rows_of_a_fixed_size_are_not_told_from_other_axes():
     assert independent_rows(body_of(cell, batch=6)) is None  # 6 rows, and 6 hidden units
 
 
-def test_loops_are_not_split_unless_asked(monkeypatch):
-    monkeypatch.delenv("GRAPHC_SPLIT_LOOPS", raising=False)
+def test_loops_are_split_unless_told_not_to(monkeypatch):
     outputs, feeds = custom_cell(6, 5, 12, seed=7, scale=0.3)
-    compiled = gc.compile(outputs)
-    compiled(feeds(37))
-    assert "_rows(" not in compiled.source and "prange" not in compiled.source
+    monkeypatch.delenv("GRAPHC_SPLIT_LOOPS", raising=False)
+    split = gc.compile(outputs)
+    split(feeds(37))
+    monkeypatch.setenv("GRAPHC_SPLIT_LOOPS", "0")
+    whole = gc.compile(outputs)
+    for got, want in zip(whole(feeds(37)), split(feeds(37)), strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    assert ("_rows(" in split.source) == SPLITS and "_rows(" not in whole.source and "prange" not in whole.source
 
 
 @pytest.mark.skipif(not SPLITS, reason="one thread: loops are not split")

@@ -243,9 +243,11 @@ def test_a_kernel_writes_the_values_a_step_stores_straight_into_their_stacks(bac
     fn = gc.compile(outputs, backend=backend)
     for got, want in zip(fn(FEEDS), gc.evaluate(outputs, FEEDS)):
         np.testing.assert_allclose(got, want, rtol=2e-4, atol=2e-5)
-    direct = re.findall(r"= (\w+\[(?:\w+_)?t\])  # written in place", fn.source)  # t: in a loop function
+    # a step's view of the stack: view_step(stack, t) in a CPU loop function, stack[x_t] in CUDA's host code
+    direct = re.findall(r"= (view_step\(\w+, (?:\w+_)?t\)|\w+\[\w+_t\])  # written in place", fn.source)
     assert len(direct) >= 4  # the forward kernel's gates and cell, at least
-    assert not any(f"{row} = " in fn.source for row in direct)  # and no copy into the stack after it
+    # and no copy into the stack after it
+    assert not any(re.search(rf"rt\.copy\(\w+, {re.escape(row)}\)|{re.escape(row)} = ", fn.source) for row in direct)
 
 
 def test_a_carry_that_changes_type_is_reported_on_the_users_line():

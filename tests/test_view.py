@@ -10,7 +10,7 @@ import pytest
 import graphc
 from graphc.backends.compiled.cpu import aligned_empty
 from graphc.backends.lowering import ALIGNMENT
-from graphc.backends.runtime.view import view, view_at
+from graphc.backends.runtime.view import view, view_at, view_rows, view_step
 
 
 @numba.njit
@@ -135,3 +135,29 @@ def test_aligned_arrays_start_on_the_alignment(dtype):
     for size in (1, 7, 1000):
         array = aligned_empty(size, dtype)
         assert array.shape == (size,) and array.dtype == dtype and array.ctypes.data % ALIGNMENT == 0
+
+
+@numba.njit
+def steps_of(x, t, lo, hi):
+    return view_step(x, t), view_step(x, t, lo, hi), view_rows(x, lo, hi)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_a_step_and_rows_are_views_equal_to_numpys_indexing(order):
+    """view_step and view_rows (a loop's step of a sequence, a split loop's rows): x[t], x[t, lo:hi] and x[lo:hi]
+    as views of x, contiguous where x is C-ordered, of any layout otherwise (never F-ordered: rows of an F-ordered
+    array are not)."""
+    x = np.asarray(np.arange(4 * 5 * 3, dtype=np.float32).reshape(4, 5, 3), order=order)
+    step, rows_of_step, rows = steps_of(x, 2, 1, 4)
+    for ours, numpys in ((step, x[2]), (rows_of_step, x[2, 1:4]), (rows, x[1:4])):
+        assert np.array_equal(ours, numpys) and ours.flags.c_contiguous == numpys.flags.c_contiguous
+    rows_of_step[0, 0] = -1  # a view: written through to x
+    assert x[2, 1, 0] == -1
+    (returned,) = [s.return_type for s in steps_of.nopython_signatures if s.args[0] == numba.typeof(x)]
+    assert [array.layout for array in returned] == (["C", "C", "C"] if order == "C" else ["A", "A", "A"])
+
+
+@pytest.mark.parametrize(("t", "lo", "hi"), [(4, 0, 1), (-1, 0, 1), (0, 2, 1), (0, 0, 6), (0, -1, 2)])
+def test_a_step_or_rows_outside_the_array_are_refused(t, lo, hi):
+    with pytest.raises(IndexError, match="outside the array"):
+        steps_of(np.zeros((4, 5, 3)), t, lo, hi)

@@ -69,17 +69,16 @@ class Emitter(StructuredOps):
         return f"rt.threaded_dot({a}, {b}, {out}, threads)" if self.threaded else f"rt.dot({a}, {b}, {out})"
 
     packs = True  # a loop's weights are packed once for the packed product (runtime/packed.py)
-    single_threaded = False  # a loop split by rows: its parts are the threads, so its products are not split
 
     @property
     def threaded(self) -> bool:
         """Whether the products this emitter prints are split between graphc's threads."""
-        return threaded_products() and not self.single_threaded
+        return threaded_products()
 
     @property
     def splits_rows(self) -> bool:
-        """Loops whose rows are independent run on separate rows in graphc's threads (``program.RowSplit``) when
-        asked (``GRAPHC_SPLIT_LOOPS=1``) where graphc splits products between threads; not with
+        """Loops whose rows are independent run on separate rows in graphc's threads (``program.RowSplit``) unless
+        told not to (``GRAPHC_SPLIT_LOOPS=0``) where graphc splits products between threads; not with
         ``GRAPHC_PARALLEL=1``, whose prange loops make ``run`` itself parallel."""
         return loops_split_requested() and threaded_products() and not threads_requested()
     printer = ScalarPrinter
@@ -162,8 +161,13 @@ class Emitter(StructuredOps):
     def duplicate(self, value: str) -> str:
         return f"{value}.copy()"
 
+    def step(self, array: str, t: str) -> str:
+        """Step ``t`` of a sequence or stack, ``t`` followed by its rows where the loop is split by rows
+        (``program.ROWS_SPAN``)."""
+        return f"view_step({array}, {t})"
+
     def store_step(self, stack: str, t: str, value: str, scalar: bool) -> None:
-        self.emit(f"    {stack}[{t}] = {value}[0]" if scalar else f"    rt.copy({value}, {stack}[{t}])")
+        self.emit(f"    {stack}[{t}] = {value}[0]" if scalar else f"    rt.copy({value}, {self.step(stack, t)})")
 
     def child(self, lowered: Lowered) -> Emitter:
         """The emitter of a loop's body."""
@@ -274,7 +278,7 @@ def generate(lowered: Lowered, key: str, writes: dict[str, Node] | None = None) 
         "from graphc.backends.runtime import cpu_math as rm",
         "from graphc.backends.runtime import calls as rt",
         "from graphc.backends.runtime.jit import GlueCompiler, njit",
-        "from graphc.backends.runtime.view import view, view_at",
+        "from graphc.backends.runtime.view import view, view_at, view_rows, view_step",
         "",
         *preamble(lowered),
         "",

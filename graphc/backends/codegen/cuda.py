@@ -78,6 +78,9 @@ class CudaEmitter(Emitter):
     def duplicate(self, value: str) -> str:
         return f"rt.duplicate({value})"
 
+    def step(self, array: str, t: str) -> str:
+        return f"{array}[{t}]"  # host code: NumPy indexing
+
     def store_step(self, stack: str, t: str, value: str, scalar: bool) -> None:
         self.emit(f"    rt.copy({value}, {stack}[{t}:{t} + 1])" if scalar else f"    rt.copy({value}, {stack}[{t}])")
 

@@ -18,8 +18,8 @@ and views without a loop of its own, which LLVM need not optimize at -O3 (``runt
 took the bidirectional LSTM's cold start from 6.28 to 4.95 s (means of 4 pairs of interleaved new processes, every
 pair lower; AMD EPYC at a slow hour); W4's stayed as it was (3.10 and 3.18 s, 3 pairs), and the steps of W3-W6
 within 5% (medians of interleaved processes: W4 0.98 and 1.04 of before, W6 1.02, W5 0.95, W3 1.01).
-With ``GRAPHC_SPLIT_LOOPS=1``, a loop whose rows are independent (``loops/rows.py``: a batch, each row of it
-computed from the same rows) is a function even when seen once: it runs on rows ``lo:hi``, and the runtime's
+A loop whose rows are independent (``loops/rows.py``: a batch, each row of it computed from the same rows; unless
+``GRAPHC_SPLIT_LOOPS=0``) is a function even when seen once: it runs on rows ``lo:hi``, and the runtime's
 parallel loop calls it on each thread's part (``program.RowSplit``, ``runtime/parts.py``), so each thread goes
 through every step on its own rows and the threads meet once per loop, not once per step. Otherwise
 single-threaded code only: a loop with ``prange`` inside would need a parallel function of its own."""
@@ -105,12 +105,16 @@ def _ranged(region: list[str]) -> tuple[list[str], list[str]]:
 
 
 def _taking_rows(parameters: list[str], names: list[str], rows) -> list[str]:
-    """The first lines of a loop function split by rows: its rows ``lo:hi`` of the carries, buffers and captured
-    values with rows, and their count as the rows' size."""
+    """The first lines of a loop function split by rows: the threads its products may use (one in each of several
+    parts), its rows ``lo:hi`` of the carries, buffers and captured values with rows, and their count as the rows'
+    size."""
+    given = dict(zip(parameters, names))
     lines = []
+    if "threads" in given and rows.dimension in given:
+        lines.append(f"    {given['threads']} = rt.threads_within({given[rows.dimension]}, {given['threads']})")
     for parameter, name in zip(parameters, names):
         if parameter in rows.sliced:
-            lines.append(f"    {name} = {name}[lo:hi]")
+            lines.append(f"    {name} = view_rows({name}, lo, hi)")
         elif parameter == rows.dimension:
             lines.append(f"    {name} = hi - lo")
     return lines

@@ -29,11 +29,10 @@ def threads_requested() -> bool:
 
 
 def loops_split_requested() -> bool:
-    """``GRAPHC_SPLIT_LOOPS=1``: loops whose rows are independent run on separate rows in graphc's threads
-    (``RowSplit``, ``runtime/parts.py``). Off by default: a split loop's function takes its rows of every step's
-    slices, which Numba compiles more slowly (W4's cold start 3.04 -> 3.57 s, the bidirectional LSTM's 5.31 ->
-    6.30 s), for steps 8-19% faster (W3-W6; docs/benchmarks.md)."""
-    return os.environ.get("GRAPHC_SPLIT_LOOPS") == "1"
+    """Loops whose rows are independent run on separate rows in graphc's threads (``RowSplit``,
+    ``runtime/parts.py``), unless ``GRAPHC_SPLIT_LOOPS=0``: the steps of W3, W4 and W5 11-19% faster than with each
+    loop on one thread and its products split instead, for a cold start 0.2-0.4 s longer (docs/benchmarks.md)."""
+    return os.environ.get("GRAPHC_SPLIT_LOOPS") != "0"
 
 
 def threaded_products() -> bool:
@@ -113,15 +112,15 @@ def _in_place_updates(lowered: Lowered, writes: dict) -> dict[Node, str]:
     return direct
 
 
-ROWS_SPAN = ", lo:hi"  # how a loop split by rows takes its rows of a step's input or output: ``seq[t, lo:hi]``
+ROWS_SPAN = ", lo, hi"  # how a loop split by rows takes its rows of a step's input or output (``Emitter.step``)
 
 
 @dataclass(frozen=True)
 class RowSplit:
     """How a loop whose rows are independent (``loops/rows.py``) runs on separate rows in separate threads: its
-    code reads the rows ``lo:hi`` of each step's inputs and outputs (``seq[t, lo:hi]``), and the function it is
-    printed as (``outline.py``) starts by taking those rows of the arrays named in ``sliced`` (carries, buffers,
-    captured values with rows) and by making ``dimension`` (the rows' size) ``hi - lo``."""
+    code reads the rows ``lo:hi`` of each step's inputs and outputs (``view_step(seq, t, lo, hi)``), and the
+    function it is printed as (``outline.py``) starts by taking those rows of the arrays named in ``sliced``
+    (carries, buffers, captured values with rows) and by making ``dimension`` (the rows' size) ``hi - lo``."""
 
     dimension: str
     sliced: tuple[str, ...]
@@ -167,20 +166,19 @@ def loop(emitter, node: Node, arguments, body, reverse: bool, length: int) -> No
         emitter.emit(f"    {inner.names[placeholder]} = {carry}")
     for placeholder, sequence in zip(body.sequences, sequences):
         own = span if rows is not None and has_rows(placeholder.type.shape, rows) else ""
-        step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else f"{sequence}[{t}{own}]"
+        step = f"{sequence}[{t}:{t} + 1]" if placeholder.type.shape == () else emitter.step(sequence, t + own)
         emitter.emit(f"    {inner.names[placeholder]} = {step}")
     for placeholder, value in zip(body.captures, captured):
         emitter.emit(f"    {inner.names[placeholder]} = {value}")
     child = emitter.child(inner)
     child.packed = packed
-    child.single_threaded = rows is not None
     child.views = {inner.names[p] for p, value in zip(body.captures, captured) if value in emitter.views} | {
         inner.names[p] for p in body.sequences if p.type.shape == ()}  # a scalar step is read as a slice
     direct = []  # the stacks a kernel's per-step result goes straight into
     for stack, value in zip(stacks, body.steps):
         producer, index = (value.inputs[0], value.attr("index")) if value.op.projection else (value, 0)
         if value.type.shape != () and (producer, index) in inner.buffers and value not in child.in_place:
-            child.in_place[value] = f"{stack}[{t}{span}]"
+            child.in_place[value] = emitter.step(stack, t + span)
             direct.append(stack)
     for step in inner.steps:
         child.node(step)

@@ -10,6 +10,7 @@ from .unlinked import unlinked  # noqa: F401 - generated modules unlink their lo
 
 sigmoid, softplus, sign, maximum = cpu.sigmoid, cpu.softplus, cpu.sign, cpu.maximum
 row_parts = packed.row_parts  # inlined: it decides whether a loop runs in parts
+threads_within = packed.threads_within  # inlined: the threads each part's products may use
 
 copy = unlinked(cpu.copy)
 dot = unlinked(cpu.dot)

@@ -21,7 +21,7 @@ from numba.extending import intrinsic
 
 from .jit import njit
 from .packed import JIT, row_parts
-from .unlinked import register
+from .unlinked import PREFIX, register
 
 INT32, INT64 = ir.IntType(32), ir.IntType(64)
 TASK = ir.FunctionType(INT32, [ir.IntType(8).as_pointer(), INT64, INT64])
@@ -59,10 +59,11 @@ def on_parts(task, values, rows, threads):
 def _task(context, module, name: str, returned, given: tuple) -> ir.Function:
     """The task that runs the loop function ``name`` (unlinked) on rows ``lo:hi`` with the values a caller stored
     in one struct: emitted into the caller's module once, however often it is called."""
-    existing = module.globals.get(f"{name}.task")
+    task_name = name.replace(PREFIX, "graphc.task.")  # not a kernel's name: ``resolve`` looks for none by it
+    existing = module.globals.get(task_name)
     if existing is not None:
         return existing
-    task = ir.Function(module, TASK, f"{name}.task")
+    task = ir.Function(module, TASK, task_name)
     task.linkage = "internal"
     builder = ir.IRBuilder(task.append_basic_block())
     values, lo, hi = task.args

@@ -117,3 +117,73 @@ def view_at(typing_context, workspace, starts, index, shape):
         return _array(context, builder, result, workspace, value, data, sizes, strides, total)
 
     return result(workspace, starts, index, shape), codegen
+
+
+@intrinsic
+def view_step(typing_context, x, t, *rows):
+    """``x[t]``, or ``x[t, lo:hi]`` given ``lo, hi``: one step of a loop's sequence or stack (rank 2 or more) as a
+    view of it. Numba lowers each such indexing through its generic ``basic_indexing`` (every index kind, its
+    wraparound and error paths); a loop function reads and writes several steps' slices, so the loops compiled
+    slower, most of all those split by rows. Built field by field like ``view``; ``t`` or the rows outside ``x``
+    raise IndexError (no wraparound: generated code never indexes from the end)."""
+    if not (isinstance(x, types.Array) and x.ndim >= 2 and isinstance(t, types.Integer) and len(rows) in (0, 2)
+            and all(isinstance(bound, types.Integer) for bound in rows)):
+        return None
+    result = types.Array(x.dtype, x.ndim - 1, "C" if x.layout == "C" else "A", readonly=not x.mutable)
+
+    def codegen(context, builder, signature, arguments):
+        value, position = arguments[0], context.cast(builder, arguments[1], t, types.intp)
+        sizes = cgutils.unpack_tuple(builder, _field(context, builder, x, value, "shape"), x.ndim)
+        strides = cgutils.unpack_tuple(builder, _field(context, builder, x, value, "strides"), x.ndim)
+        zero = context.get_constant(types.intp, 0)
+        outside = builder.or_(builder.icmp_signed("<", position, zero), builder.icmp_signed(">=", position, sizes[0]))
+        offset = builder.mul(position, strides[0])
+        sizes = sizes[1:]
+        if rows:
+            lo, hi = (context.cast(builder, bound, kind, types.intp)
+                      for bound, kind in zip(cgutils.unpack_tuple(builder, arguments[2], 2), rows))
+            outside = builder.or_(outside, builder.or_(builder.icmp_signed("<", lo, zero),
+                                                       builder.or_(builder.icmp_signed("<", hi, lo),
+                                                                   builder.icmp_signed(">", hi, sizes[0]))))
+            offset = builder.add(offset, builder.mul(lo, strides[1]))
+            sizes[0] = builder.sub(hi, lo)
+        with cgutils.if_unlikely(builder, outside):
+            context.call_conv.return_user_exc(builder, IndexError, ("view_step: the step lies outside the array",))
+        data = _field(context, builder, x, value, "data")
+        total = context.get_constant(types.intp, 1)
+        for size in sizes:
+            total = builder.mul(total, size)
+        return _array(context, builder, result, x, value, cgutils.pointer_add(builder, data, offset, data.type),
+                      sizes, strides[1:], total)
+
+    return result(x, t, types.StarArgTuple.from_types(rows)), codegen
+
+
+@intrinsic
+def view_rows(typing_context, x, lo, hi):
+    """``x[lo:hi]``: rows ``lo:hi`` of an array, as a view (a loop split by rows takes its rows of its carries and
+    buffers so; ``view_step`` says why not Numba's indexing). Rows outside ``x`` raise IndexError."""
+    if not (isinstance(x, types.Array) and isinstance(lo, types.Integer) and isinstance(hi, types.Integer)):
+        return None
+    result = x if x.layout == "C" else x.copy(layout="A")  # rows of an F-ordered array are not F-ordered
+
+    def codegen(context, builder, signature, arguments):
+        value, lo_value, hi_value = arguments
+        lo_value, hi_value = (context.cast(builder, bound, kind, types.intp)
+                              for bound, kind in zip((lo_value, hi_value), (lo, hi)))
+        sizes = cgutils.unpack_tuple(builder, _field(context, builder, x, value, "shape"), x.ndim)
+        strides = cgutils.unpack_tuple(builder, _field(context, builder, x, value, "strides"), x.ndim)
+        outside = builder.or_(builder.icmp_signed("<", lo_value, context.get_constant(types.intp, 0)),
+                              builder.or_(builder.icmp_signed("<", hi_value, lo_value),
+                                          builder.icmp_signed(">", hi_value, sizes[0])))
+        with cgutils.if_unlikely(builder, outside):
+            context.call_conv.return_user_exc(builder, IndexError, ("view_rows: the rows lie outside the array",))
+        sizes = [builder.sub(hi_value, lo_value), *sizes[1:]]
+        total = context.get_constant(types.intp, 1)
+        for size in sizes:
+            total = builder.mul(total, size)
+        data = _field(context, builder, x, value, "data")
+        data = cgutils.pointer_add(builder, data, builder.mul(lo_value, strides[0]), data.type)
+        return _array(context, builder, result, x, value, data, sizes, strides, total)
+
+    return result(x, lo, hi), codegen
