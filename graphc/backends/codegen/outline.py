@@ -51,7 +51,7 @@ def outline(lines: list[str], regions: list[tuple], arguments: list[str],
     """(functions, lines): the source of the functions, and ``run``'s body with the regions of ``lines`` (loop
     nests, each from its ``for`` line to its end, with its ``RowSplit`` or None) whose structure recurs, or that
     are split by rows, or with ``every`` all of them, replaced by calls. A region that rebinds a name ``run``
-    defined before it or reads after it stays inline (a split one then on every row, its products on one thread)."""
+    defined before it or reads after it stays inline (a split one then on every row)."""
     names = _names(lines)
     splits = []
     for start, stop, rows in regions:
@@ -121,7 +121,7 @@ def _taking_rows(parameters: list[str], names: list[str], rows) -> list[str]:
 
 
 def _by_rows(name: str) -> list[str]:
-    """The function that runs the loop function ``name`` on each thread's part of the rows: a runtime kernel's
+    """``<name>_rows``, which runs the loop function ``name`` on each thread's part of the rows: a runtime kernel's
     parallel loop calls it through a task ``run``'s module holds (``runtime/parts.py``), so no model compiles a
     parallel function of its own."""
     return ["", "", f"{name}_rows = rt.by_parts({name})"]

@@ -88,7 +88,7 @@ def by_parts(call):
         given = arguments[:-2]
         name, result = register(dispatcher, given + BOUNDS)
         returned = result.signature.return_type
-        runner, runner_result = register(on_parts, (types.int64,) * 4)
+        runner, _ = register(on_parts, (types.int64,) * 4)
 
         def codegen(context, builder, signature, values):
             values = cgutils.unpack_tuple(builder, values[0], len(arguments))
