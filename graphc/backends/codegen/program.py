@@ -30,7 +30,7 @@ def threads_requested() -> bool:
 
 def loops_split_requested() -> bool:
     """Loops whose rows are independent run on separate rows in graphc's threads (``RowSplit``,
-    ``runtime/parts.py``), unless ``GRAPHC_SPLIT_LOOPS=0``: the steps of W3, W4 and W5 11-19% faster than with each
+    ``runtime/parts.py``), unless ``GRAPHC_SPLIT_LOOPS=0``: the steps of W3, W4 and W5 10-19% faster than with each
     loop on one thread and its products split instead, for a cold start 0.2-0.4 s longer (docs/benchmarks.md)."""
     return os.environ.get("GRAPHC_SPLIT_LOOPS") != "0"
 

@@ -5,12 +5,10 @@ them, and those loops then vectorize."""
 from __future__ import annotations
 
 from . import cpu, packed
-from .parts import by_parts  # noqa: F401 - generated modules split their loops by rows by it
+from .parts import by_parts, threads_within  # noqa: F401 - a loop split by rows runs by them
 from .unlinked import unlinked  # noqa: F401 - generated modules unlink their loops by it
 
 sigmoid, softplus, sign, maximum = cpu.sigmoid, cpu.softplus, cpu.sign, cpu.maximum
-row_parts = packed.row_parts  # inlined: it decides whether a loop runs in parts
-threads_within = packed.threads_within  # inlined: the threads each part's products may use
 
 copy = unlinked(cpu.copy)
 dot = unlinked(cpu.dot)

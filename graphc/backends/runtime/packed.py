@@ -209,13 +209,6 @@ def row_parts(rows, threads):
     return THREADS if threads > 1 and rows >= THREADS * ROWS else 1
 
 
-@njit(inline="always", **JIT)
-def threads_within(rows, threads):
-    """The threads a loop split by rows may use inside each part: one where it runs in parts (its parts are the
-    threads), else all of them, for its products (a batch too small to split, with a large hidden size)."""
-    return 1 if row_parts(rows, threads) > 1 else threads
-
-
 @njit(parallel=True, **JIT)
 def threaded_product(a, packed, out, threads):
     """``packed_product`` split by columns between threads, each multiplying by its own panels, if it is large enough

@@ -21,11 +21,12 @@ from numba.extending import intrinsic
 
 from .jit import njit
 from .packed import JIT, row_parts
-from .unlinked import PREFIX, register
+from .unlinked import PREFIX, call_by_name, register
 
 INT32, INT64 = ir.IntType(32), ir.IntType(64)
 TASK = ir.FunctionType(INT32, [ir.IntType(8).as_pointer(), INT64, INT64])
 BOUNDS = (types.int64, types.int64)  # lo, hi: the rows a loop split by rows runs on
+RUNNER = (types.int64,) * 4  # on_parts's arguments: the task's address, its values' address, the rows, the threads
 
 
 @intrinsic
@@ -56,6 +57,13 @@ def on_parts(task, values, rows, threads):
     return failed
 
 
+@njit(inline="always", **JIT)
+def threads_within(rows, threads):
+    """The threads a loop split by rows may use inside each part: one where it runs in parts (its parts are the
+    threads), else all of them, for its products (a batch too small to split, with a large hidden size)."""
+    return 1 if row_parts(rows, threads) > 1 else threads
+
+
 def _task(context, module, name: str, returned, given: tuple) -> ir.Function:
     """The task that runs the loop function ``name`` (unlinked) on rows ``lo:hi`` with the values a caller stored
     in one struct: emitted into the caller's module once, however often it is called."""
@@ -69,10 +77,8 @@ def _task(context, module, name: str, returned, given: tuple) -> ir.Function:
     values, lo, hi = task.args
     layout = ir.LiteralStructType([context.get_value_type(value) for value in given])
     stored = builder.load(builder.bitcast(values, layout.as_pointer()))
-    arguments = given + BOUNDS
-    loop = cgutils.get_or_insert_function(module, context.call_conv.get_function_type(returned, arguments), name)
-    status, _ = context.call_conv.call_function(
-        builder, loop, returned, arguments, [builder.extract_value(stored, k) for k in range(len(given))] + [lo, hi])
+    status, _ = call_by_name(context, builder, name, returned, given + BOUNDS,
+                             [builder.extract_value(stored, k) for k in range(len(given))] + [lo, hi])
     builder.ret(builder.zext(status.is_error, INT32))
     return task
 
@@ -88,18 +94,14 @@ def by_parts(call):
         given = arguments[:-2]
         name, result = register(dispatcher, given + BOUNDS)
         returned = result.signature.return_type
-        runner, _ = register(on_parts, (types.int64,) * 4)
+        runner, _ = register(on_parts, RUNNER)
 
         def codegen(context, builder, signature, values):
             values = cgutils.unpack_tuple(builder, values[0], len(arguments))
             task = _task(context, builder.module, name, returned, given)
             stored = cgutils.alloca_once_value(builder, cgutils.pack_struct(builder, values[:-2]))
             addresses = [builder.ptrtoint(task, INT64), builder.ptrtoint(stored, INT64)]
-            counts = (types.int64,) * 4
-            function = cgutils.get_or_insert_function(
-                builder.module, context.call_conv.get_function_type(types.int64, counts), runner)
-            status, failed = context.call_conv.call_function(builder, function, types.int64, counts,
-                                                             addresses + list(values[-2:]))
+            status, failed = call_by_name(context, builder, runner, types.int64, RUNNER, addresses + list(values[-2:]))
             with cgutils.if_unlikely(builder, status.is_error):
                 context.call_conv.return_status_propagate(builder, status)
             with cgutils.if_unlikely(builder, builder.icmp_signed("!=", failed, ir.Constant(INT64, 0))):

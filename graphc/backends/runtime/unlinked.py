@@ -56,6 +56,14 @@ def register(dispatcher, arguments: tuple) -> tuple[str, object]:
     return name, result
 
 
+def call_by_name(context, builder, name: str, returned, arguments: tuple, values: list):
+    """(status, value) of a call of the machine code registered as ``name`` (``register``), declared in the
+    caller's module with Numba's calling convention; the caller decides what a failed status does."""
+    function_type = context.call_conv.get_function_type(returned, arguments)
+    function = cgutils.get_or_insert_function(builder.module, function_type, name)
+    return context.call_conv.call_function(builder, function, returned, arguments, values)
+
+
 def unlinked(dispatcher):
     """An intrinsic that calls ``dispatcher`` (an ``njit`` function) with any arguments, unlinked."""
     KERNELS[_identity(dispatcher)] = dispatcher
@@ -68,9 +76,7 @@ def unlinked(dispatcher):
 
         def codegen(context, builder, signature, values):
             values = cgutils.unpack_tuple(builder, values[0], len(arguments))
-            function_type = context.call_conv.get_function_type(returned, arguments)
-            function = cgutils.get_or_insert_function(builder.module, function_type, name)
-            status, value = context.call_conv.call_function(builder, function, returned, arguments, values)
+            status, value = call_by_name(context, builder, name, returned, arguments, values)
             with cgutils.if_unlikely(builder, status.is_error):
                 context.call_conv.return_status_propagate(builder, status)
             return value
